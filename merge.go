@@ -1,0 +1,160 @@
+package usermerge
+
+import "time"
+
+// MaxSources is the most sources one merge operation may name.
+const MaxSources = 10
+
+// MergeRequest is one merge operation: one target, one or more sources.
+type MergeRequest struct {
+	TenantID        string   `json:"-"`
+	Target          string   `json:"target"`
+	Sources         []string `json:"sources"`
+	MoveExternalIDs *bool    `json:"move_external_ids,omitempty"` // nil: the tenant's default
+	Reason          string   `json:"reason,omitempty"`
+}
+
+// Counts is what a merge does (or did) with one kind of record.
+type Counts struct {
+	Moved    int64 `json:"moved"`    // source records now belonging to the target
+	Combined int64 `json:"combined"` // target records whose values were combined with a source record
+	Retired  int64 `json:"retired"`  // records kept for revert only (either account's)
+	Left     int64 `json:"left"`     // records staying with the source by rule
+	Changed  int64 `json:"changed"`  // other records whose values changed (attempt renumbering)
+}
+
+// IsZero reports whether nothing happens to the kind.
+func (c Counts) IsZero() bool { return c == Counts{} }
+
+// KindPlan is one kind's line of a preview or a merge record.
+type KindPlan struct {
+	Kind   Kind   `json:"kind"`
+	Label  string `json:"label"`
+	Rule   string `json:"rule"`
+	Counts Counts `json:"counts"`
+}
+
+// SourcePlan is the preview for one source.
+type SourcePlan struct {
+	Source   Account    `json:"source"`
+	Kinds    []KindPlan `json:"kinds"`
+	Warnings []string   `json:"warnings,omitempty"`
+}
+
+// Preview answers "what would this merge do", with nothing written.
+type Preview struct {
+	Target          Account      `json:"target"`
+	MoveExternalIDs bool         `json:"move_external_ids"`
+	RevertAllowed   bool         `json:"revert_allowed"`
+	Sources         []SourcePlan `json:"sources"`
+	Warnings        []string     `json:"warnings,omitempty"`
+}
+
+// MergeState is the stored state of a merge.
+type MergeState string
+
+const (
+	StateActive        MergeState = "active"
+	StateReverted      MergeState = "reverted"
+	StatePermanent     MergeState = "permanent"      // the source was deleted: no revert
+	StateTargetDeleted MergeState = "target_deleted" // out of the default list, kept for audit
+	// StateIrreversible is shown, never stored: an active merge in a tenant
+	// whose policy does not allow reverts.
+	StateIrreversible MergeState = "irreversible"
+)
+
+// Merge is the record of one source merged into one target.
+type Merge struct {
+	TenantID        string          `json:"tenant"`
+	ID              int64           `json:"id"`
+	OperationID     int64           `json:"operation"`
+	Source          Account         `json:"source"`
+	Target          Account         `json:"target"`
+	By              string          `json:"by"` // admin login
+	Reason          string          `json:"reason,omitempty"`
+	At              time.Time       `json:"at"`
+	MoveExternalIDs bool            `json:"move_external_ids"`
+	Policy          Policy          `json:"policy"`
+	State           MergeState      `json:"state"`         // stored state
+	DisplayState    MergeState      `json:"display_state"` // what an administrator sees
+	SourcePrev      AccountStatus   `json:"source_previous_status"`
+	RevertedAt      *time.Time      `json:"reverted_at,omitempty"`
+	RevertedBy      string          `json:"reverted_by,omitempty"`
+	Counts          map[Kind]Counts `json:"counts"`
+}
+
+// MergeFilter selects merges for the list.
+type MergeFilter struct {
+	From, To       *time.Time // merged at in [From, To)
+	Source, Target string     // matches name, login, email or external ID (substring, case-insensitive)
+	State          MergeState // "" for the default list (everything but target_deleted); "all" for everything
+	Page, PerPage  int        // 1-based
+}
+
+// MergePage is one page of the merge list, newest first.
+type MergePage struct {
+	Merges  []Merge `json:"merges"`
+	Total   int64   `json:"total"`
+	Page    int     `json:"page"`
+	PerPage int     `json:"per_page"`
+}
+
+// Disposition says what a merge did with one record.
+type Disposition string
+
+const (
+	Moved    Disposition = "moved"
+	Combined Disposition = "combined"
+	Retired  Disposition = "retired"
+	Left     Disposition = "left"
+	Changed  Disposition = "changed"
+)
+
+// RecordChange is one line of a merge's details: one record and what the
+// merge did to it, with the values before and after where they changed.
+type RecordChange struct {
+	Kind        Kind              `json:"kind"`
+	RecordID    string            `json:"record"`
+	Disposition Disposition       `json:"disposition"`
+	Account     string            `json:"account"` // the account holding it now
+	Summary     string            `json:"summary"` // e.g. "badge B-12 acquired 2024-03-01"
+	Before      map[string]string `json:"before,omitempty"`
+	After       map[string]string `json:"after,omitempty"`
+	Other       string            `json:"other,omitempty"` // the record it was combined with
+}
+
+// KindDetails lists one kind's records of a merge, one page per disposition.
+type KindDetails struct {
+	Kind    Kind           `json:"kind"`
+	Label   string         `json:"label"`
+	Rule    string         `json:"rule"`
+	Counts  Counts         `json:"counts"`
+	Records []RecordChange `json:"records"`
+	More    int64          `json:"more"` // records not listed because of the limit
+}
+
+// MergeDetails is everything about one merge.
+type MergeDetails struct {
+	Merge  Merge         `json:"merge"`
+	Kinds  []KindDetails `json:"kinds"`
+	Revert *RevertReport `json:"revert,omitempty"`
+}
+
+// KeptNewer is a record a revert did not restore because it changed after
+// the merge: it keeps its newer value on the target.
+type KeptNewer struct {
+	MergeID  int64             `json:"merge"`
+	Kind     Kind              `json:"kind"`
+	RecordID string            `json:"record"`
+	Merged   map[string]string `json:"merged"`  // the values the merge wrote
+	Current  map[string]string `json:"current"` // the values kept
+	Before   map[string]string `json:"before"`  // the values the merge replaced
+}
+
+// RevertReport is the outcome of one revert batch.
+type RevertReport struct {
+	Reverted  []int64     `json:"reverted"` // merge ids, in the order reverted (newest first)
+	KeptNewer []KeptNewer `json:"kept_newer"`
+	At        time.Time   `json:"at"`
+	By        string      `json:"by"`
+}

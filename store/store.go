@@ -1,0 +1,207 @@
+// Package store keeps usermerge's data in SQLite (embedded, the default) or
+// PostgreSQL. It holds all SQL: migrations, the reads and writes of tenants,
+// accounts and records, the set-based statements that apply each merge rule
+// and undo it, and import/export. Queries are written once, with ? for
+// parameters; the few dialect differences live in dialect.go.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"usermerge"
+)
+
+// DB is an open usermerge database.
+type DB struct {
+	w       *sql.DB // writes: every transaction takes the write lock up front
+	r       *sql.DB // reads: snapshot reads that never block writers
+	dialect *dialect
+	url     string
+	Now     func() time.Time // the clock; one reading per transaction
+}
+
+// Open opens (creating if needed) the database named by url and applies any
+// pending migrations. A url starting with postgres:// or postgresql:// selects
+// PostgreSQL; anything else is an SQLite file path (optionally "sqlite:" or
+// "file:" prefixed).
+func Open(ctx context.Context, url string) (*DB, error) {
+	d, dsnW, dsnR, err := pickDialect(url)
+	if err != nil {
+		return nil, err
+	}
+	w, err := sql.Open(d.driver, dsnW)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", d.name, err)
+	}
+	r := w
+	if dsnR != dsnW {
+		if r, err = sql.Open(d.driver, dsnR); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("open %s: %w", d.name, err)
+		}
+	}
+	d.configure(w, r)
+	db := &DB{w: w, r: r, dialect: d, url: url, Now: func() time.Time { return time.Now().UTC() }}
+	if err := w.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", d.name, err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.w.Close()
+	if db.r != db.w {
+		if e := db.r.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// Dialect names the database kind: "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.dialect.name }
+
+// SQL exposes the write pool for tests and benchmarks that need raw access.
+func (db *DB) SQL() *sql.DB { return db.w }
+
+// Tx is one transaction. Every statement goes through its helpers so that
+// placeholders are rebound for the dialect.
+type Tx struct {
+	tx  *sql.Tx
+	d   *dialect
+	Now time.Time // the transaction's one clock reading
+}
+
+// Transact runs fn in a write transaction: it commits when fn returns nil and
+// rolls back on an error or a panic. Driver errors come back as domain errors
+// (busy → conflict, constraint → conflict/invalid).
+func (db *DB) Transact(ctx context.Context, fn func(*Tx) error) (err error) {
+	return db.transact(ctx, db.w, false, fn)
+}
+
+// View runs fn in a read-only snapshot; it never commits anything.
+func (db *DB) View(ctx context.Context, fn func(*Tx) error) error {
+	return db.transact(ctx, db.r, true, fn)
+}
+
+func (db *DB) transact(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*Tx) error) (err error) {
+	sqlTx, err := pool.BeginTx(ctx, db.dialect.txOptions(readOnly))
+	if err != nil {
+		return db.dialect.mapError(fmt.Errorf("begin: %w", err))
+	}
+	tx := &Tx{tx: sqlTx, d: db.dialect, Now: db.Now().UTC().Truncate(time.Millisecond)}
+	defer func() {
+		if p := recover(); p != nil {
+			sqlTx.Rollback()
+			panic(p)
+		}
+		if err != nil || readOnly {
+			sqlTx.Rollback()
+			return
+		}
+		if cerr := sqlTx.Commit(); cerr != nil {
+			err = db.dialect.mapError(fmt.Errorf("commit: %w", cerr))
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return db.dialect.mapError(err)
+	}
+	return nil
+}
+
+// Exec runs a statement and returns the number of rows it affected.
+func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := tx.tx.ExecContext(ctx, tx.d.rebind(query), args...)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", firstLine(query), err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// Query runs a query.
+func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := tx.tx.QueryContext(ctx, tx.d.rebind(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", firstLine(query), err)
+	}
+	return rows, nil
+}
+
+// QueryRow runs a query expected to return at most one row.
+func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(ctx, tx.d.rebind(query), args...)
+}
+
+// Count runs a query returning one integer.
+func (tx *Tx) Count(ctx context.Context, query string, args ...any) (int64, error) {
+	var n sql.NullInt64
+	if err := tx.QueryRow(ctx, query, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("%s: %w", firstLine(query), err)
+	}
+	return n.Int64, nil
+}
+
+// Dialect names the transaction's database kind.
+func (tx *Tx) Dialect() string { return tx.d.name }
+
+func firstLine(q string) string {
+	q = strings.TrimSpace(q)
+	if i := strings.IndexByte(q, '\n'); i > 0 {
+		q = q[:i]
+	}
+	if len(q) > 80 {
+		q = q[:80]
+	}
+	return q
+}
+
+// Millis converts a time to the stored form.
+func Millis(t time.Time) int64 { return t.UnixMilli() }
+
+// FromMillis converts the stored form back to a UTC time.
+func FromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+func nullMillis(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+func timePtr(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := FromMillis(n.Int64)
+	return &t
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// notFound turns sql.ErrNoRows into a domain not-found error.
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return usermerge.Errorf(usermerge.NotFound, "not_found", format, args...)
+	}
+	return err
+}

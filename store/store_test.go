@@ -1,0 +1,48 @@
+package store_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"usermerge"
+	"usermerge/store"
+)
+
+func TestOpenMigratesAndReopens(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.db")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Transact(ctx, func(tx *store.Tx) error {
+		return tx.PutTenant(ctx, usermerge.Tenant{ID: "t1", Name: "T", Policy: usermerge.Presets["schoox"]})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = store.Open(ctx, path) // migrations must not run twice
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(ctx, func(tx *store.Tx) error {
+		got, err := tx.Tenant(ctx, "t1")
+		if err != nil {
+			return err
+		}
+		if got.Preset() != "schoox" {
+			t.Errorf("preset = %q, want schoox", got.Preset())
+		}
+		_, err = tx.Tenant(ctx, "nope")
+		if usermerge.ErrorCode(err) != usermerge.NotFound {
+			t.Errorf("missing tenant: got %v, want not found", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
