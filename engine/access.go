@@ -1,0 +1,137 @@
+package engine
+
+import (
+	"context"
+
+	"usermerge"
+	"usermerge/store"
+)
+
+// actor is a resolved caller: the admin, the tenant, and the groups (with
+// their subgroups) over which the admin holds edit and view rights.
+type actor struct {
+	admin  usermerge.Admin
+	tenant usermerge.Tenant
+	all    bool            // tenant administrator: the whole tenant
+	edit   map[string]bool // groups with edit right
+	view   map[string]bool // groups with view or edit right
+}
+
+func loadActor(ctx context.Context, tx *store.Tx, c Caller) (*actor, error) {
+	if c.Tenant == "" {
+		return nil, usermerge.Errorf(usermerge.Invalid, "tenant_required", "no tenant given")
+	}
+	t, err := tx.Tenant(ctx, c.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	adm, _, err := tx.AdminByLogin(ctx, c.Tenant, c.Admin)
+	if err != nil {
+		if usermerge.ErrorCode(err) == usermerge.NotFound {
+			return nil, usermerge.Errorf(usermerge.Forbidden, "unknown_admin", "%q is not an administrator of tenant %q", c.Admin, c.Tenant)
+		}
+		return nil, err
+	}
+	a := &actor{admin: adm, tenant: t, all: adm.Role == usermerge.TenantAdmin, edit: map[string]bool{}, view: map[string]bool{}}
+	if a.all {
+		return a, nil
+	}
+	groups, err := tx.Groups(ctx, c.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	children := map[string][]string{}
+	for _, g := range groups {
+		children[g.ParentID] = append(children[g.ParentID], g.ID)
+	}
+	var grant func(set map[string]bool, id string)
+	grant = func(set map[string]bool, id string) {
+		if set[id] {
+			return // also guards against cycles in imported trees
+		}
+		set[id] = true
+		for _, c := range children[id] {
+			grant(set, c)
+		}
+	}
+	for _, s := range adm.Scopes {
+		grant(a.view, s.GroupID)
+		if s.Right == usermerge.RightEdit {
+			grant(a.edit, s.GroupID)
+		}
+	}
+	return a, nil
+}
+
+// canEdit reports whether the admin holds merge-edit rights anywhere.
+func (a *actor) canEdit() bool { return a.all || len(a.edit) > 0 }
+
+// viewGroups returns nil for "everything" or the list of visible groups.
+func (a *actor) viewGroups() []string {
+	if a.all {
+		return nil
+	}
+	out := make([]string, 0, len(a.view))
+	for g := range a.view {
+		out = append(out, g)
+	}
+	return out
+}
+
+func (a *actor) requireEdit() error {
+	if !a.canEdit() {
+		return usermerge.Errorf(usermerge.Forbidden, "no_merge_permission",
+			"%s has view rights only: merging, reverting and changing accounts need the merge-edit right", a.admin.Login)
+	}
+	return nil
+}
+
+// inScope reports whether an account belongs to a group in the given set.
+func inScope(ctx context.Context, tx *store.Tx, a *actor, account string, set map[string]bool) (bool, error) {
+	if a.all {
+		return true, nil
+	}
+	groups, err := tx.GroupIDsOf(ctx, a.tenant.ID, account)
+	if err != nil {
+		return false, err
+	}
+	for _, g := range groups {
+		if set[g] {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// account loads an account named by id or login that the caller may see,
+// and with edit=true, may change. An account outside the caller's scope is
+// refused without showing its name or anything else about it.
+func (a *actor) account(ctx context.Context, tx *store.Tx, ref string, edit bool) (usermerge.Account, error) {
+	if ref == "" {
+		return usermerge.Account{}, usermerge.Errorf(usermerge.Invalid, "account_required", "no account given")
+	}
+	acc, err := tx.AccountByRef(ctx, a.tenant.ID, ref)
+	if err != nil {
+		return acc, err
+	}
+	ok, err := inScope(ctx, tx, a, acc.ID, a.view)
+	if err != nil {
+		return acc, err
+	}
+	if !ok {
+		return usermerge.Account{}, usermerge.Errorf(usermerge.Forbidden, "out_of_scope",
+			"account %q is not in a group %s manages", ref, a.admin.Login)
+	}
+	if edit {
+		if err := a.requireEdit(); err != nil {
+			return acc, err
+		}
+		if ok, err = inScope(ctx, tx, a, acc.ID, a.edit); err != nil {
+			return acc, err
+		} else if !ok {
+			return acc, usermerge.Errorf(usermerge.Forbidden, "out_of_scope",
+				"account %s (%s) is outside the groups %s may edit", acc.Login, acc.Name, a.admin.Login)
+		}
+	}
+	return acc, nil
+}

@@ -1,0 +1,59 @@
+// Package engine is the merge engine: it checks who may do what, validates
+// merge and revert requests against the rules of PRODUCT.md §4, §6 and §7,
+// and runs previews, merges, reverts and account lifecycle changes as single
+// transactions over the store. It knows nothing of HTTP or the command line.
+package engine
+
+import (
+	"context"
+	"log/slog"
+
+	"usermerge"
+	"usermerge/store"
+)
+
+// Engine runs merge operations on one database.
+type Engine struct {
+	db  *store.DB
+	log *slog.Logger
+	// afterSource, set only by tests, runs after each source of a merge
+	// operation is merged, inside the transaction.
+	afterSource func(n int) error
+}
+
+// New returns an engine on db.
+func New(db *store.DB, log *slog.Logger) *Engine {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{db: db, log: log}
+}
+
+// DB returns the engine's database.
+func (e *Engine) DB() *store.DB { return e.db }
+
+// Caller names who acts: an administrator's login inside a tenant.
+type Caller struct {
+	Tenant string
+	Admin  string
+}
+
+// call runs fn in a write transaction with the caller resolved inside it, so
+// that rights and data are read in the same snapshot as the change.
+func (e *Engine) call(ctx context.Context, c Caller, write bool, fn func(*store.Tx, *actor) error) error {
+	run := e.db.View
+	if write {
+		run = e.db.Transact
+	}
+	err := run(ctx, func(tx *store.Tx) error {
+		a, err := loadActor(ctx, tx, c)
+		if err != nil {
+			return err
+		}
+		return fn(tx, a)
+	})
+	if usermerge.ErrorCode(err) == usermerge.Internal {
+		e.log.Error("internal error", "tenant", c.Tenant, "admin", c.Admin, "err", err)
+	}
+	return err
+}

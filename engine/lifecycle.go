@@ -1,0 +1,187 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"usermerge"
+	"usermerge/store"
+)
+
+// Activate makes an account active. A source that is merged into another
+// account is refused with a message naming the target, the merge and its
+// date (PRODUCT.md §7).
+func (e *Engine) Activate(ctx context.Context, c Caller, ref string) (usermerge.Account, error) {
+	var acc usermerge.Account
+	err := e.call(ctx, c, true, func(tx *store.Tx, a *actor) error {
+		var err error
+		if acc, err = a.account(ctx, tx, ref, true); err != nil {
+			return err
+		}
+		if acc.Deleted() {
+			return usermerge.Errorf(usermerge.Conflict, "account_deleted", "%s (%s) has been deleted and cannot be activated", acc.Login, acc.Name)
+		}
+		if acc.MergedInto != "" {
+			return mergedError(ctx, tx, a, acc)
+		}
+		if err := tx.SetAccountStatus(ctx, a.tenant.ID, acc.ID, usermerge.Active); err != nil {
+			return err
+		}
+		acc.Status = usermerge.Active
+		return nil
+	})
+	return acc, err
+}
+
+func mergedError(ctx context.Context, tx *store.Tx, a *actor, acc usermerge.Account) error {
+	target, err := tx.Account(ctx, a.tenant.ID, acc.MergedInto)
+	if err != nil {
+		return err
+	}
+	if acc.MergedBy == 0 { // marked merged by the platform it was imported from
+		return usermerge.Errorf(usermerge.Conflict, "account_merged",
+			"%s (%s) was merged into %s (%s) before it was imported; it cannot be activated here",
+			acc.Login, acc.Name, target.Login, target.Name)
+	}
+	m, err := tx.Merge(ctx, a.tenant.ID, acc.MergedBy)
+	if err != nil {
+		return err
+	}
+	return usermerge.Errorf(usermerge.Conflict, "account_merged",
+		"%s (%s) was merged into %s (%s) by merge %d on %s. Revert merge %d to use this account again.",
+		acc.Login, acc.Name, target.Login, target.Name, m.ID, m.At.Format("2006-01-02 15:04 MST"), m.ID)
+}
+
+// Deactivate makes an account inactive.
+func (e *Engine) Deactivate(ctx context.Context, c Caller, ref string) (usermerge.Account, error) {
+	var acc usermerge.Account
+	err := e.call(ctx, c, true, func(tx *store.Tx, a *actor) error {
+		var err error
+		if acc, err = a.account(ctx, tx, ref, true); err != nil {
+			return err
+		}
+		if acc.Deleted() {
+			return usermerge.Errorf(usermerge.Conflict, "account_deleted", "%s (%s) has been deleted", acc.Login, acc.Name)
+		}
+		if err := tx.SetAccountStatus(ctx, a.tenant.ID, acc.ID, usermerge.Inactive); err != nil {
+			return err
+		}
+		acc.Status = usermerge.Inactive
+		return nil
+	})
+	return acc, err
+}
+
+// DeleteImpact says what deleting an account does to merges.
+type DeleteImpact struct {
+	Account usermerge.Account `json:"account"`
+	// MergedInto lists the merges whose data the account holds as target:
+	// deleting it takes that data along and frees those sources.
+	MergedInto []int64 `json:"merged_into"`
+	// MergedAccounts is how many distinct accounts' data goes with it.
+	MergedAccounts int `json:"merged_accounts"`
+	// AsSource lists the active merges of which the account is the source:
+	// they become permanent.
+	AsSource []int64 `json:"as_source"`
+	Warning  string  `json:"warning,omitempty"`
+}
+
+func impact(ctx context.Context, tx *store.Tx, a *actor, acc usermerge.Account) (DeleteImpact, error) {
+	im := DeleteImpact{Account: acc, MergedInto: []int64{}, AsSource: []int64{}}
+	var err error
+	if im.MergedInto, err = tx.MergesInvolving(ctx, a.tenant.ID, acc.ID, "target", usermerge.StateActive, usermerge.StatePermanent); err != nil {
+		return im, err
+	}
+	if im.AsSource, err = tx.MergesInvolving(ctx, a.tenant.ID, acc.ID, "source", usermerge.StateActive); err != nil {
+		return im, err
+	}
+	srcs := map[string]bool{}
+	for _, id := range im.MergedInto {
+		m, err := tx.Merge(ctx, a.tenant.ID, id)
+		if err != nil {
+			return im, err
+		}
+		srcs[m.Source.ID] = true
+	}
+	im.MergedAccounts = len(srcs)
+	if im.MergedAccounts > 0 {
+		im.Warning = fmt.Sprintf("%s holds the data of %d merged account(s) (merges %v); deleting it takes that data with it, the merges leave the merge list, and those accounts may be activated again",
+			acc.Login, im.MergedAccounts, im.MergedInto)
+	}
+	if len(im.AsSource) > 0 {
+		if im.Warning != "" {
+			im.Warning += "; "
+		}
+		im.Warning += fmt.Sprintf("%s is the source of merge(s) %v, which become permanent (no revert); the data stays with the target", acc.Login, im.AsSource)
+	}
+	return im, nil
+}
+
+// DeletionImpact reports, without changing anything, what Delete would do.
+func (e *Engine) DeletionImpact(ctx context.Context, c Caller, ref string) (DeleteImpact, error) {
+	var im DeleteImpact
+	err := e.call(ctx, c, false, func(tx *store.Tx, a *actor) error {
+		acc, err := a.account(ctx, tx, ref, true)
+		if err != nil {
+			return err
+		}
+		im, err = impact(ctx, tx, a, acc)
+		return err
+	})
+	return im, err
+}
+
+// Delete tombstones an account (PRODUCT.md §7). Merges of which it is the
+// source become permanent; merges into it leave the default list and their
+// sources are freed. When the account holds merged accounts' data, the call
+// is refused unless confirm is set, with the warning in the message.
+func (e *Engine) Delete(ctx context.Context, c Caller, ref string, confirm bool) (DeleteImpact, error) {
+	var im DeleteImpact
+	err := e.call(ctx, c, true, func(tx *store.Tx, a *actor) error {
+		acc, err := a.account(ctx, tx, ref, true)
+		if err != nil {
+			return err
+		}
+		if acc.Deleted() {
+			return usermerge.Errorf(usermerge.Conflict, "account_deleted", "%s (%s) is already deleted", acc.Login, acc.Name)
+		}
+		if acc.IsAdmin {
+			return usermerge.Errorf(usermerge.Conflict, "account_is_admin", "%s (%s) holds administrator rights; remove them before deleting the account", acc.Login, acc.Name)
+		}
+		if err := tx.LockAccounts(ctx, a.tenant.ID, []string{acc.ID}); err != nil {
+			return err
+		}
+		if im, err = impact(ctx, tx, a, acc); err != nil {
+			return err
+		}
+		if im.MergedAccounts > 0 && !confirm {
+			return usermerge.Errorf(usermerge.Conflict, "confirm_required", "%s. Confirm the deletion to proceed.", im.Warning)
+		}
+		if err := tx.DeleteAccount(ctx, a.tenant.ID, acc.ID); err != nil {
+			return err
+		}
+		for _, id := range im.AsSource {
+			if err := tx.SetMergeState(ctx, a.tenant.ID, id, usermerge.StatePermanent, ""); err != nil {
+				return err
+			}
+		}
+		for _, id := range im.MergedInto {
+			m, err := tx.Merge(ctx, a.tenant.ID, id)
+			if err != nil {
+				return err
+			}
+			if err := tx.SetMergeState(ctx, a.tenant.ID, id, usermerge.StateTargetDeleted, ""); err != nil {
+				return err
+			}
+			if !m.Source.Deleted() && m.Source.MergedBy == id {
+				// freed: inactive, no longer marked merged, so it may be activated
+				if err := tx.UnmarkMerged(ctx, a.tenant.ID, m.Source.ID, m.Source.Status); err != nil {
+					return err
+				}
+			}
+		}
+		im.Account.DeletedAt = &tx.Now
+		return tx.AddEvent(ctx, a.tenant.ID, "account.deleted", map[string]any{"tenant": a.tenant.ID, "account": acc.ID, "by": a.admin.Login})
+	})
+	return im, err
+}

@@ -1,0 +1,231 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"usermerge"
+	"usermerge/store"
+)
+
+// recentSignIn is how recent a source's sign-in must be for a warning.
+const recentSignIn = 30 * 24 * time.Hour
+
+// checked is a validated merge request.
+type checked struct {
+	target  usermerge.Account
+	sources []usermerge.Account
+	moveExt bool
+}
+
+// check applies every refusal rule of PRODUCT.md §4 that can be decided
+// from the data; it writes nothing.
+func check(ctx context.Context, tx *store.Tx, a *actor, req usermerge.MergeRequest) (checked, error) {
+	var c checked
+	if !a.tenant.Policy.MergeEnabled {
+		return c, usermerge.Errorf(usermerge.Forbidden, "merging_disabled", "merging accounts is switched off for tenant %s", a.tenant.Name)
+	}
+	if err := a.requireEdit(); err != nil {
+		return c, err
+	}
+	if strings.TrimSpace(req.Target) == "" {
+		return c, usermerge.Errorf(usermerge.Invalid, "target_required", "name the account to keep")
+	}
+	if len(req.Sources) == 0 {
+		return c, usermerge.Errorf(usermerge.Invalid, "sources_required", "name at least one account to merge into %s", req.Target)
+	}
+	if len(req.Sources) > usermerge.MaxSources {
+		return c, usermerge.Errorf(usermerge.Invalid, "too_many_sources", "a merge takes at most %d accounts to merge, not %d", usermerge.MaxSources, len(req.Sources))
+	}
+	if len(req.Reason) > 2000 {
+		return c, usermerge.Errorf(usermerge.Invalid, "reason_too_long", "the reason is limited to 2000 characters")
+	}
+	var err error
+	if c.target, err = a.account(ctx, tx, req.Target, true); err != nil {
+		return c, err
+	}
+	seen := map[string]bool{c.target.ID: true}
+	for _, ref := range req.Sources {
+		src, err := a.account(ctx, tx, ref, true)
+		if err != nil {
+			return c, err
+		}
+		if src.ID == c.target.ID {
+			return c, usermerge.Errorf(usermerge.Invalid, "source_is_target", "%s is the account to keep; it cannot also be merged into itself", src.Login)
+		}
+		if seen[src.ID] {
+			return c, usermerge.Errorf(usermerge.Invalid, "duplicate_source", "%s is named twice", src.Login)
+		}
+		seen[src.ID] = true
+		c.sources = append(c.sources, src)
+	}
+	if c.target.Deleted() {
+		return c, usermerge.Errorf(usermerge.Conflict, "account_deleted", "%s (%s) has been deleted and cannot receive a merge", c.target.Login, c.target.Name)
+	}
+	if c.target.MergedInto != "" {
+		return c, usermerge.Errorf(usermerge.Conflict, "target_merged", "%s (%s) was itself merged into account %s; choose that account to keep",
+			c.target.Login, c.target.Name, c.target.MergedInto)
+	}
+	if c.target.Status != usermerge.Active {
+		return c, usermerge.Errorf(usermerge.Conflict, "target_not_active", "%s (%s) is not active; activate it before merging accounts into it",
+			c.target.Login, c.target.Name)
+	}
+	for _, src := range c.sources {
+		if src.Deleted() {
+			return c, usermerge.Errorf(usermerge.Conflict, "account_deleted", "%s (%s) has been deleted and cannot be merged", src.Login, src.Name)
+		}
+		if src.MergedInto != "" {
+			return c, usermerge.Errorf(usermerge.Conflict, "source_already_merged", "%s (%s) is already merged into account %s (merge %d)",
+				src.Login, src.Name, src.MergedInto, src.MergedBy)
+		}
+		if src.IsAdmin {
+			return c, usermerge.Errorf(usermerge.Conflict, "source_is_admin", "%s (%s) holds administrator rights; administrators are never merged away",
+				src.Login, src.Name)
+		}
+	}
+	c.moveExt = a.tenant.Policy.MoveExternalIDs
+	if req.MoveExternalIDs != nil {
+		c.moveExt = *req.MoveExternalIDs
+	}
+	return c, nil
+}
+
+// Preview answers what the merge would do, per source and per kind, with
+// warnings; nothing is written.
+func (e *Engine) Preview(ctx context.Context, c Caller, req usermerge.MergeRequest) (usermerge.Preview, error) {
+	var p usermerge.Preview
+	err := e.call(ctx, c, false, func(tx *store.Tx, a *actor) error {
+		ck, err := check(ctx, tx, a, req)
+		if err != nil {
+			return err
+		}
+		p = usermerge.Preview{Target: ck.target, MoveExternalIDs: ck.moveExt, RevertAllowed: a.tenant.Policy.RevertAllowed}
+		var priors []string
+		for _, src := range ck.sources {
+			sp := usermerge.SourcePlan{Source: src}
+			ref := store.MergeRef{Tenant: a.tenant.ID, Source: src.ID, Target: ck.target.ID}
+			for _, k := range usermerge.Kinds {
+				d := store.DecisionFor(k, a.tenant.Policy, ck.moveExt)
+				cnt, err := tx.PlanKind(ctx, ref, priors, k, d)
+				if err != nil {
+					return err
+				}
+				sp.Kinds = append(sp.Kinds, usermerge.KindPlan{Kind: k, Label: k.Label(), Rule: k.Rule(a.tenant.Policy, ck.moveExt), Counts: cnt})
+			}
+			if src.Status == usermerge.Active {
+				sp.Warnings = append(sp.Warnings, fmt.Sprintf("%s (%s) is still active and will be deactivated", src.Login, src.Name))
+			}
+			last, err := tx.LastSignIn(ctx, a.tenant.ID, src.ID)
+			if err != nil {
+				return err
+			}
+			if last != nil && tx.Now.Sub(*last) < recentSignIn {
+				sp.Warnings = append(sp.Warnings, fmt.Sprintf("%s (%s) signed in recently, on %s (%d days ago)",
+					src.Login, src.Name, last.Format("2006-01-02 15:04 MST"), int(tx.Now.Sub(*last).Hours()/24)))
+			}
+			p.Sources = append(p.Sources, sp)
+			priors = append(priors, src.ID)
+		}
+		if !a.tenant.Policy.RevertAllowed {
+			p.Warnings = append(p.Warnings, "this tenant does not allow reverting merges: the merge cannot be undone")
+		}
+		return nil
+	})
+	return p, err
+}
+
+// Merge merges every source of the request into the target in one
+// transaction: all of it happens or none of it. It returns one merge record
+// per source, in order; they share an operation id.
+func (e *Engine) Merge(ctx context.Context, c Caller, req usermerge.MergeRequest) ([]usermerge.Merge, error) {
+	var out []usermerge.Merge
+	err := e.call(ctx, c, true, func(tx *store.Tx, a *actor) error {
+		out = nil
+		ck, err := check(ctx, tx, a, req)
+		if err != nil {
+			return err
+		}
+		ids := []string{ck.target.ID}
+		for _, s := range ck.sources {
+			ids = append(ids, s.ID)
+		}
+		if err := tx.LockAccounts(ctx, a.tenant.ID, ids); err != nil {
+			return err
+		}
+		op, err := tx.NextID(ctx, a.tenant.ID, "operation")
+		if err != nil {
+			return err
+		}
+		for i, src := range ck.sources {
+			m, err := mergeOne(ctx, tx, a, ck, src, op, strings.TrimSpace(req.Reason))
+			if err != nil {
+				return err
+			}
+			if e.afterSource != nil { // tests inject failures here
+				if err := e.afterSource(i + 1); err != nil {
+					return err
+				}
+			}
+			out = append(out, m)
+		}
+		return tx.AddEvent(ctx, a.tenant.ID, "merge.completed", mergeEvent(a, out))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func mergeOne(ctx context.Context, tx *store.Tx, a *actor, ck checked, src usermerge.Account, op int64, reason string) (usermerge.Merge, error) {
+	id, err := tx.NextID(ctx, a.tenant.ID, "merge")
+	if err != nil {
+		return usermerge.Merge{}, err
+	}
+	m := usermerge.Merge{TenantID: a.tenant.ID, ID: id, OperationID: op, Source: src, Target: ck.target, By: a.admin.Login,
+		Reason: reason, At: tx.Now, MoveExternalIDs: ck.moveExt, Policy: a.tenant.Policy, State: usermerge.StateActive,
+		SourcePrev: src.Status, Counts: map[usermerge.Kind]usermerge.Counts{}}
+	if err := tx.InsertMerge(ctx, m); err != nil {
+		return m, err
+	}
+	wasTarget, err := tx.HasLiveMergeInto(ctx, a.tenant.ID, src.ID)
+	if err != nil {
+		return m, err
+	}
+	ref := store.MergeRef{Tenant: a.tenant.ID, ID: id, Source: src.ID, Target: ck.target.ID, SourceWasTarget: wasTarget}
+	for _, k := range usermerge.Kinds {
+		cnt, err := tx.ApplyKind(ctx, ref, k, store.DecisionFor(k, a.tenant.Policy, ck.moveExt))
+		if err != nil {
+			return m, fmt.Errorf("merge %d, %s: %w", id, k, err)
+		}
+		m.Counts[k] = cnt
+		if err := tx.PutCounts(ctx, a.tenant.ID, id, k, cnt); err != nil {
+			return m, err
+		}
+	}
+	if err := tx.MarkMerged(ctx, a.tenant.ID, src.ID, ck.target.ID, id); err != nil {
+		return m, err
+	}
+	m.Source.Status, m.Source.MergedInto, m.Source.MergedBy = usermerge.Inactive, ck.target.ID, id
+	m.DisplayState = m.State
+	if !a.tenant.Policy.RevertAllowed {
+		m.DisplayState = usermerge.StateIrreversible
+	}
+	return m, nil
+}
+
+type mergePayload struct {
+	Merge     int64  `json:"merge"`
+	Operation int64  `json:"operation"`
+	Source    string `json:"source"`
+	Target    string `json:"target"`
+}
+
+func mergeEvent(a *actor, ms []usermerge.Merge) map[string]any {
+	var list []mergePayload
+	for _, m := range ms {
+		list = append(list, mergePayload{m.ID, m.OperationID, m.Source.ID, m.Target.ID})
+	}
+	return map[string]any{"tenant": a.tenant.ID, "by": a.admin.Login, "merges": list}
+}

@@ -1,0 +1,157 @@
+package engine
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+
+	"usermerge"
+	"usermerge/store"
+)
+
+// SearchAccounts finds accounts in the caller's scope by name, login, email
+// or external ID.
+func (e *Engine) SearchAccounts(ctx context.Context, c Caller, q string, status string, limit, offset int) ([]usermerge.AccountSummary, error) {
+	var out []usermerge.AccountSummary
+	err := e.call(ctx, c, false, func(tx *store.Tx, a *actor) error {
+		var err error
+		out, err = tx.SearchAccounts(ctx, store.AccountQuery{Tenant: a.tenant.ID, Q: strings.TrimSpace(q), Groups: a.viewGroups(),
+			Status: status, Limit: limit, Offset: offset})
+		return err
+	})
+	if out == nil {
+		out = []usermerge.AccountSummary{}
+	}
+	return out, err
+}
+
+// AccountInfo returns one account with its groups, jobs and record counts
+// (the merge screen's info button).
+func (e *Engine) AccountInfo(ctx context.Context, c Caller, ref string) (usermerge.AccountSummary, error) {
+	var s usermerge.AccountSummary
+	err := e.call(ctx, c, false, func(tx *store.Tx, a *actor) error {
+		acc, err := a.account(ctx, tx, ref, false)
+		if err != nil {
+			return err
+		}
+		s.Account = acc
+		if s.Groups, s.Jobs, err = tx.OrgOf(ctx, a.tenant.ID, acc.ID); err != nil {
+			return err
+		}
+		s.Counts, err = tx.RecordCounts(ctx, a.tenant.ID, acc.ID)
+		return err
+	})
+	return s, err
+}
+
+// ListMerges searches the merge list within the caller's scope, newest first.
+func (e *Engine) ListMerges(ctx context.Context, c Caller, f usermerge.MergeFilter) (usermerge.MergePage, error) {
+	var p usermerge.MergePage
+	err := e.call(ctx, c, false, func(tx *store.Tx, a *actor) error {
+		if f.From != nil && f.To != nil && !f.From.Before(*f.To) {
+			return usermerge.Errorf(usermerge.Invalid, "invalid_range", "the start of the time range must be before its end")
+		}
+		if f.Page < 0 || f.PerPage < 0 {
+			return usermerge.Errorf(usermerge.Invalid, "invalid_page", "page and page size must be positive")
+		}
+		var err error
+		p, err = tx.ListMerges(ctx, a.tenant.ID, f, a.viewGroups())
+		return err
+	})
+	return p, err
+}
+
+// MergeDetails shows per kind exactly which records a merge moved,
+// combined, retired or left with the source (at most limit per kind), and
+// what its revert kept newer.
+func (e *Engine) MergeDetails(ctx context.Context, c Caller, id int64, limit int) (usermerge.MergeDetails, error) {
+	var d usermerge.MergeDetails
+	err := e.call(ctx, c, false, func(tx *store.Tx, a *actor) error {
+		m, err := tx.Merge(ctx, a.tenant.ID, id)
+		if err != nil {
+			return err
+		}
+		for _, acc := range []usermerge.Account{m.Source, m.Target} {
+			if _, err := a.account(ctx, tx, acc.ID, false); err != nil {
+				if usermerge.ErrorCode(err) == usermerge.Forbidden {
+					return usermerge.Errorf(usermerge.NotFound, "merge_not_found", "merge %d does not exist", id)
+				}
+				return err
+			}
+		}
+		d.Merge = m
+		ref := store.MergeRef{Tenant: a.tenant.ID, ID: m.ID, Source: m.Source.ID, Target: m.Target.ID}
+		for _, k := range usermerge.Kinds {
+			dec := store.DecisionFor(k, m.Policy, m.MoveExternalIDs)
+			kd := usermerge.KindDetails{Kind: k, Label: k.Label(), Rule: k.Rule(m.Policy, m.MoveExternalIDs), Counts: m.Counts[k]}
+			if kd.Records, kd.More, err = tx.KindRecords(ctx, ref, k, dec, limit); err != nil {
+				return err
+			}
+			if kd.Records == nil {
+				kd.Records = []usermerge.RecordChange{}
+			}
+			d.Kinds = append(d.Kinds, kd)
+		}
+		if m.State == usermerge.StateReverted {
+			rep := &usermerge.RevertReport{Reverted: []int64{m.ID}, By: m.RevertedBy}
+			if m.RevertedAt != nil {
+				rep.At = *m.RevertedAt
+			}
+			if rep.KeptNewer, err = tx.KeptNewerOf(ctx, a.tenant.ID, m.ID); err != nil {
+				return err
+			}
+			d.Revert = rep
+		}
+		return nil
+	})
+	return d, err
+}
+
+// Settings returns the caller's tenant with its policy.
+func (e *Engine) Settings(ctx context.Context, c Caller) (usermerge.Tenant, error) {
+	var t usermerge.Tenant
+	err := e.call(ctx, c, false, func(tx *store.Tx, a *actor) error {
+		t = a.tenant
+		return nil
+	})
+	return t, err
+}
+
+// SettingsChange applies a preset (if named) and then single settings.
+type SettingsChange struct {
+	Preset string            `json:"preset,omitempty"`
+	Set    map[string]string `json:"set,omitempty"`
+}
+
+// UpdateSettings changes the tenant's policy; only a tenant administrator may.
+func (e *Engine) UpdateSettings(ctx context.Context, c Caller, ch SettingsChange) (usermerge.Tenant, error) {
+	var t usermerge.Tenant
+	err := e.call(ctx, c, true, func(tx *store.Tx, a *actor) error {
+		if !a.all {
+			return usermerge.Errorf(usermerge.Forbidden, "tenant_admin_only", "only a tenant administrator may change the tenant's settings")
+		}
+		t = a.tenant
+		if ch.Preset != "" {
+			p, ok := usermerge.Presets[ch.Preset]
+			if !ok {
+				return usermerge.Errorf(usermerge.Invalid, "unknown_preset", "unknown preset %q (known: %s)", ch.Preset, strings.Join(usermerge.PresetNames, ", "))
+			}
+			t.Policy = p
+		}
+		for _, name := range sortedKeys(ch.Set) {
+			if err := t.Policy.Set(name, ch.Set[name]); err != nil {
+				return err
+			}
+		}
+		if err := tx.PutTenant(ctx, t); err != nil {
+			return err
+		}
+		return tx.AddEvent(ctx, t.ID, "tenant.settings_changed", map[string]any{"tenant": t.ID, "by": a.admin.Login, "policy": t.Policy})
+	})
+	return t, err
+}
+
+func sortedKeys(m map[string]string) []string {
+	return slices.Sorted(maps.Keys(m))
+}

@@ -1,0 +1,397 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"usermerge"
+)
+
+// NextID allocates the next value of a per-tenant counter ("merge",
+// "operation", "event"). Called inside the transaction after the accounts
+// are locked, so merge ids follow commit order on overlapping accounts.
+func (tx *Tx) NextID(ctx context.Context, tenant, name string) (int64, error) {
+	var v int64
+	err := tx.QueryRow(ctx, `INSERT INTO counters (tenant_id, name, value) VALUES (?, ?, 1)
+		ON CONFLICT (tenant_id, name) DO UPDATE SET value = counters.value + 1 RETURNING value`, tenant, name).Scan(&v)
+	return v, err
+}
+
+// LockAccounts takes the write locks a merge needs on its accounts. On
+// SQLite the transaction already holds the database's write lock.
+func (tx *Tx) LockAccounts(ctx context.Context, tenant string, ids []string) error {
+	return nil
+}
+
+// InsertMerge records a merge (state active) and its counts.
+func (tx *Tx) InsertMerge(ctx context.Context, m usermerge.Merge) error {
+	pol, err := json.Marshal(m.Policy)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO merges (tenant_id, id, operation_id, source_id, target_id, by_admin, reason, at,
+		move_external_ids, policy, state, source_prev_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.TenantID, m.ID, m.OperationID, m.Source.ID, m.Target.ID, m.By, m.Reason, Millis(m.At),
+		b2i(m.MoveExternalIDs), string(pol), string(usermerge.StateActive), string(m.SourcePrev))
+	return err
+}
+
+// PutCounts records what a merge did with one kind.
+func (tx *Tx) PutCounts(ctx context.Context, tenant string, merge int64, k usermerge.Kind, c usermerge.Counts) error {
+	_, err := tx.Exec(ctx, `INSERT INTO merge_counts (tenant_id, merge_id, kind, moved, combined, retired, left_, changed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, tenant, merge, string(k), c.Moved, c.Combined, c.Retired, c.Left, c.Changed)
+	return err
+}
+
+// MarkMerged deactivates a source and marks it as merged into target.
+func (tx *Tx) MarkMerged(ctx context.Context, tenant, source, target string, merge int64) error {
+	_, err := tx.Exec(ctx, `UPDATE accounts SET status = 'inactive', merged_into = ?, merged_by = ? WHERE tenant_id = ? AND id = ?`,
+		target, merge, tenant, source)
+	return err
+}
+
+// UnmarkMerged gives a source back its status from before the merge.
+func (tx *Tx) UnmarkMerged(ctx context.Context, tenant, source string, status usermerge.AccountStatus) error {
+	_, err := tx.Exec(ctx, `UPDATE accounts SET status = ?, merged_into = NULL, merged_by = NULL WHERE tenant_id = ? AND id = ?`,
+		string(status), tenant, source)
+	return err
+}
+
+// SetMergeState changes a merge's stored state; for reverts it records who and when.
+func (tx *Tx) SetMergeState(ctx context.Context, tenant string, id int64, s usermerge.MergeState, by string) error {
+	if s == usermerge.StateReverted {
+		_, err := tx.Exec(ctx, `UPDATE merges SET state = ?, reverted_at = ?, reverted_by = ? WHERE tenant_id = ? AND id = ?`,
+			string(s), Millis(tx.Now), by, tenant, id)
+		return err
+	}
+	_, err := tx.Exec(ctx, `UPDATE merges SET state = ? WHERE tenant_id = ? AND id = ?`, string(s), tenant, id)
+	return err
+}
+
+// HasLiveMergeInto reports whether an account received records from a merge
+// that is not reverted (so its rows may carry moved_by marks).
+func (tx *Tx) HasLiveMergeInto(ctx context.Context, tenant, account string) (bool, error) {
+	n, err := tx.Count(ctx, `SELECT COUNT(*) FROM merges WHERE tenant_id = ? AND target_id = ? AND state <> 'reverted'`, tenant, account)
+	return n > 0, err
+}
+
+// LaterMerges returns the ids of merges after id that are not reverted and
+// involve one of the accounts, oldest first.
+func (tx *Tx) LaterMerges(ctx context.Context, tenant string, id int64, accounts ...string) ([]int64, error) {
+	ph := placeholders(len(accounts))
+	args := []any{tenant, id}
+	for range 2 {
+		for _, a := range accounts {
+			args = append(args, a)
+		}
+	}
+	rows, err := tx.Query(ctx, `SELECT id FROM merges WHERE tenant_id = ? AND id > ? AND state <> 'reverted'
+		AND (source_id IN (`+ph+`) OR target_id IN (`+ph+`)) ORDER BY id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// MergesInvolving returns the ids of merges (any state) where the account is
+// the source or the target, with the given states; empty states means all.
+func (tx *Tx) MergesInvolving(ctx context.Context, tenant, account, role string, states ...usermerge.MergeState) ([]int64, error) {
+	col := "source_id"
+	if role == "target" {
+		col = "target_id"
+	}
+	q := `SELECT id FROM merges WHERE tenant_id = ? AND ` + col + ` = ?`
+	args := []any{tenant, account}
+	if len(states) > 0 {
+		q += ` AND state IN (` + placeholders(len(states)) + `)`
+		for _, s := range states {
+			args = append(args, string(s))
+		}
+	}
+	rows, err := tx.Query(ctx, q+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+const mergeCols = `m.tenant_id, m.id, m.operation_id, m.source_id, m.target_id, m.by_admin, m.reason, m.at, m.move_external_ids,
+	m.policy, m.state, m.source_prev_status, m.reverted_at, COALESCE(m.reverted_by, '')`
+
+func (tx *Tx) scanMerges(ctx context.Context, rows *sql.Rows) ([]usermerge.Merge, error) {
+	var out []usermerge.Merge
+	for rows.Next() {
+		var m usermerge.Merge
+		var at int64
+		var pol, state, prev string
+		var rev sql.NullInt64
+		if err := rows.Scan(&m.TenantID, &m.ID, &m.OperationID, &m.Source.ID, &m.Target.ID, &m.By, &m.Reason, &at,
+			&m.MoveExternalIDs, &pol, &state, &prev, &rev, &m.RevertedBy); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		m.At, m.State, m.SourcePrev, m.RevertedAt = FromMillis(at), usermerge.MergeState(state), usermerge.AccountStatus(prev), timePtr(rev)
+		if err := json.Unmarshal([]byte(pol), &m.Policy); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("merge %d policy: %w", m.ID, err)
+		}
+		out = append(out, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if err := tx.fillMerge(ctx, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// fillMerge loads a merge's accounts and counts and computes its display state.
+func (tx *Tx) fillMerge(ctx context.Context, m *usermerge.Merge) error {
+	var err error
+	if m.Source, err = tx.Account(ctx, m.TenantID, m.Source.ID); err != nil {
+		return err
+	}
+	if m.Target, err = tx.Account(ctx, m.TenantID, m.Target.ID); err != nil {
+		return err
+	}
+	rows, err := tx.Query(ctx, `SELECT kind, moved, combined, retired, left_, changed FROM merge_counts WHERE tenant_id = ? AND merge_id = ?`, m.TenantID, m.ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	m.Counts = map[usermerge.Kind]usermerge.Counts{}
+	for rows.Next() {
+		var k string
+		var c usermerge.Counts
+		if err := rows.Scan(&k, &c.Moved, &c.Combined, &c.Retired, &c.Left, &c.Changed); err != nil {
+			return err
+		}
+		m.Counts[usermerge.Kind(k)] = c
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	t, err := tx.Tenant(ctx, m.TenantID)
+	if err != nil {
+		return err
+	}
+	m.DisplayState = m.State
+	if m.State == usermerge.StateActive && !t.Policy.RevertAllowed {
+		m.DisplayState = usermerge.StateIrreversible
+	}
+	return nil
+}
+
+// Merge returns one merge with its accounts and counts.
+func (tx *Tx) Merge(ctx context.Context, tenant string, id int64) (usermerge.Merge, error) {
+	rows, err := tx.Query(ctx, `SELECT `+mergeCols+` FROM merges m WHERE m.tenant_id = ? AND m.id = ?`, tenant, id)
+	if err != nil {
+		return usermerge.Merge{}, err
+	}
+	ms, err := tx.scanMerges(ctx, rows)
+	if err != nil {
+		return usermerge.Merge{}, err
+	}
+	if len(ms) == 0 {
+		return usermerge.Merge{}, usermerge.Errorf(usermerge.NotFound, "merge_not_found", "merge %d does not exist", id)
+	}
+	return ms[0], nil
+}
+
+// ListMerges searches the merge list, newest first. groups, when not nil,
+// limits it to merges whose source and target both belong to one of them.
+func (tx *Tx) ListMerges(ctx context.Context, tenant string, f usermerge.MergeFilter, groups []string) (usermerge.MergePage, error) {
+	page := usermerge.MergePage{Page: f.Page, PerPage: f.PerPage}
+	if page.Page < 1 {
+		page.Page = 1
+	}
+	if page.PerPage < 1 || page.PerPage > 500 {
+		page.PerPage = 50
+	}
+	where, args := []string{"m.tenant_id = ?"}, []any{tenant}
+	if f.From != nil {
+		where, args = append(where, "m.at >= ?"), append(args, Millis(*f.From))
+	}
+	if f.To != nil {
+		where, args = append(where, "m.at < ?"), append(args, Millis(*f.To))
+	}
+	for _, side := range []struct{ col, q string }{{"m.source_id", f.Source}, {"m.target_id", f.Target}} {
+		if side.q == "" {
+			continue
+		}
+		like := "%" + strings.ToLower(side.q) + "%"
+		where = append(where, side.col+` IN (SELECT a.id FROM accounts a WHERE a.tenant_id = ? AND (a.id = ? OR LOWER(a.name) LIKE ? OR LOWER(a.login) LIKE ? OR LOWER(a.email) LIKE ?)
+			UNION SELECT x.account_id FROM external_ids x WHERE x.tenant_id = ? AND LOWER(x.value) LIKE ?)`)
+		args = append(args, tenant, side.q, like, like, like, tenant, like)
+	}
+	switch f.State {
+	case "":
+		where = append(where, "m.state <> 'target_deleted'")
+	case "all":
+	case usermerge.StateIrreversible:
+		t, err := tx.Tenant(ctx, tenant)
+		if err != nil {
+			return page, err
+		}
+		if t.Policy.RevertAllowed {
+			where = append(where, "1 = 0")
+		} else {
+			where = append(where, "m.state = 'active'")
+		}
+	case usermerge.StateActive, usermerge.StateReverted, usermerge.StatePermanent, usermerge.StateTargetDeleted:
+		where, args = append(where, "m.state = ?"), append(args, string(f.State))
+	default:
+		return page, usermerge.Errorf(usermerge.Invalid, "invalid_state", "state must be one of active, reverted, permanent, irreversible, target_deleted or all, not %q", f.State)
+	}
+	if groups != nil {
+		if len(groups) == 0 {
+			return page, nil
+		}
+		ph := placeholders(len(groups))
+		for _, col := range []string{"m.source_id", "m.target_id"} {
+			where = append(where, `EXISTS (SELECT 1 FROM memberships g WHERE g.tenant_id = m.tenant_id AND g.account_id = `+col+` AND g.group_id IN (`+ph+`))`)
+			for _, g := range groups {
+				args = append(args, g)
+			}
+		}
+	}
+	cond := strings.Join(where, " AND ")
+	var err error
+	if page.Total, err = tx.Count(ctx, `SELECT COUNT(*) FROM merges m WHERE `+cond, args...); err != nil {
+		return page, err
+	}
+	rows, err := tx.Query(ctx, `SELECT `+mergeCols+` FROM merges m WHERE `+cond+` ORDER BY m.at DESC, m.id DESC LIMIT ? OFFSET ?`,
+		append(args, page.PerPage, (page.Page-1)*page.PerPage)...)
+	if err != nil {
+		return page, err
+	}
+	if page.Merges, err = tx.scanMerges(ctx, rows); err != nil {
+		return page, err
+	}
+	if page.Merges == nil {
+		page.Merges = []usermerge.Merge{}
+	}
+	return page, nil
+}
+
+// PutKeptNewer stores the records a revert kept newer.
+func (tx *Tx) PutKeptNewer(ctx context.Context, tenant string, k usermerge.KeptNewer) error {
+	enc := func(m map[string]string) string { b, _ := json.Marshal(m); return string(b) }
+	_, err := tx.Exec(ctx, `INSERT INTO revert_kept (tenant_id, merge_id, kind, record_id, merged, current_, before) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		tenant, k.MergeID, string(k.Kind), k.RecordID, enc(k.Merged), enc(k.Current), enc(k.Before))
+	return err
+}
+
+// KeptNewerOf returns what the revert of a merge kept newer.
+func (tx *Tx) KeptNewerOf(ctx context.Context, tenant string, merge int64) ([]usermerge.KeptNewer, error) {
+	rows, err := tx.Query(ctx, `SELECT kind, record_id, merged, current_, before FROM revert_kept WHERE tenant_id = ? AND merge_id = ? ORDER BY kind, record_id`, tenant, merge)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []usermerge.KeptNewer{}
+	for rows.Next() {
+		k := usermerge.KeptNewer{MergeID: merge}
+		var kind, merged, cur, before string
+		if err := rows.Scan(&kind, &k.RecordID, &merged, &cur, &before); err != nil {
+			return nil, err
+		}
+		k.Kind = usermerge.Kind(kind)
+		if err := json.Unmarshal([]byte(merged), &k.Merged); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(cur), &k.Current); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(before), &k.Before); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// Event is a domain event waiting in the outbox.
+type Event struct {
+	Tenant  string
+	ID      int64
+	Type    string
+	Payload json.RawMessage
+	At      time.Time
+}
+
+// AddEvent records a domain event in the transaction's outbox.
+func (tx *Tx) AddEvent(ctx context.Context, tenant, typ string, payload any) error {
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	id, err := tx.NextID(ctx, tenant, "event")
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO events (tenant_id, id, type, payload, at) VALUES (?, ?, ?, ?, ?)`, tenant, id, typ, string(body), Millis(tx.Now))
+	return err
+}
+
+// Events lists a tenant's events after an id, oldest first.
+func (tx *Tx) Events(ctx context.Context, tenant string, after int64, limit int) ([]Event, error) {
+	rows, err := tx.Query(ctx, `SELECT id, type, payload, at FROM events WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?`, tenant, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		e := Event{Tenant: tenant}
+		var p string
+		var at int64
+		if err := rows.Scan(&e.ID, &e.Type, &p, &at); err != nil {
+			return nil, err
+		}
+		e.Payload, e.At = json.RawMessage(p), FromMillis(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// DeleteAccount tombstones an account.
+func (tx *Tx) DeleteAccount(ctx context.Context, tenant, id string) error {
+	_, err := tx.Exec(ctx, `UPDATE accounts SET deleted_at = ? WHERE tenant_id = ? AND id = ?`, Millis(tx.Now), tenant, id)
+	return err
+}
+
+// LastSignIn returns an account's latest live sign-in time, if any.
+func (tx *Tx) LastSignIn(ctx context.Context, tenant, account string) (*time.Time, error) {
+	var n sql.NullInt64
+	if err := tx.QueryRow(ctx, `SELECT MAX(at) FROM signins WHERE tenant_id = ? AND account_id = ? AND retired_by IS NULL`, tenant, account).Scan(&n); err != nil {
+		return nil, err
+	}
+	return timePtr(n), nil
+}

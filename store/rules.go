@@ -1,0 +1,291 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"usermerge"
+)
+
+// The merge rules of PRODUCT.md §3 as set-based SQL. Each kind is handled
+// by a few statements whose cost depends on the number of rows they touch,
+// never on a loop in Go:
+//
+//   - moved rows get account_id = target and moved_by = merge in the same
+//     UPDATE, so the bulk of a merge (sign-ins, attempts, payments) needs no
+//     journal row at all; only rows an earlier merge had moved get a
+//     journal_moves row with their previous moved_by;
+//   - rows a rule combines or renumbers get a journal_values row with their
+//     values before and after, then are updated from it;
+//   - rows a rule drops from the live set are marked retired_by = merge and
+//     stay where they are, so nothing is ever deleted.
+//
+// Revert runs the same steps backwards (revert.go).
+
+// MergeRef names one source-into-target merge.
+type MergeRef struct {
+	Tenant string
+	ID     int64
+	Source string
+	Target string
+	// SourceWasTarget is true when the source had itself received records
+	// from an earlier merge that is not reverted; only then can its rows
+	// carry a moved_by that must be journaled.
+	SourceWasTarget bool
+}
+
+// Decision is how a policy applies to one kind in one merge.
+type Decision int
+
+const (
+	Apply Decision = iota // the kind's rule runs
+	Leave                 // the policy leaves every record with the source
+)
+
+// DecisionFor says whether the policy moves or leaves a kind.
+func DecisionFor(k usermerge.Kind, p usermerge.Policy, moveExternalIDs bool) Decision {
+	switch k {
+	case usermerge.KindBadges:
+		if p.Badges == usermerge.BadgesStay {
+			return Leave
+		}
+	case usermerge.KindCredits:
+		if p.Credits != usermerge.CreditsTransfer {
+			return Leave
+		}
+	case usermerge.KindCertificates:
+		if p.Certificates != usermerge.CertificatesTransfer {
+			return Leave
+		}
+	case usermerge.KindExternalIDs:
+		if !moveExternalIDs {
+			return Leave
+		}
+	case usermerge.KindMemberships, usermerge.KindAccountJobs:
+		return Leave
+	}
+	return Apply
+}
+
+// PlanKind counts, without writing, what merging m would do with kind k.
+// priors are sources merged into the target earlier in the same operation:
+// their live records count as the target's, so that a preview of several
+// sources counts pairs as the sequential merge will make them.
+func (tx *Tx) PlanKind(ctx context.Context, m MergeRef, priors []string, k usermerge.Kind, d Decision) (usermerge.Counts, error) {
+	var c usermerge.Counts
+	var err error
+	t, ok := tableOf[k]
+	if !ok { // org structure
+		c.Left, err = tx.orgCount(ctx, m, k)
+		return c, err
+	}
+	live, err := tx.Count(ctx, `SELECT COUNT(*) FROM `+t.table+` WHERE tenant_id = ? AND account_id = ? AND retired_by IS NULL`, m.Tenant, m.Source)
+	if err != nil {
+		return c, err
+	}
+	if d == Leave {
+		c.Left = live
+		return c, nil
+	}
+	holders := append([]string{m.Target}, priors...)
+	switch t.shape {
+	case shapeMove:
+		c.Moved = live
+	case shapeRenumber:
+		c.Moved = live
+		c.Changed, err = tx.Count(ctx, `SELECT COUNT(*) FROM (`+renumberSelect(t, len(holders))+`) x WHERE x.rn <> x.attempt_no`,
+			renumberArgs(m.Tenant, holders, m.Source)...)
+	case shapeCombine, shapeKeep:
+		cond, args := pairExists(t, m, holders)
+		var pairs int64
+		if pairs, err = tx.Count(ctx, `SELECT COUNT(*) FROM `+t.table+` s WHERE `+cond, args...); err != nil {
+			return c, err
+		}
+		c.Combined, c.Retired, c.Moved = pairs, pairs, live-pairs
+		if t.shape == shapeKeep {
+			// the source's record still moves where it is the latest
+			var wins int64
+			wins, err = tx.Count(ctx, `SELECT COUNT(*) FROM `+t.table+` s WHERE `+cond+` AND s.`+t.latest+` > (SELECT MAX(x.`+t.latest+`)
+				FROM `+t.table+` x WHERE x.tenant_id = s.tenant_id AND x.`+t.key+` = s.`+t.key+` AND x.retired_by IS NULL
+				AND x.account_id IN (`+placeholders(len(holders))+`)`+liveCond(t, "x")+`)`, append(args, anys(holders)...)...)
+			c.Moved += wins
+		}
+	}
+	return c, err
+}
+
+// pairExists selects the source's live records s whose item a holder also holds.
+func pairExists(t *recordTable, m MergeRef, holders []string) (string, []any) {
+	cond := `s.tenant_id = ? AND s.account_id = ? AND s.retired_by IS NULL` + liveCond(t, "s") + `
+		AND EXISTS (SELECT 1 FROM ` + t.table + ` x WHERE x.tenant_id = s.tenant_id AND x.` + t.key + ` = s.` + t.key + `
+		AND x.retired_by IS NULL AND x.account_id IN (` + placeholders(len(holders)) + `)` + liveCond(t, "x") + `)`
+	return cond, append([]any{m.Tenant, m.Source}, anys(holders)...)
+}
+
+func liveCond(t *recordTable, alias string) string {
+	if t.live == "" {
+		return ""
+	}
+	return " AND " + alias + "." + t.live
+}
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+func (tx *Tx) orgCount(ctx context.Context, m MergeRef, k usermerge.Kind) (int64, error) {
+	table := "memberships"
+	if k == usermerge.KindAccountJobs {
+		table = "account_jobs"
+	}
+	return tx.Count(ctx, `SELECT COUNT(*) FROM `+table+` WHERE tenant_id = ? AND account_id = ?`, m.Tenant, m.Source)
+}
+
+// pairJoin is "<table> t JOIN <table> s ... WHERE ..." pairing the target's
+// and the source's live records of the same item. Args: tenant, target, source.
+func pairJoin(t *recordTable) string {
+	q := t.table + ` t JOIN ` + t.table + ` s ON s.tenant_id = t.tenant_id AND s.` + t.key + ` = t.` + t.key + `
+		WHERE t.tenant_id = ? AND t.account_id = ? AND t.retired_by IS NULL AND s.account_id = ? AND s.retired_by IS NULL`
+	if t.live != "" {
+		q += ` AND t.` + t.live + ` AND s.` + t.live
+	}
+	return q
+}
+
+// renumberSelect numbers the attempts of the holders and the source per
+// content in time order, for the contents both sides hold. Args: renumberArgs.
+func renumberSelect(t *recordTable, holders int) string {
+	ph := placeholders(holders)
+	return `SELECT a.tenant_id, a.id, a.attempt_no,
+		ROW_NUMBER() OVER (PARTITION BY a.content_type, a.content_id ORDER BY a.started_at, a.attempt_no, a.id) AS rn
+		FROM ` + t.table + ` a
+		WHERE a.tenant_id = ? AND (a.account_id IN (` + ph + `) OR a.account_id = ?) AND a.retired_by IS NULL
+		AND EXISTS (SELECT 1 FROM ` + t.table + ` x WHERE x.tenant_id = a.tenant_id AND x.account_id IN (` + ph + `) AND x.retired_by IS NULL
+			AND x.content_type = a.content_type AND x.content_id = a.content_id)
+		AND EXISTS (SELECT 1 FROM ` + t.table + ` y WHERE y.tenant_id = a.tenant_id AND y.account_id = ? AND y.retired_by IS NULL
+			AND y.content_type = a.content_type AND y.content_id = a.content_id)`
+}
+
+func renumberArgs(tenant string, holders []string, source string) []any {
+	args := []any{tenant}
+	args = append(args, anys(holders)...)
+	args = append(args, source)
+	args = append(args, anys(holders)...)
+	return append(args, source)
+}
+
+// ApplyKind merges kind k of m.Source into m.Target and returns the counts.
+func (tx *Tx) ApplyKind(ctx context.Context, m MergeRef, k usermerge.Kind, d Decision) (usermerge.Counts, error) {
+	t, ok := tableOf[k]
+	if !ok || d == Leave {
+		return tx.PlanKind(ctx, m, nil, k, d) // nothing moves; count what stays
+	}
+	var c usermerge.Counts
+	var err error
+	switch t.shape {
+	case shapeRenumber:
+		if c.Changed, err = tx.renumber(ctx, m, t); err != nil {
+			return c, err
+		}
+	case shapeCombine:
+		if c.Combined, err = tx.combine(ctx, m, t); err != nil {
+			return c, err
+		}
+		c.Retired = c.Combined
+	case shapeKeep:
+		if c.Combined, err = tx.keepLatest(ctx, m, t); err != nil {
+			return c, err
+		}
+		c.Retired = c.Combined
+	}
+	c.Moved, err = tx.move(ctx, m, t)
+	return c, err
+}
+
+// move hands every live record of the source to the target, marking it with
+// the merge in the same statement.
+func (tx *Tx) move(ctx context.Context, m MergeRef, t *recordTable) (int64, error) {
+	if m.SourceWasTarget {
+		if _, err := tx.Exec(ctx, `INSERT INTO journal_moves (tenant_id, merge_id, kind, record_id, prev_moved_by)
+			SELECT tenant_id, ?, ?, id, moved_by FROM `+t.table+`
+			WHERE tenant_id = ? AND account_id = ? AND retired_by IS NULL AND moved_by IS NOT NULL`,
+			m.ID, string(t.kind), m.Tenant, m.Source); err != nil {
+			return 0, err
+		}
+	}
+	return tx.Exec(ctx, `UPDATE `+t.table+` SET account_id = ?, moved_by = ?
+		WHERE tenant_id = ? AND account_id = ? AND retired_by IS NULL`, m.Target, m.ID, m.Tenant, m.Source)
+}
+
+// combine journals each pair (target row before and combined after), updates
+// the target rows from the journal and retires the source rows of the pairs.
+func (tx *Tx) combine(ctx context.Context, m MergeRef, t *recordTable) (int64, error) {
+	bcols, acols := t.slotNames()
+	exprs := make([]string, len(t.slots))
+	for i, c := range t.slots {
+		exprs[i] = t.combined[c]
+	}
+	n, err := tx.Exec(ctx, `INSERT INTO journal_values (tenant_id, merge_id, kind, record_id, action, other_id, `+
+		strings.Join(bcols, ", ")+`, `+strings.Join(acols, ", ")+`)
+		SELECT t.tenant_id, ?, ?, t.id, 'combined', s.id, `+prefixed("t", t.slots)+`, `+strings.Join(exprs, ", ")+`
+		FROM `+pairJoin(t), m.ID, string(t.kind), m.Tenant, m.Target, m.Source)
+	if err != nil || n == 0 {
+		return n, err
+	}
+	sets := make([]string, len(t.slots))
+	for i, c := range t.slots {
+		sets[i] = c + " = j." + acols[i]
+	}
+	if _, err := tx.Exec(ctx, `UPDATE `+t.table+` SET `+strings.Join(sets, ", ")+`
+		FROM journal_values j
+		WHERE j.tenant_id = ? AND j.merge_id = ? AND j.kind = ? AND j.action = 'combined'
+		AND `+t.table+`.tenant_id = j.tenant_id AND `+t.table+`.id = j.record_id`, m.Tenant, m.ID, string(t.kind)); err != nil {
+		return 0, err
+	}
+	return n, tx.retireOthers(ctx, m, t, "combined", n)
+}
+
+// keepLatest journals each pair as (kept record, retired other) and retires
+// the older of the two; a tie keeps the target's.
+func (tx *Tx) keepLatest(ctx context.Context, m MergeRef, t *recordTable) (int64, error) {
+	n, err := tx.Exec(ctx, `INSERT INTO journal_values (tenant_id, merge_id, kind, record_id, action, other_id, bt)
+		SELECT t.tenant_id, ?, ?,
+			CASE WHEN s.`+t.latest+` > t.`+t.latest+` THEN s.id ELSE t.id END, 'kept',
+			CASE WHEN s.`+t.latest+` > t.`+t.latest+` THEN t.id ELSE s.id END,
+			CASE WHEN s.`+t.latest+` > t.`+t.latest+` THEN 'source' ELSE 'target' END
+		FROM `+pairJoin(t), m.ID, string(t.kind), m.Tenant, m.Target, m.Source)
+	if err != nil || n == 0 {
+		return n, err
+	}
+	return n, tx.retireOthers(ctx, m, t, "kept", n)
+}
+
+func (tx *Tx) retireOthers(ctx context.Context, m MergeRef, t *recordTable, action string, want int64) error {
+	n, err := tx.Exec(ctx, `UPDATE `+t.table+` SET retired_by = ?
+		WHERE tenant_id = ? AND id IN (SELECT other_id FROM journal_values WHERE tenant_id = ? AND merge_id = ? AND kind = ? AND action = ?)`,
+		m.ID, m.Tenant, m.Tenant, m.ID, string(t.kind), action)
+	if err == nil && n != want {
+		err = fmt.Errorf("retire %s: %d rows, want %d", t.table, n, want)
+	}
+	return err
+}
+
+// renumber journals and applies the new attempt numbers.
+func (tx *Tx) renumber(ctx context.Context, m MergeRef, t *recordTable) (int64, error) {
+	args := append([]any{m.ID, string(t.kind)}, renumberArgs(m.Tenant, []string{m.Target}, m.Source)...)
+	n, err := tx.Exec(ctx, `INSERT INTO journal_values (tenant_id, merge_id, kind, record_id, action, b1, a1)
+		SELECT x.tenant_id, ?, ?, x.id, 'renumbered', x.attempt_no, x.rn FROM (`+renumberSelect(t, 1)+`) x
+		WHERE x.rn <> x.attempt_no`, args...)
+	if err != nil || n == 0 {
+		return n, err
+	}
+	_, err = tx.Exec(ctx, `UPDATE `+t.table+` SET attempt_no = j.a1 FROM journal_values j
+		WHERE j.tenant_id = ? AND j.merge_id = ? AND j.kind = ? AND j.action = 'renumbered'
+		AND `+t.table+`.tenant_id = j.tenant_id AND `+t.table+`.id = j.record_id`, m.Tenant, m.ID, string(t.kind))
+	return n, err
+}
