@@ -1,0 +1,283 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"usermerge"
+)
+
+// csvHeader is the column order CSV exports write; imports take any order.
+var csvHeader = []string{"id", "login", "email", "name", "status", "created_at", "groups", "jobs"}
+
+// ImportAccountsCSV reads accounts of one tenant from CSV with a header row
+// (docs/import-format.md) in one transaction; a bad row aborts the import
+// with a bad_line error naming its line, and nothing is written.
+//
+// A row creates or updates an account. Of an existing account, columns the
+// file does not have and empty status / created_at cells keep their stored
+// values, and its deletion and merge markers are never touched. Groups and
+// jobs (';'-separated ids, which must exist) are added; none are removed.
+func (db *DB) ImportAccountsCSV(ctx context.Context, tenant string, r io.Reader) (ImportStats, error) {
+	stats := ImportStats{PerKind: map[string]int{}}
+	err := db.Transact(ctx, func(tx *Tx) error {
+		if _, err := tx.Tenant(ctx, tenant); err != nil {
+			return err
+		}
+		im := newImporter(ctx, tx)
+		defer im.close()
+		cr := csv.NewReader(&lineLimit{r: r})
+		cr.ReuseRecord = true
+		header, err := cr.Read()
+		if err == io.EOF {
+			return badLine(1, "the file is empty; the first line must be a header such as %s", strings.Join(csvHeader, ","))
+		}
+		if err != nil {
+			return csvErr(err)
+		}
+		col, err := csvColumns(header)
+		if err != nil {
+			return err
+		}
+		for {
+			rec, err := cr.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return csvErr(err)
+			}
+			n, _ := cr.FieldPos(0)
+			if err := im.csvRow(n, tenant, col, rec, &stats); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return ImportStats{PerKind: map[string]int{}}, err
+	}
+	return stats, nil
+}
+
+// csvColumns maps the header's column names to their positions.
+func csvColumns(header []string) (map[string]int, error) {
+	known := map[string]bool{}
+	for _, h := range csvHeader {
+		known[h] = true
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		if i == 0 {
+			h = strings.TrimPrefix(h, "\ufeff") // spreadsheets write a byte-order mark
+		}
+		h = strings.ToLower(strings.TrimSpace(h))
+		if !utf8.ValidString(h) {
+			return nil, badLine(1, "not valid UTF-8 text")
+		}
+		if !known[h] {
+			return nil, badLine(1, "unknown column %q (the columns are %s)", cut(h), strings.Join(csvHeader, ","))
+		}
+		if _, dup := col[h]; dup {
+			return nil, badLine(1, "column %q appears twice", h)
+		}
+		col[h] = i
+	}
+	for _, need := range []string{"id", "login"} {
+		if _, ok := col[need]; !ok {
+			return nil, badLine(1, "missing column %q", need)
+		}
+	}
+	return col, nil
+}
+
+func csvErr(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		n := pe.StartLine
+		if n == 0 {
+			n = pe.Line
+		}
+		return badLine(n, "%v", pe.Err)
+	}
+	return err
+}
+
+func (im *importer) csvRow(n int, tenant string, col map[string]int, rec []string, stats *ImportStats) error {
+	for _, f := range rec {
+		if !utf8.ValidString(f) {
+			return badLine(n, "not valid UTF-8 text")
+		}
+	}
+	get := func(name string) (string, bool) {
+		i, ok := col[name]
+		if !ok {
+			return "", false
+		}
+		return strings.TrimSpace(rec[i]), true
+	}
+	id, _ := get("id")
+	login, _ := get("login")
+	if id == "" {
+		return badLine(n, "id must not be empty")
+	}
+	if login == "" {
+		return badLine(n, "login must not be empty")
+	}
+	a := usermerge.Account{TenantID: tenant, ID: id, Status: usermerge.Active, CreatedAt: im.tx.Now}
+	cur, err := im.tx.Account(im.ctx, tenant, id)
+	switch {
+	case err == nil:
+		a = cur
+	case usermerge.ErrorCode(err) != usermerge.NotFound:
+		return err
+	}
+	a.Login = login
+	if v, ok := get("email"); ok {
+		a.Email = v
+	}
+	if v, ok := get("name"); ok {
+		a.Name = v
+	}
+	if v, _ := get("status"); v != "" {
+		if err := oneOf(n, "status", v, string(usermerge.Active), string(usermerge.Inactive)); err != nil {
+			return err
+		}
+		a.Status = usermerge.AccountStatus(v)
+	}
+	if v, _ := get("created_at"); v != "" {
+		ms, err := parseTime(v)
+		if err != nil {
+			return badLine(n, "created_at must be an RFC 3339 time such as \"2024-05-01T09:30:00Z\", not %q", cut(v))
+		}
+		a.CreatedAt = FromMillis(ms)
+	}
+	if err := im.checkLogin(n, `accounts`, "account", tenant, id, login); err != nil {
+		return err
+	}
+	if err := im.tx.PutAccount(im.ctx, a); err != nil {
+		return im.writeErr(n, err, nil)
+	}
+	for _, link := range []struct {
+		column, kind string
+		check        func(n int, tenant, id string) error
+		put          func(ctx context.Context, tenant, account, item string) error
+	}{
+		{"groups", "membership", im.checkGroup, im.tx.PutMembership},
+		{"jobs", "account_job", im.checkJob, im.tx.PutAccountJob},
+	} {
+		list, _ := get(link.column)
+		for _, item := range strings.Split(list, ";") {
+			if item = strings.TrimSpace(item); item == "" {
+				continue
+			}
+			if err := link.check(n, tenant, item); err != nil {
+				return err
+			}
+			if err := link.put(im.ctx, tenant, id, item); err != nil {
+				return im.writeErr(n, err, nil)
+			}
+			stats.PerKind[link.kind]++
+		}
+	}
+	stats.Lines++
+	stats.PerKind["account"]++
+	return nil
+}
+
+// lineLimit fails a read once a line grows past maxLineBytes, so that a file
+// without newlines cannot fill memory.
+type lineLimit struct {
+	r    io.Reader
+	line int // complete lines read
+	cur  int // bytes of the current line so far
+}
+
+func (l *lineLimit) Read(p []byte) (int, error) {
+	k, err := l.r.Read(p)
+	chunk := p[:k]
+	if i := bytes.LastIndexByte(chunk, '\n'); i >= 0 {
+		l.line += bytes.Count(chunk, []byte{'\n'})
+		l.cur = len(chunk) - i - 1
+	} else {
+		l.cur += len(chunk)
+	}
+	if l.cur > maxLineBytes {
+		return 0, badLine(l.line+1, "line is longer than 16 MiB")
+	}
+	return k, err
+}
+
+// ExportAccountsCSV writes a tenant's accounts as CSV, by id, with the header
+// of csvHeader; groups and jobs are ';'-separated ids in id order. Deletion
+// and merge markers are not in CSV: the NDJSON export carries them.
+func (db *DB) ExportAccountsCSV(ctx context.Context, w io.Writer, tenant string) error {
+	return db.View(ctx, func(tx *Tx) error {
+		if _, err := tx.Tenant(ctx, tenant); err != nil {
+			return err
+		}
+		bw := bufio.NewWriterSize(w, 64<<10)
+		cw := csv.NewWriter(bw)
+		if err := cw.Write(csvHeader); err != nil {
+			return err
+		}
+		// One cursor, grouped by account: its row (part 0), then its groups
+		// (1) and jobs (2), so that nothing is held but one account.
+		rows, err := tx.Query(ctx, `SELECT id, 0, login, email, name, status, created_at FROM accounts WHERE tenant_id = ?
+			UNION ALL SELECT account_id, 1, group_id, '', '', '', 0 FROM memberships WHERE tenant_id = ?
+			UNION ALL SELECT account_id, 2, job_id, '', '', '', 0 FROM account_jobs WHERE tenant_id = ?
+			ORDER BY 1, 2, 3`, tenant, tenant, tenant)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		row := make([]string, len(csvHeader))
+		var groups, jobs []string
+		have := false
+		flush := func() error {
+			if !have {
+				return nil
+			}
+			row[6], row[7] = strings.Join(groups, ";"), strings.Join(jobs, ";")
+			return cw.Write(row)
+		}
+		for rows.Next() {
+			var id, item, email, name, status string
+			var part int
+			var created int64
+			if err := rows.Scan(&id, &part, &item, &email, &name, &status, &created); err != nil {
+				return err
+			}
+			switch part {
+			case 0:
+				if err := flush(); err != nil {
+					return err
+				}
+				row[0], row[1], row[2], row[3], row[4] = id, item, email, name, status
+				row[5] = FromMillis(created).Format(exportTime)
+				groups, jobs, have = groups[:0], jobs[:0], true
+			case 1:
+				groups = append(groups, item)
+			case 2:
+				jobs = append(jobs, item)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
+}
