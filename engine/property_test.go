@@ -51,7 +51,9 @@ var propKinds = []struct {
 }{
 	{"signins", "", func(r *rand.Rand, at int64) []any { return []any{"at", at, "ip", "10.0.0.1", "client", "web"} }},
 	{"badges", "badge_id", func(r *rand.Rand, at int64) []any { return []any{"acquired_at", at} }},
-	{"credits", "", func(r *rand.Rand, at int64) []any { return []any{"points", r.IntN(50), "reason", "r", "awarded_at", at} }},
+	{"credits", "", func(r *rand.Rand, at int64) []any {
+		return []any{"points", r.IntN(50), "reason", "r", "awarded_at", at}
+	}},
 	{"certificates", "", func(r *rand.Rand, at int64) []any {
 		return []any{"subject_type", "course", "subject_id", "c1", "number", fmt.Sprint(r.IntN(1e6)), "issued_at", at}
 	}},
