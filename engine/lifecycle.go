@@ -21,6 +21,12 @@ func (e *Engine) Activate(ctx context.Context, c Caller, ref string) (usermerge.
 		if acc.Deleted() {
 			return usermerge.Errorf(usermerge.Conflict, "account_deleted", "%s (%s) has been deleted and cannot be activated", acc.Login, acc.Name)
 		}
+		if err := tx.LockAccounts(ctx, a.tenant.ID, []string{acc.ID}); err != nil {
+			return err
+		}
+		if acc, err = tx.Account(ctx, a.tenant.ID, acc.ID); err != nil {
+			return err
+		}
 		if acc.MergedInto != "" {
 			return mergedError(ctx, tx, a, acc)
 		}
@@ -150,6 +156,12 @@ func (e *Engine) Delete(ctx context.Context, c Caller, ref string, confirm bool)
 		}
 		if err := tx.LockAccounts(ctx, a.tenant.ID, []string{acc.ID}); err != nil {
 			return err
+		}
+		if acc, err = tx.Account(ctx, a.tenant.ID, acc.ID); err != nil {
+			return err
+		}
+		if acc.Deleted() {
+			return usermerge.Errorf(usermerge.Conflict, "account_deleted", "%s (%s) is already deleted", acc.Login, acc.Name)
 		}
 		if im, err = impact(ctx, tx, a, acc); err != nil {
 			return err

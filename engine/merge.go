@@ -154,6 +154,11 @@ func (e *Engine) Merge(ctx context.Context, c Caller, req usermerge.MergeRequest
 		if err := tx.LockAccounts(ctx, a.tenant.ID, ids); err != nil {
 			return err
 		}
+		// Check again under the locks: a merge that held them may have
+		// committed since (PostgreSQL reads the newest committed rows).
+		if ck, err = check(ctx, tx, a, req); err != nil {
+			return err
+		}
 		op, err := tx.NextID(ctx, a.tenant.ID, "operation")
 		if err != nil {
 			return err

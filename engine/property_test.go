@@ -13,6 +13,7 @@ import (
 
 	"usermerge"
 	"usermerge/store"
+	"usermerge/store/storetest"
 )
 
 var propTenants = flag.Int("prop.tenants", 200, "random tenants in TestPropertyMergeRevert")
@@ -27,22 +28,24 @@ var propTenants = flag.Int("prop.tenants", 200, "random tenants in TestPropertyM
 //	    as it was before that operation;
 //	(c) a refused call changes nothing, in its tenant or any other.
 func TestPropertyMergeRevert(t *testing.T) {
-	n := *propTenants
-	if testing.Short() {
-		n = 20
-	}
-	f := newFixture(t, "learningbox")
-	ctx := f.ctx
-	for i := range n {
-		tenant := fmt.Sprintf("p%03d", i)
-		rng := rand.New(rand.NewPCG(uint64(i), 42))
-		accounts := seedRandomTenant(t, f, tenant, rng)
-		runRandomSequence(t, f, tenant, accounts, rng)
-		if t.Failed() {
-			t.Fatalf("tenant %s (seed %d) failed; rerun with -run TestPropertyMergeRevert", tenant, i)
+	storetest.Each(t, func(t *testing.T) {
+		n := *propTenants
+		if testing.Short() {
+			n = 20
 		}
-	}
-	_ = ctx
+		f := newFixture(t, "learningbox")
+		ctx := f.ctx
+		for i := range n {
+			tenant := fmt.Sprintf("p%03d", i)
+			rng := rand.New(rand.NewPCG(uint64(i), 42))
+			accounts := seedRandomTenant(t, f, tenant, rng)
+			runRandomSequence(t, f, tenant, accounts, rng)
+			if t.Failed() {
+				t.Fatalf("tenant %s (seed %d) failed; rerun with -run TestPropertyMergeRevert", tenant, i)
+			}
+		}
+		_ = ctx
+	})
 }
 
 var propKinds = []struct {

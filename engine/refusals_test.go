@@ -9,6 +9,7 @@ import (
 
 	"usermerge"
 	"usermerge/store"
+	"usermerge/store/storetest"
 )
 
 // refusalFixture: T, S, S2 in sales/east; O in eng; X inactive; D deleted;
@@ -30,137 +31,143 @@ func refusalFixture(t *testing.T) *fixture {
 }
 
 func TestMergeRefusals(t *testing.T) {
-	many := make([]string, 11)
-	for i := range many {
-		many[i] = "S"
-	}
-	cases := []struct {
-		name    string
-		as      string
-		target  string
-		sources []string
-		setup   func(f *fixture)
-		code    usermerge.Code
-		reason  string
-		mention string
-	}{
-		{name: "merging switched off", as: "admin", target: "T", sources: []string{"S"},
-			setup: func(f *fixture) { f.exec(`UPDATE tenants SET merge_enabled = 0`) }, code: usermerge.Forbidden, reason: "merging_disabled"},
-		{name: "view right only", as: "eng-viewer", target: "T", sources: []string{"S"}, code: usermerge.Forbidden, reason: "no_merge_permission"},
-		{name: "unknown admin", as: "nobody", target: "T", sources: []string{"S"}, code: usermerge.Forbidden, reason: "unknown_admin"},
-		{name: "account outside scope", as: "sales-editor", target: "T", sources: []string{"O"}, code: usermerge.Forbidden, reason: "out_of_scope"},
-		{name: "account does not exist", as: "admin", target: "T", sources: []string{"nope"}, code: usermerge.NotFound, reason: "not_found"},
-		{name: "source deleted", as: "admin", target: "T", sources: []string{"D"}, code: usermerge.Conflict, reason: "account_deleted"},
-		{name: "target deleted", as: "admin", target: "D", sources: []string{"S"}, code: usermerge.Conflict, reason: "account_deleted"},
-		{name: "source already merged", as: "admin", target: "T", sources: []string{"M"}, code: usermerge.Conflict, reason: "source_already_merged", mention: "T2"},
-		{name: "target not active", as: "admin", target: "X", sources: []string{"S"}, code: usermerge.Conflict, reason: "target_not_active"},
-		{name: "target merged away", as: "admin", target: "M", sources: []string{"S"}, code: usermerge.Conflict, reason: "target_merged"},
-		{name: "source is the target", as: "admin", target: "T", sources: []string{"T"}, code: usermerge.Invalid, reason: "source_is_target"},
-		{name: "source named twice", as: "admin", target: "T", sources: []string{"S", "login-S"}, code: usermerge.Invalid, reason: "duplicate_source"},
-		{name: "source holds admin rights", as: "admin", target: "T", sources: []string{"ADM"}, code: usermerge.Conflict, reason: "source_is_admin"},
-		{name: "no sources", as: "admin", target: "T", code: usermerge.Invalid, reason: "sources_required"},
-		{name: "no target", as: "admin", sources: []string{"S"}, code: usermerge.Invalid, reason: "target_required"},
-		{name: "more than ten sources", as: "admin", target: "T", sources: many, code: usermerge.Invalid, reason: "too_many_sources"},
-		{name: "third source refused leaves first two untouched", as: "admin", target: "T", sources: []string{"S", "S2", "D"},
-			code: usermerge.Conflict, reason: "account_deleted"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			f := refusalFixture(t)
-			if c.setup != nil {
-				c.setup(f)
-			}
-			before := snapshot(t, f.db)
-			req := usermerge.MergeRequest{Target: c.target, Sources: c.sources}
-			_, perr := f.e.Preview(f.ctx, f.as(c.as), req)
-			_, err := f.e.Merge(f.ctx, f.as(c.as), req)
-			for what, err := range map[string]error{"preview": perr, "merge": err} {
-				var de *usermerge.Error
-				if !errors.As(err, &de) || de.Code != c.code || de.Reason != c.reason {
-					t.Errorf("%s: err = %v, want %s/%s", what, err, c.code, c.reason)
-					continue
+	storetest.Each(t, func(t *testing.T) {
+		many := make([]string, 11)
+		for i := range many {
+			many[i] = "S"
+		}
+		cases := []struct {
+			name    string
+			as      string
+			target  string
+			sources []string
+			setup   func(f *fixture)
+			code    usermerge.Code
+			reason  string
+			mention string
+		}{
+			{name: "merging switched off", as: "admin", target: "T", sources: []string{"S"},
+				setup: func(f *fixture) { f.exec(`UPDATE tenants SET merge_enabled = 0`) }, code: usermerge.Forbidden, reason: "merging_disabled"},
+			{name: "view right only", as: "eng-viewer", target: "T", sources: []string{"S"}, code: usermerge.Forbidden, reason: "no_merge_permission"},
+			{name: "unknown admin", as: "nobody", target: "T", sources: []string{"S"}, code: usermerge.Forbidden, reason: "unknown_admin"},
+			{name: "account outside scope", as: "sales-editor", target: "T", sources: []string{"O"}, code: usermerge.Forbidden, reason: "out_of_scope"},
+			{name: "account does not exist", as: "admin", target: "T", sources: []string{"nope"}, code: usermerge.NotFound, reason: "not_found"},
+			{name: "source deleted", as: "admin", target: "T", sources: []string{"D"}, code: usermerge.Conflict, reason: "account_deleted"},
+			{name: "target deleted", as: "admin", target: "D", sources: []string{"S"}, code: usermerge.Conflict, reason: "account_deleted"},
+			{name: "source already merged", as: "admin", target: "T", sources: []string{"M"}, code: usermerge.Conflict, reason: "source_already_merged", mention: "T2"},
+			{name: "target not active", as: "admin", target: "X", sources: []string{"S"}, code: usermerge.Conflict, reason: "target_not_active"},
+			{name: "target merged away", as: "admin", target: "M", sources: []string{"S"}, code: usermerge.Conflict, reason: "target_merged"},
+			{name: "source is the target", as: "admin", target: "T", sources: []string{"T"}, code: usermerge.Invalid, reason: "source_is_target"},
+			{name: "source named twice", as: "admin", target: "T", sources: []string{"S", "login-S"}, code: usermerge.Invalid, reason: "duplicate_source"},
+			{name: "source holds admin rights", as: "admin", target: "T", sources: []string{"ADM"}, code: usermerge.Conflict, reason: "source_is_admin"},
+			{name: "no sources", as: "admin", target: "T", code: usermerge.Invalid, reason: "sources_required"},
+			{name: "no target", as: "admin", sources: []string{"S"}, code: usermerge.Invalid, reason: "target_required"},
+			{name: "more than ten sources", as: "admin", target: "T", sources: many, code: usermerge.Invalid, reason: "too_many_sources"},
+			{name: "third source refused leaves first two untouched", as: "admin", target: "T", sources: []string{"S", "S2", "D"},
+				code: usermerge.Conflict, reason: "account_deleted"},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				f := refusalFixture(t)
+				if c.setup != nil {
+					c.setup(f)
 				}
-				if de.Message == "" || strings.Contains(de.Message, "sql") {
-					t.Errorf("%s: message %q is not for administrators", what, de.Message)
+				before := snapshot(t, f.db)
+				req := usermerge.MergeRequest{Target: c.target, Sources: c.sources}
+				_, perr := f.e.Preview(f.ctx, f.as(c.as), req)
+				_, err := f.e.Merge(f.ctx, f.as(c.as), req)
+				for what, err := range map[string]error{"preview": perr, "merge": err} {
+					var de *usermerge.Error
+					if !errors.As(err, &de) || de.Code != c.code || de.Reason != c.reason {
+						t.Errorf("%s: err = %v, want %s/%s", what, err, c.code, c.reason)
+						continue
+					}
+					if de.Message == "" || strings.Contains(de.Message, "sql") {
+						t.Errorf("%s: message %q is not for administrators", what, de.Message)
+					}
+					if c.mention != "" && !strings.Contains(de.Message, c.mention) {
+						t.Errorf("%s: message %q does not mention %q", what, de.Message, c.mention)
+					}
 				}
-				if c.mention != "" && !strings.Contains(de.Message, c.mention) {
-					t.Errorf("%s: message %q does not mention %q", what, de.Message, c.mention)
+				if diff := cmp.Diff(before, snapshot(t, f.db)); diff != "" {
+					t.Errorf("refused merge changed data (-before +after):\n%s", diff)
 				}
-			}
-			if diff := cmp.Diff(before, snapshot(t, f.db)); diff != "" {
-				t.Errorf("refused merge changed data (-before +after):\n%s", diff)
-			}
-		})
-	}
+			})
+		}
+	})
 }
 
 func TestThreeSourcesOneTransaction(t *testing.T) {
-	f := refusalFixture(t)
-	f.rec("signins", "sig2", "S2", "at", day(2), "ip", "2.2.2.2", "client", "x")
-	f.account("S3", "east")
-	f.rec("signins", "sig3", "S3", "at", day(3), "ip", "3.3.3.3", "client", "x")
-	before := snapshot(t, f.db)
-	f.e.afterSource = func(n int) error {
-		if n == 3 {
-			return errors.New("disk on fire")
+	storetest.Each(t, func(t *testing.T) {
+		f := refusalFixture(t)
+		f.rec("signins", "sig2", "S2", "at", day(2), "ip", "2.2.2.2", "client", "x")
+		f.account("S3", "east")
+		f.rec("signins", "sig3", "S3", "at", day(3), "ip", "3.3.3.3", "client", "x")
+		before := snapshot(t, f.db)
+		f.e.afterSource = func(n int) error {
+			if n == 3 {
+				return errors.New("disk on fire")
+			}
+			return nil
 		}
-		return nil
-	}
-	_, err := f.e.Merge(f.ctx, f.as("admin"), usermerge.MergeRequest{Target: "T", Sources: []string{"S", "S2", "S3"}})
-	if usermerge.ErrorCode(err) != usermerge.Internal || usermerge.ErrorMessage(err) != "internal error" {
-		t.Fatalf("failing third source: err = %v, want an internal error with a generic message", err)
-	}
-	if diff := cmp.Diff(before, snapshot(t, f.db)); diff != "" {
-		t.Fatalf("a failure in the third source left changes (-before +after):\n%s", diff)
-	}
-	f.e.afterSource = nil
-	ms := f.merge("T", "S", "S2", "S3")
-	if len(ms) != 3 {
-		t.Fatalf("got %d merge records, want 3", len(ms))
-	}
-	for i, m := range ms {
-		if m.OperationID != ms[0].OperationID {
-			t.Errorf("merge %d has operation %d, want %d", m.ID, m.OperationID, ms[0].OperationID)
+		_, err := f.e.Merge(f.ctx, f.as("admin"), usermerge.MergeRequest{Target: "T", Sources: []string{"S", "S2", "S3"}})
+		if usermerge.ErrorCode(err) != usermerge.Internal || usermerge.ErrorMessage(err) != "internal error" {
+			t.Fatalf("failing third source: err = %v, want an internal error with a generic message", err)
 		}
-		if i > 0 && m.ID <= ms[i-1].ID {
-			t.Errorf("merge ids not increasing: %d after %d", m.ID, ms[i-1].ID)
+		if diff := cmp.Diff(before, snapshot(t, f.db)); diff != "" {
+			t.Fatalf("a failure in the third source left changes (-before +after):\n%s", diff)
 		}
-		if a := f.acct(m.Source.ID); a.Status != usermerge.Inactive || a.MergedInto != "T" || a.MergedBy != m.ID {
-			t.Errorf("source %s after merge: %+v", m.Source.ID, a)
+		f.e.afterSource = nil
+		ms := f.merge("T", "S", "S2", "S3")
+		if len(ms) != 3 {
+			t.Fatalf("got %d merge records, want 3", len(ms))
 		}
-	}
-	for _, id := range []string{"sig", "sig2", "sig3"} {
-		if got := f.owner("signins", id); got != "T" {
-			t.Errorf("%s on %s, want T", id, got)
+		for i, m := range ms {
+			if m.OperationID != ms[0].OperationID {
+				t.Errorf("merge %d has operation %d, want %d", m.ID, m.OperationID, ms[0].OperationID)
+			}
+			if i > 0 && m.ID <= ms[i-1].ID {
+				t.Errorf("merge ids not increasing: %d after %d", m.ID, ms[i-1].ID)
+			}
+			if a := f.acct(m.Source.ID); a.Status != usermerge.Inactive || a.MergedInto != "T" || a.MergedBy != m.ID {
+				t.Errorf("source %s after merge: %+v", m.Source.ID, a)
+			}
 		}
-	}
+		for _, id := range []string{"sig", "sig2", "sig3"} {
+			if got := f.owner("signins", id); got != "T" {
+				t.Errorf("%s on %s, want T", id, got)
+			}
+		}
+	})
 }
 
 func TestPreviewCountsMatchMerge(t *testing.T) {
-	f := pair(t, "learningbox")
-	f.account("S2", "east")
-	seedOverlaps(f, "T", "S", "S2")
-	p, err := f.e.Preview(f.ctx, f.as("admin"), usermerge.MergeRequest{Target: "T", Sources: []string{"S", "S2"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms := f.merge("T", "S", "S2")
-	for i, sp := range p.Sources {
-		for _, kp := range sp.Kinds {
-			if kp.Kind == usermerge.KindAttempts && i > 0 {
-				continue // renumbering of a later source is an estimate
-			}
-			if got := ms[i].Counts[kp.Kind]; got != kp.Counts {
-				t.Errorf("source %s %s: preview %+v, merge %+v", sp.Source.ID, kp.Kind, kp.Counts, got)
+	storetest.Each(t, func(t *testing.T) {
+		f := pair(t, "learningbox")
+		f.account("S2", "east")
+		seedOverlaps(f, "T", "S", "S2")
+		p, err := f.e.Preview(f.ctx, f.as("admin"), usermerge.MergeRequest{Target: "T", Sources: []string{"S", "S2"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms := f.merge("T", "S", "S2")
+		for i, sp := range p.Sources {
+			for _, kp := range sp.Kinds {
+				if kp.Kind == usermerge.KindAttempts && i > 0 {
+					continue // renumbering of a later source is an estimate
+				}
+				if got := ms[i].Counts[kp.Kind]; got != kp.Counts {
+					t.Errorf("source %s %s: preview %+v, merge %+v", sp.Source.ID, kp.Kind, kp.Counts, got)
+				}
 			}
 		}
-	}
-	if len(p.Sources[0].Warnings) == 0 || !strings.Contains(strings.Join(p.Sources[0].Warnings, " "), "signed in recently") {
-		t.Errorf("preview warnings = %v, want a recent sign-in warning", p.Sources[0].Warnings)
-	}
-	if !strings.Contains(strings.Join(p.Sources[0].Warnings, " "), "still active") {
-		t.Errorf("preview warnings = %v, want a still-active warning", p.Sources[0].Warnings)
-	}
+		if len(p.Sources[0].Warnings) == 0 || !strings.Contains(strings.Join(p.Sources[0].Warnings, " "), "signed in recently") {
+			t.Errorf("preview warnings = %v, want a recent sign-in warning", p.Sources[0].Warnings)
+		}
+		if !strings.Contains(strings.Join(p.Sources[0].Warnings, " "), "still active") {
+			t.Errorf("preview warnings = %v, want a still-active warning", p.Sources[0].Warnings)
+		}
+	})
 }
 
 // seedOverlaps gives every account a record of every kind on shared items.

@@ -38,6 +38,7 @@ func (e *Engine) Revert(ctx context.Context, c Caller, ids []int64) (usermerge.R
 		}
 		slices.Reverse(batch) // newest first
 		merges := make([]usermerge.Merge, len(batch))
+		var err error
 		var locks []string
 		for i, id := range batch {
 			m, err := tx.Merge(ctx, a.tenant.ID, id)
@@ -50,9 +51,16 @@ func (e *Engine) Revert(ctx context.Context, c Caller, ids []int64) (usermerge.R
 			merges[i] = m
 			locks = append(locks, m.Source.ID, m.Target.ID)
 		}
-		slices.Sort(locks)
-		if err := tx.LockAccounts(ctx, a.tenant.ID, slices.Compact(locks)); err != nil {
+		if err := tx.LockAccounts(ctx, a.tenant.ID, locks); err != nil {
 			return err
+		}
+		for i, m := range merges { // again under the locks: see the newest state
+			if merges[i], err = tx.Merge(ctx, a.tenant.ID, m.ID); err != nil {
+				return err
+			}
+			if err := revertable(ctx, tx, a, merges[i]); err != nil {
+				return err
+			}
 		}
 		for _, m := range merges {
 			later, err := tx.LaterMerges(ctx, a.tenant.ID, m.ID, m.Source.ID, m.Target.ID)

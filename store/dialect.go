@@ -11,7 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/mattn/go-sqlite3"
 
 	"usermerge"
@@ -21,8 +24,9 @@ import (
 var migrations embed.FS
 
 // dialect is everything that differs between SQLite and PostgreSQL. The SQL
-// text itself is shared: both accept ?-free UPDATE ... FROM, ON CONFLICT,
-// window functions, partial indexes and IS NOT DISTINCT FROM.
+// text itself is shared: both accept UPDATE ... FROM, ON CONFLICT ...
+// RETURNING, window functions, partial indexes and IS NOT DISTINCT FROM;
+// parameters in a SELECT list carry a CAST so PostgreSQL knows their type.
 type dialect struct {
 	name      string
 	driver    string
@@ -31,11 +35,24 @@ type dialect struct {
 	configure func(w, r *sql.DB)
 	txOptions func(readOnly bool) *sql.TxOptions
 	mapDriver func(err error) error
+	// nextID allocates an id: SQLite counts per tenant in a table (writers
+	// are serialised anyway); PostgreSQL uses sequences, so that merges of
+	// different accounts in one tenant never wait on a shared row.
+	nextID func(ctx context.Context, tx *Tx, tenant, name string) (int64, error)
+	// lockAccount takes a merge's lock on one account (PostgreSQL: a row
+	// lock with a timeout; SQLite: nothing, the transaction holds the
+	// database's write lock from its first statement).
+	lockAccount func(ctx context.Context, tx *Tx, tenant, id string) error
+}
+
+// IsPostgres reports whether a database URL selects PostgreSQL.
+func IsPostgres(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
 }
 
 func pickDialect(url string) (d *dialect, dsnW, dsnR string, err error) {
-	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
-		return nil, "", "", usermerge.Errorf(usermerge.Invalid, "unsupported_database", "PostgreSQL is not supported by this build yet")
+	if IsPostgres(url) {
+		return postgresDialect(), url, url, nil
 	}
 	path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "file:")
 	if path == "" {
@@ -62,7 +79,88 @@ func sqliteDialect() *dialect {
 		},
 		txOptions: func(bool) *sql.TxOptions { return nil },
 		mapDriver: mapSQLiteError,
+		nextID: func(ctx context.Context, tx *Tx, tenant, name string) (int64, error) {
+			var v int64
+			err := tx.QueryRow(ctx, `INSERT INTO counters (tenant_id, name, value) VALUES (?, ?, 1)
+				ON CONFLICT (tenant_id, name) DO UPDATE SET value = counters.value + 1 RETURNING value`, tenant, name).Scan(&v)
+			return v, err
+		},
+		lockAccount: func(context.Context, *Tx, string, string) error { return nil },
 	}
+}
+
+// LockTimeout is how long a PostgreSQL merge waits for another merge on
+// the same account before it is refused as "in progress".
+var LockTimeout = 5 * time.Second
+
+func postgresDialect() *dialect {
+	return &dialect{
+		name:     "postgres",
+		driver:   "pgx",
+		numbered: true,
+		configure: func(w, r *sql.DB) {
+			w.SetMaxOpenConns(16)
+			w.SetMaxIdleConns(16)
+		},
+		txOptions: func(readOnly bool) *sql.TxOptions {
+			if readOnly { // one consistent snapshot for the whole read
+				return &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
+			}
+			return nil // READ COMMITTED; merges serialise on account row locks
+		},
+		mapDriver: mapPostgresError,
+		nextID: func(ctx context.Context, tx *Tx, tenant, name string) (int64, error) {
+			var v int64
+			err := tx.QueryRow(ctx, `SELECT nextval('`+name+`_ids')`).Scan(&v)
+			return v, err
+		},
+		lockAccount: func(ctx context.Context, tx *Tx, tenant, id string) error {
+			if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", LockTimeout.Milliseconds())); err != nil {
+				return err
+			}
+			var got string
+			err := tx.QueryRow(ctx, `SELECT id FROM accounts WHERE tenant_id = ? AND id = ? FOR NO KEY UPDATE`, tenant, id).Scan(&got)
+			if err == nil || errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Code == "55P03" {
+				return &usermerge.Error{Code: usermerge.Conflict, Reason: "merge_in_progress",
+					Message: fmt.Sprintf("another merge is in progress for account %s; try again when it has finished", id), Err: err}
+			}
+			return err
+		},
+	}
+}
+
+func mapPostgresError(err error) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return nil
+	}
+	switch {
+	case pe.Code == "40001":
+		return &usermerge.Error{Code: usermerge.Conflict, Reason: "serialization", Message: "a concurrent change got in the way; try again", Err: err}
+	case pe.Code == "40P01":
+		return &usermerge.Error{Code: usermerge.Conflict, Reason: "deadlock", Message: "a concurrent change got in the way; try again", Err: err}
+	case pe.Code == "55P03":
+		return &usermerge.Error{Code: usermerge.Conflict, Reason: "merge_in_progress", Message: "another merge is in progress on these accounts; try again when it has finished", Err: err}
+	case pe.Code == "57014":
+		return &usermerge.Error{Code: usermerge.Conflict, Reason: "timeout", Message: "the operation took too long and was cancelled; nothing was changed", Err: err}
+	case pe.Code == "23505":
+		return &usermerge.Error{Code: usermerge.Conflict, Reason: "duplicate", Message: "a record with the same key already exists", Err: err}
+	case pe.Code == "23503":
+		return &usermerge.Error{Code: usermerge.Invalid, Reason: "missing_reference", Message: "a record refers to something that does not exist", Err: err}
+	case strings.HasPrefix(pe.Code, "23"), strings.HasPrefix(pe.Code, "22"):
+		return &usermerge.Error{Code: usermerge.Invalid, Reason: "constraint", Message: "the change breaks a data constraint", Err: err}
+	}
+	return nil
+}
+
+// retryable reports whether a failed transaction may simply run again.
+func retryable(err error) bool {
+	r := usermerge.ErrorReason(err)
+	return r == "serialization" || r == "deadlock"
 }
 
 func mapSQLiteError(err error) error {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,15 +16,21 @@ import (
 // "operation", "event"). Called inside the transaction after the accounts
 // are locked, so merge ids follow commit order on overlapping accounts.
 func (tx *Tx) NextID(ctx context.Context, tenant, name string) (int64, error) {
-	var v int64
-	err := tx.QueryRow(ctx, `INSERT INTO counters (tenant_id, name, value) VALUES (?, ?, 1)
-		ON CONFLICT (tenant_id, name) DO UPDATE SET value = counters.value + 1 RETURNING value`, tenant, name).Scan(&v)
-	return v, err
+	return tx.d.nextID(ctx, tx, tenant, name)
 }
 
-// LockAccounts takes the write locks a merge needs on its accounts. On
-// SQLite the transaction already holds the database's write lock.
+// LockAccounts takes the locks a merge, revert or deletion needs on its
+// accounts, one by one in sorted order so that two operations never wait on
+// each other in a cycle. A lock that cannot be had in time is refused with
+// "another merge is in progress for account X".
 func (tx *Tx) LockAccounts(ctx context.Context, tenant string, ids []string) error {
+	sorted := slices.Clone(ids)
+	slices.Sort(sorted)
+	for _, id := range slices.Compact(sorted) {
+		if err := tx.d.lockAccount(ctx, tx, tenant, id); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -61,7 +61,7 @@ func (tx *Tx) restoreValues(ctx context.Context, m MergeRef, t *recordTable) ([]
 	args := []any{m.Tenant, m.ID, string(t.kind)}
 
 	rows, err := tx.Query(ctx, `SELECT j.record_id, `+prefixed("j", bcols)+`, `+prefixed("j", acols)+`, `+prefixed(t.table, t.slots)+`
-		FROM `+t.table+` JOIN `+journal+` AND NOT (`+unchanged+`) ORDER BY j.record_id`, args...)
+		FROM `+t.table+`, `+journal+` AND NOT (`+unchanged+`) ORDER BY j.record_id`, args...)
 	if err != nil {
 		return nil, err
 	}

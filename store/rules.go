@@ -212,7 +212,7 @@ func (tx *Tx) ApplyKind(ctx context.Context, m MergeRef, k usermerge.Kind, d Dec
 func (tx *Tx) move(ctx context.Context, m MergeRef, t *recordTable) (int64, error) {
 	if m.SourceWasTarget {
 		if _, err := tx.Exec(ctx, `INSERT INTO journal_moves (tenant_id, merge_id, kind, record_id, prev_moved_by)
-			SELECT tenant_id, ?, ?, id, moved_by FROM `+t.table+`
+			SELECT tenant_id, CAST(? AS BIGINT), CAST(? AS TEXT), id, moved_by FROM `+t.table+`
 			WHERE tenant_id = ? AND account_id = ? AND retired_by IS NULL AND moved_by IS NOT NULL`,
 			m.ID, string(t.kind), m.Tenant, m.Source); err != nil {
 			return 0, err
@@ -232,7 +232,7 @@ func (tx *Tx) combine(ctx context.Context, m MergeRef, t *recordTable) (int64, e
 	}
 	n, err := tx.Exec(ctx, `INSERT INTO journal_values (tenant_id, merge_id, kind, record_id, action, other_id, `+
 		strings.Join(bcols, ", ")+`, `+strings.Join(acols, ", ")+`)
-		SELECT t.tenant_id, ?, ?, t.id, 'combined', s.id, `+prefixed("t", t.slots)+`, `+strings.Join(exprs, ", ")+`
+		SELECT t.tenant_id, CAST(? AS BIGINT), CAST(? AS TEXT), t.id, 'combined', s.id, `+prefixed("t", t.slots)+`, `+strings.Join(exprs, ", ")+`
 		FROM `+pairJoin(t), m.ID, string(t.kind), m.Tenant, m.Target, m.Source)
 	if err != nil || n == 0 {
 		return n, err
@@ -254,7 +254,7 @@ func (tx *Tx) combine(ctx context.Context, m MergeRef, t *recordTable) (int64, e
 // the older of the two; a tie keeps the target's.
 func (tx *Tx) keepLatest(ctx context.Context, m MergeRef, t *recordTable) (int64, error) {
 	n, err := tx.Exec(ctx, `INSERT INTO journal_values (tenant_id, merge_id, kind, record_id, action, other_id, bt)
-		SELECT t.tenant_id, ?, ?,
+		SELECT t.tenant_id, CAST(? AS BIGINT), CAST(? AS TEXT),
 			CASE WHEN s.`+t.latest+` > t.`+t.latest+` THEN s.id ELSE t.id END, 'kept',
 			CASE WHEN s.`+t.latest+` > t.`+t.latest+` THEN t.id ELSE s.id END,
 			CASE WHEN s.`+t.latest+` > t.`+t.latest+` THEN 'source' ELSE 'target' END
@@ -279,7 +279,7 @@ func (tx *Tx) retireOthers(ctx context.Context, m MergeRef, t *recordTable, acti
 func (tx *Tx) renumber(ctx context.Context, m MergeRef, t *recordTable) (int64, error) {
 	args := append([]any{m.ID, string(t.kind)}, renumberArgs(m.Tenant, []string{m.Target}, m.Source)...)
 	n, err := tx.Exec(ctx, `INSERT INTO journal_values (tenant_id, merge_id, kind, record_id, action, b1, a1)
-		SELECT x.tenant_id, ?, ?, x.id, 'renumbered', x.attempt_no, x.rn FROM (`+renumberSelect(t, 1)+`) x
+		SELECT x.tenant_id, CAST(? AS BIGINT), CAST(? AS TEXT), x.id, 'renumbered', x.attempt_no, x.rn FROM (`+renumberSelect(t, 1)+`) x
 		WHERE x.rn <> x.attempt_no`, args...)
 	if err != nil || n == 0 {
 		return n, err

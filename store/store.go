@@ -86,9 +86,27 @@ type Tx struct {
 // Transact runs fn in a write transaction: it commits when fn returns nil and
 // rolls back on an error or a panic. Driver errors come back as domain errors
 // (busy → conflict, constraint → conflict/invalid).
+//
+// A transaction that fails on a serialization failure or a deadlock
+// (PostgreSQL) is run again, up to MaxAttempts times in all, so fn must not
+// keep state between calls.
 func (db *DB) Transact(ctx context.Context, fn func(*Tx) error) (err error) {
-	return db.transact(ctx, db.w, false, fn)
+	for attempt := 1; ; attempt++ {
+		err = db.transact(ctx, db.w, false, fn)
+		if err == nil || !retryable(err) || attempt >= MaxAttempts {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt*attempt) * 10 * time.Millisecond):
+		}
+	}
 }
+
+// MaxAttempts bounds how often Transact runs a transaction that failed on a
+// serialization failure or deadlock.
+const MaxAttempts = 4
 
 // View runs fn in a read-only snapshot; it never commits anything.
 func (db *DB) View(ctx context.Context, fn func(*Tx) error) error {

@@ -1,23 +1,113 @@
 // Package storetest opens real databases for tests: SQLite in a temporary
-// directory, always.
+// directory always, and PostgreSQL when USERMERGE_TEST_POSTGRES holds a
+// connection URL. Each test gets a database (SQLite) or schema (PostgreSQL)
+// of its own, dropped when it ends, so tests may run in parallel. When CI is
+// set, a missing or unreachable PostgreSQL fails the tests instead of
+// skipping them.
 package storetest
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"usermerge/store"
 )
 
-// Open returns a fresh, migrated SQLite database that is closed when the
-// test ends.
+// EnvPostgres names the variable holding the PostgreSQL URL for tests.
+const EnvPostgres = "USERMERGE_TEST_POSTGRES"
+
+// Each runs fn as the subtests "sqlite" and "postgres". The postgres one is
+// skipped when EnvPostgres is empty, unless CI is set: then it fails.
+func Each(t *testing.T, fn func(t *testing.T)) {
+	t.Helper()
+	t.Run("sqlite", fn)
+	t.Run("postgres", func(t *testing.T) {
+		PostgresURL(t)
+		fn(t)
+	})
+}
+
+// PostgresURL returns the test server's URL, skipping the test (or failing
+// it in CI) when there is none.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv(EnvPostgres)
+	if u == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not set; CI must run the PostgreSQL tests", EnvPostgres)
+		}
+		t.Skipf("%s is not set", EnvPostgres)
+	}
+	return u
+}
+
+// IsPostgres reports whether the running test is a "postgres" subtest of Each.
+func IsPostgres(t testing.TB) bool {
+	for _, part := range strings.Split(t.Name(), "/") {
+		if part == "postgres" {
+			return true
+		}
+	}
+	return false
+}
+
+// Open returns a fresh, migrated database of the kind the running test is
+// for (see Each), closed and removed when the test ends.
 func Open(t testing.TB) *store.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
+	db, err := store.Open(context.Background(), URL(t))
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// URL returns the URL of a fresh empty database of the running test's kind:
+// an SQLite file in a temporary directory, or a new PostgreSQL schema (its
+// search_path set in the URL) dropped when the test ends.
+func URL(t testing.TB) string {
+	t.Helper()
+	if !IsPostgres(t) {
+		return filepath.Join(t.TempDir(), "test.db")
+	}
+	base := PostgresURL(t)
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	schema := fmt.Sprintf("test_%x", rand.Uint64())
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		if os.Getenv("CI") == "" {
+			t.Skipf("PostgreSQL at %s is unreachable: %v", base, err)
+		}
+		t.Fatalf("PostgreSQL at %s: %v", base, err)
+	}
+	t.Cleanup(func() {
+		c, err := sql.Open("pgx", base)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer c.Close()
+		if _, err := c.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
