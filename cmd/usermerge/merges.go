@@ -1,0 +1,300 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"usermerge"
+)
+
+var mergesCmd = &command{
+	name:    "merges",
+	usage:   "merges [--from TIME] [--to TIME] [--source Q] [--target Q] [--state STATE] [--page N] [--per-page N]",
+	summary: "list merges, newest first",
+	help: `Lists the merges the administrator may see, newest first: when, source,
+target, who merged, state and what moved. --source and --target match a part
+of the account's name, login, email or external ID. Times are RFC 3339
+(2024-05-01T09:30:00Z) or a date (2024-05-01, UTC); --to with a date
+includes that whole day.
+
+STATE is active, reverted, permanent (the source was deleted), irreversible
+(the tenant does not allow reverting), target_deleted (hidden by default,
+kept for audit) or all.
+
+Examples:
+  usermerge --tenant acme --as admin merges
+  usermerge --tenant acme --as admin merges --source garcia --from 2026-01-01 --to 2026-12-31
+  usermerge --tenant acme --as admin merges --state reverted --page 2 --per-page 20`,
+	db: existingDB, tenant: true, admin: true,
+	setup: func(fs *flag.FlagSet) runFunc {
+		from := fs.String("from", "", "merged at or after `TIME`")
+		to := fs.String("to", "", "merged before `TIME` (a date: up to the end of that day)")
+		source := fs.String("source", "", "the source matches `Q` (name, login, email or external ID)")
+		target := fs.String("target", "", "the target matches `Q` (name, login, email or external ID)")
+		state := fs.String("state", "", "only merges in `STATE`: active, reverted, permanent, irreversible, target_deleted or all")
+		page := fs.Int("page", 1, "page `N` of the list")
+		perPage := fs.Int("per-page", 50, "`N` merges per page (1-500)")
+		return func(ctx context.Context, m *Main, args []string) error {
+			f := usermerge.MergeFilter{Source: *source, Target: *target, State: usermerge.MergeState(*state), Page: *page, PerPage: *perPage}
+			var err error
+			if f.From, err = parseTime("--from", *from, false); err != nil {
+				return err
+			}
+			if f.To, err = parseTime("--to", *to, true); err != nil {
+				return err
+			}
+			if *page < 1 {
+				return usageError("merges: --page must be 1 or more")
+			}
+			if *perPage < 1 || *perPage > 500 {
+				return usageError("merges: --per-page must be between 1 and 500")
+			}
+			p, err := m.eng.ListMerges(ctx, m.caller, f)
+			if err != nil {
+				return err
+			}
+			return m.emit(p, func(w io.Writer) error { return writeMerges(w, p) })
+		}
+	},
+}
+
+// parseTime reads RFC 3339 or a date (UTC); a date as the end of a range
+// means the end of that day.
+func parseTime(flagName, s string, end bool) (*time.Time, error) {
+	if s == "" {
+		return nil, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		t = t.UTC()
+		return &t, nil
+	}
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return nil, usageError("%s %q: give a date (2024-05-01) or an RFC 3339 time (2024-05-01T09:30:00Z)", flagName, s)
+	}
+	if end {
+		t = t.AddDate(0, 0, 1)
+	}
+	return &t, nil
+}
+
+func writeMerges(w io.Writer, p usermerge.MergePage) error {
+	if len(p.Merges) == 0 {
+		_, err := fmt.Fprintln(w, "No merges found.")
+		return err
+	}
+	tw := newTable(w)
+	fmt.Fprintln(tw, "ID\tAT\tSOURCE\tTARGET\tBY\tSTATE\tRECORDS")
+	states := map[usermerge.MergeState]int{}
+	for _, mg := range p.Merges {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", mg.ID, fmtTime(mg.At), listed(mg.Source), listed(mg.Target), mg.By,
+			mg.DisplayState, countText(sum(mg.Counts)))
+		states[mg.DisplayState]++
+	}
+	tw.Flush()
+	var parts []string
+	for _, st := range []usermerge.MergeState{usermerge.StateActive, usermerge.StateIrreversible, usermerge.StateReverted,
+		usermerge.StatePermanent, usermerge.StateTargetDeleted} {
+		if states[st] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", states[st], st))
+		}
+	}
+	pages := (p.Total + int64(p.PerPage) - 1) / int64(p.PerPage)
+	_, err := fmt.Fprintf(w, "Page %d of %d: %s of %d (%s)\n", p.Page, pages,
+		plural(len(p.Merges), "merge", "merges"), p.Total, strings.Join(parts, ", "))
+	return err
+}
+
+// listed names an account in the merge list, marking deleted ones.
+func listed(a usermerge.Account) string {
+	if a.Deleted() {
+		return a.Login + " (deleted)"
+	}
+	return a.Login
+}
+
+var showCmd = &command{
+	name:    "show",
+	usage:   "show MERGE_ID [--kind KIND] [--limit N]",
+	summary: "show a merge's details: every record it moved, combined, retired or left",
+	help: `Shows one merge: who merged which accounts when, its state, reason and the
+policy it ran under; then per kind of record (score details, badge details,
+sign-in details and every other kind) the counts, the rule, and the records
+it moved, combined, retired or left with the source, with their values
+before and after; and, for a reverted merge, who reverted it and which
+records kept newer values.
+
+Without --kind, the score, badge and sign-in sections are always shown and
+other kinds when the merge touched them. KIND is a kind name (signin,
+attempt, badge, credit, certificate, course_progress, lecture_progress,
+path_progress, quiz_session, master_state, poll_response,
+event_registration, external_id, financial_record, membership,
+account_job) or score, sign-in.
+
+Examples:
+  usermerge --tenant acme --as admin show 1
+  usermerge --tenant acme --as admin show 1 --kind badge --limit 500`,
+	db: existingDB, tenant: true, admin: true, minArgs: 1, maxArgs: 1,
+	setup: func(fs *flag.FlagSet) runFunc {
+		kind := fs.String("kind", "", "only the records of `KIND`")
+		limit := fs.Int("limit", 20, "list at most `N` records per kind and disposition")
+		return func(ctx context.Context, m *Main, args []string) error {
+			id, err := parseMergeID(args[0])
+			if err != nil {
+				return err
+			}
+			var only usermerge.Kind
+			if *kind != "" {
+				if only, err = parseKind(*kind); err != nil {
+					return err
+				}
+			}
+			if *limit < 1 {
+				return usageError("show: --limit must be 1 or more")
+			}
+			d, err := m.eng.MergeDetails(ctx, m.caller, id, *limit)
+			if err != nil {
+				return err
+			}
+			if only != "" {
+				var keep []usermerge.KindDetails
+				for _, kd := range d.Kinds {
+					if kd.Kind == only {
+						keep = append(keep, kd)
+					}
+				}
+				d.Kinds = keep
+			}
+			return m.emit(d, func(w io.Writer) error { return writeDetails(w, d, only != "") })
+		}
+	},
+}
+
+// kindAliases are the other names operators use for kinds.
+var kindAliases = map[string]usermerge.Kind{
+	"score": usermerge.KindAttempts, "scores": usermerge.KindAttempts, "attempts": usermerge.KindAttempts,
+	"badges": usermerge.KindBadges, "sign-in": usermerge.KindSignIns, "sign-ins": usermerge.KindSignIns,
+	"signins": usermerge.KindSignIns, "access-log": usermerge.KindSignIns, "credits": usermerge.KindCredits,
+	"points": usermerge.KindCredits, "certificates": usermerge.KindCertificates, "courses": usermerge.KindCourses,
+	"lectures": usermerge.KindLectures, "paths": usermerge.KindPaths, "polls": usermerge.KindPolls,
+	"events": usermerge.KindEvents, "external-ids": usermerge.KindExternalIDs, "financial": usermerge.KindFinancial,
+	"groups": usermerge.KindMemberships, "jobs": usermerge.KindAccountJobs,
+}
+
+func parseKind(s string) (usermerge.Kind, error) {
+	k := usermerge.Kind(strings.ToLower(s))
+	if k.Valid() {
+		return k, nil
+	}
+	if a, ok := kindAliases[string(k)]; ok {
+		return a, nil
+	}
+	var names []string
+	for _, k := range usermerge.Kinds {
+		names = append(names, string(k))
+	}
+	return "", usageError("unknown kind %q; the kinds are: %s", s, strings.Join(names, ", "))
+}
+
+// detailsTitles are the section headings of merge details, in the seed
+// documents' words where they have them.
+var detailsTitles = map[usermerge.Kind]string{
+	usermerge.KindAttempts: "Score details (assessment attempts)",
+	usermerge.KindBadges:   "Badge details",
+	usermerge.KindSignIns:  "Sign-in details (access log)",
+}
+
+func detailsTitle(k usermerge.Kind) string {
+	if t, ok := detailsTitles[k]; ok {
+		return t
+	}
+	return k.Label()
+}
+
+func writeDetails(w io.Writer, d usermerge.MergeDetails, all bool) error {
+	mg := d.Merge
+	tw := newTable(w)
+	fmt.Fprintf(tw, "Merge %d\t(operation %d)\n", mg.ID, mg.OperationID)
+	fmt.Fprintf(tw, "Source\t%s, %s\n", who(mg.Source), statusText(mg.Source, mg.Target.Login))
+	fmt.Fprintf(tw, "Target\t%s%s\n", who(mg.Target), map[bool]string{true: ", deleted", false: ""}[mg.Target.Deleted()])
+	fmt.Fprintf(tw, "Merged\t%s by %s\n", fmtTime(mg.At), mg.By)
+	state := string(mg.DisplayState)
+	switch mg.DisplayState {
+	case usermerge.StateActive:
+		state += fmt.Sprintf(" (revert with: usermerge revert %d)", mg.ID)
+	case usermerge.StateReverted:
+		if mg.RevertedAt != nil {
+			state += fmt.Sprintf(" by %s on %s", mg.RevertedBy, fmtTime(*mg.RevertedAt))
+		}
+	case usermerge.StateIrreversible:
+		state += " (the tenant does not allow reverting)"
+	case usermerge.StatePermanent:
+		state += " (the source was deleted; no revert)"
+	case usermerge.StateTargetDeleted:
+		state += " (the target was deleted; kept for audit)"
+	}
+	fmt.Fprintf(tw, "State\t%s\n", state)
+	reason := mg.Reason
+	if reason == "" {
+		reason = "(none given)"
+	}
+	fmt.Fprintf(tw, "Reason\t%s\n", reason)
+	pol := mg.Policy
+	fmt.Fprintf(tw, "Policy\t%s: badges %s, credits %s, certificates %s, reverts allowed %s\n",
+		usermerge.PresetOf(pol), pol.Badges, pol.Credits, pol.Certificates, yesNo(pol.RevertAllowed))
+	fmt.Fprintf(tw, "External IDs\t%s\n", map[bool]string{true: "moved to the target", false: "left with the source"}[mg.MoveExternalIDs])
+	fmt.Fprintf(tw, "Records\t%s\n", countText(sum(mg.Counts)))
+	tw.Flush()
+
+	var quiet []string
+	for _, kd := range d.Kinds {
+		if !all && detailsTitles[kd.Kind] == "" && kd.Counts.IsZero() && len(kd.Records) == 0 {
+			quiet = append(quiet, kd.Label)
+			continue
+		}
+		writeKind(w, kd)
+	}
+	if len(quiet) > 0 {
+		fmt.Fprintf(w, "\nNo records for: %s.\n", strings.Join(quiet, ", "))
+	}
+	if d.Revert != nil {
+		fmt.Fprintf(w, "\n== Revert ==\nReverted by %s on %s.\n", d.Revert.By, fmtTime(d.Revert.At))
+		return writeKeptNewer(w, d.Revert.KeptNewer)
+	}
+	return nil
+}
+
+func writeKind(w io.Writer, kd usermerge.KindDetails) {
+	fmt.Fprintf(w, "\n== %s ==\n", detailsTitle(kd.Kind))
+	fmt.Fprintf(w, "Rule: %s\n", kd.Rule)
+	c := kd.Counts
+	fmt.Fprintf(w, "Moved %d, combined %d, retired %d, stayed with the source %d", c.Moved, c.Combined, c.Retired, c.Left)
+	if c.Changed > 0 {
+		fmt.Fprintf(w, ", renumbered %d", c.Changed)
+	}
+	fmt.Fprintln(w, ".")
+	if len(kd.Records) == 0 {
+		fmt.Fprintln(w, "No records listed.")
+		return
+	}
+	tw := newTable(w)
+	fmt.Fprintln(tw, "  WHAT\tRECORD\tACCOUNT\tRECORD VALUES\tCHANGE")
+	for _, r := range kd.Records {
+		change := ""
+		if len(r.Before) > 0 || len(r.After) > 0 {
+			change = values(r.Before) + " → " + values(r.After)
+		}
+		if r.Other != "" && !strings.Contains(r.Summary, r.Other) {
+			change = strings.TrimSpace(change + " (with " + r.Other + ")")
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", r.Disposition, r.RecordID, r.Account, r.Summary, change)
+	}
+	tw.Flush()
+	if kd.More > 0 {
+		fmt.Fprintf(w, "  … and %d more (raise --limit to list them)\n", kd.More)
+	}
+}
