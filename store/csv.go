@@ -26,7 +26,7 @@ var csvHeader = []string{"id", "login", "email", "name", "status", "created_at",
 // jobs (';'-separated ids, which must exist) are added; none are removed.
 func (db *DB) ImportAccountsCSV(ctx context.Context, tenant string, r io.Reader) (ImportStats, error) {
 	stats := ImportStats{PerKind: map[string]int{}}
-	err := db.Transact(ctx, func(tx *Tx) error {
+	err := db.TransactOnce(ctx, func(tx *Tx) error {
 		if _, err := tx.Tenant(ctx, tenant); err != nil {
 			return err
 		}
@@ -229,10 +229,12 @@ func (db *DB) ExportAccountsCSV(ctx context.Context, w io.Writer, tenant string)
 		}
 		// One cursor, grouped by account: its row (part 0), then its groups
 		// (1) and jobs (2), so that nothing is held but one account.
-		rows, err := tx.Query(ctx, `SELECT id, 0, login, email, name, status, created_at FROM accounts WHERE tenant_id = ?
+		c := tx.byteOrder()
+		rows, err := tx.Query(ctx, `SELECT account, part, item, email, name, status, created_at FROM (
+			SELECT id AS account, 0 AS part, login AS item, email, name, status, created_at FROM accounts WHERE tenant_id = ?
 			UNION ALL SELECT account_id, 1, group_id, '', '', '', 0 FROM memberships WHERE tenant_id = ?
 			UNION ALL SELECT account_id, 2, job_id, '', '', '', 0 FROM account_jobs WHERE tenant_id = ?
-			ORDER BY 1, 2, 3`, tenant, tenant, tenant)
+			) u ORDER BY account`+c+`, part, item`+c, tenant, tenant, tenant)
 		if err != nil {
 			return err
 		}

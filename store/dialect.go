@@ -43,6 +43,9 @@ type dialect struct {
 	// lock with a timeout; SQLite: nothing, the transaction holds the
 	// database's write lock from its first statement).
 	lockAccount func(ctx context.Context, tx *Tx, tenant, id string) error
+	// byteCollate makes ORDER BY compare text byte by byte (SQLite's
+	// default), so exports do not depend on a PostgreSQL server's locale.
+	byteCollate string
 }
 
 // IsPostgres reports whether a database URL selects PostgreSQL.
@@ -95,9 +98,10 @@ var LockTimeout = 5 * time.Second
 
 func postgresDialect() *dialect {
 	return &dialect{
-		name:     "postgres",
-		driver:   "pgx",
-		numbered: true,
+		name:        "postgres",
+		driver:      "pgx",
+		numbered:    true,
+		byteCollate: ` COLLATE "C"`,
 		configure: func(w, r *sql.DB) {
 			w.SetMaxOpenConns(16)
 			w.SetMaxIdleConns(16)
@@ -270,3 +274,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	return nil
 }
+
+// byteOrder is the collation suffix for ORDER BY on text that must sort the
+// same on both databases.
+func (tx *Tx) byteOrder() string { return tx.d.byteCollate }

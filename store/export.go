@@ -23,7 +23,7 @@ import (
 // records, retired ones included.
 func (db *DB) Export(ctx context.Context, w io.Writer, tenant, account string) error {
 	return db.View(ctx, func(tx *Tx) error {
-		ex := &exporter{ctx: ctx, tx: tx, w: bufio.NewWriterSize(w, 64<<10), tenant: tenant, account: account}
+		ex := &exporter{ctx: ctx, tx: tx, w: bufio.NewWriterSize(w, 64<<10), tenant: tenant, account: account, c: tx.byteOrder()}
 		return ex.run()
 	})
 }
@@ -34,6 +34,7 @@ type exporter struct {
 	w       *bufio.Writer
 	tenant  string
 	account string // "" for the whole tenant
+	c       string // collation for ORDER BY on text: byte order
 	l       jsonLine
 }
 
@@ -131,7 +132,7 @@ const groupsSQL = `up(id, cur, depth) AS (
 SELECT g.id, g.name, COALESCE(g.parent_id, '') FROM groups g
 JOIN (SELECT id, MAX(depth) AS depth FROM up GROUP BY id) d ON d.id = g.id
 WHERE g.tenant_id = ?
-ORDER BY d.depth, g.id`
+ORDER BY d.depth, g.id{{c}}`
 
 // accountGroupsSQL selects an account's groups, the groups its admins'
 // scopes name, and all their ancestors.
@@ -146,8 +147,9 @@ const accountGroupsSQL = `sel(id) AS (
 
 func (ex *exporter) groups() error {
 	t, a := ex.tenant, ex.account
-	whole := `WITH RECURSIVE ` + strings.ReplaceAll(groupsSQL, "{{filter}}", "")
-	one := `WITH RECURSIVE ` + accountGroupsSQL + strings.ReplaceAll(groupsSQL, "{{filter}}", "AND id IN (SELECT id FROM sel)")
+	q := strings.ReplaceAll(groupsSQL, "{{c}}", ex.c)
+	whole := `WITH RECURSIVE ` + strings.ReplaceAll(q, "{{filter}}", "")
+	one := `WITH RECURSIVE ` + accountGroupsSQL + strings.ReplaceAll(q, "{{filter}}", "AND id IN (SELECT id FROM sel)")
 	q, args := ex.pick(whole, []any{t, t, t}, one, []any{t, a, t, a, t, t, t, t})
 	var id, name, parent string
 	return ex.each(q, args, []any{&id, &name, &parent}, func() error {
@@ -162,9 +164,9 @@ func (ex *exporter) groups() error {
 
 func (ex *exporter) jobs() error {
 	t, a := ex.tenant, ex.account
-	q, args := ex.pick(`SELECT id, title FROM jobs WHERE tenant_id = ? ORDER BY id`, []any{t},
+	q, args := ex.pick(`SELECT id, title FROM jobs WHERE tenant_id = ? ORDER BY id`+ex.c, []any{t},
 		`SELECT id, title FROM jobs WHERE tenant_id = ?
-		AND id IN (SELECT job_id FROM account_jobs WHERE tenant_id = ? AND account_id = ?) ORDER BY id`, []any{t, t, a})
+		AND id IN (SELECT job_id FROM account_jobs WHERE tenant_id = ? AND account_id = ?) ORDER BY id`+ex.c, []any{t, t, a})
 	var id, title string
 	return ex.each(q, args, []any{&id, &title}, func() error {
 		ex.l.reset("job")
@@ -180,12 +182,12 @@ func (ex *exporter) jobs() error {
 func (ex *exporter) accounts() error {
 	t, a := ex.tenant, ex.account
 	const cols = `SELECT id, login, email, name, status, created_at, deleted_at, COALESCE(merged_into, '') FROM accounts`
-	q, args := ex.pick(cols+` WHERE tenant_id = ? ORDER BY id`, []any{t},
+	q, args := ex.pick(cols+` WHERE tenant_id = ? ORDER BY id`+ex.c, []any{t},
 		`WITH RECURSIVE chain(id) AS (
 			SELECT CAST(? AS TEXT)
 			UNION
 			SELECT a.merged_into FROM chain JOIN accounts a ON a.tenant_id = ? AND a.id = chain.id WHERE a.merged_into IS NOT NULL
-		) `+cols+` WHERE tenant_id = ? AND id IN (SELECT id FROM chain) ORDER BY id`, []any{a, t, t})
+		) `+cols+` WHERE tenant_id = ? AND id IN (SELECT id FROM chain) ORDER BY id`+ex.c, []any{a, t, t})
 	var id, login, email, name, status, target string
 	var created int64
 	var deleted sql.NullInt64
@@ -219,7 +221,7 @@ func (ex *exporter) accountJobs() error {
 func (ex *exporter) pairs(kind, table, col, field string) error {
 	t, a := ex.tenant, ex.account
 	base := `SELECT account_id, ` + col + ` FROM ` + table + ` WHERE tenant_id = ?`
-	order := ` ORDER BY account_id, ` + col
+	order := ` ORDER BY account_id` + ex.c + `, ` + col + ex.c
 	q, args := ex.pick(base+order, []any{t}, base+` AND account_id = ?`+order, []any{t, a})
 	var account, item string
 	return ex.each(q, args, []any{&account, &item}, func() error {
@@ -239,7 +241,7 @@ func (ex *exporter) admins() error {
 		COALESCE(s.group_id, ''), COALESCE(s.right_, '')
 		FROM admins a LEFT JOIN admin_scopes s ON s.tenant_id = a.tenant_id AND s.admin_id = a.id
 		WHERE a.tenant_id = ?`
-	order := ` ORDER BY a.id, s.group_id`
+	order := ` ORDER BY a.id` + ex.c + `, s.group_id` + ex.c
 	q, args := ex.pick(base+order, []any{t}, base+` AND a.account_id = ?`+order, []any{t, a})
 	var cur usermerge.Admin
 	var curHash string
@@ -299,7 +301,7 @@ func (ex *exporter) records(rt *recordTable) error {
 	t, a := ex.tenant, ex.account
 	base := `SELECT id, account_id, ` + prefixed(rt.table, rt.colNames()) + `,
 		CASE WHEN retired_by IS NULL THEN 0 ELSE 1 END FROM ` + rt.table + ` WHERE tenant_id = ?`
-	q, args := ex.pick(base+` ORDER BY id`, []any{t}, base+` AND account_id = ? ORDER BY id`, []any{t, a})
+	q, args := ex.pick(base+` ORDER BY id`+ex.c, []any{t}, base+` AND account_id = ? ORDER BY id`+ex.c, []any{t, a})
 	var id, account string
 	var retired int64
 	dest := []any{&id, &account}

@@ -20,7 +20,7 @@ import (
 // naming the line, and nothing is written. Existing ids are updated in place.
 func (db *DB) Import(ctx context.Context, r io.Reader) (ImportStats, error) {
 	stats := ImportStats{PerKind: map[string]int{}}
-	err := db.Transact(ctx, func(tx *Tx) error {
+	err := db.TransactOnce(ctx, func(tx *Tx) error {
 		im := newImporter(ctx, tx)
 		defer im.close()
 		lr := newLineReader(r)

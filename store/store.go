@@ -104,6 +104,13 @@ func (db *DB) Transact(ctx context.Context, fn func(*Tx) error) (err error) {
 	}
 }
 
+// TransactOnce is Transact without the retry, for callbacks that consume
+// input (an import reads its stream once): a serialization failure or
+// deadlock is returned to the caller, and nothing was written.
+func (db *DB) TransactOnce(ctx context.Context, fn func(*Tx) error) error {
+	return db.transact(ctx, db.w, false, fn)
+}
+
 // MaxAttempts bounds how often Transact runs a transaction that failed on a
 // serialization failure or deadlock.
 const MaxAttempts = 4

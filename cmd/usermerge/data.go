@@ -105,7 +105,6 @@ func (m *Main) writeDemo(w io.Writer, sum demo.Summary, seed uint64) error {
 		}
 		tw.Flush()
 	}
-	fmt.Fprintf(w, "\nDemo administrators sign in to the web UI with the password %q.\n", demo.DemoPassword)
 	if len(sum.Tenants) == 0 || len(sum.Tenants[0].Duplicates) == 0 || len(sum.Tenants[0].Duplicates[0]) < 2 {
 		return nil
 	}
