@@ -35,7 +35,18 @@ type fixture struct {
 
 func newFixture(t testing.TB, preset string) *fixture {
 	t.Helper()
-	f := &fixture{t: t, ctx: context.Background(), db: storetest.Open(t), tenant: "t1"}
+	return newFixtureAt(t, preset, storetest.URL(t))
+}
+
+// newFixtureAt builds the fixture in the database at url.
+func newFixtureAt(t testing.TB, preset, url string) *fixture {
+	t.Helper()
+	db, err := store.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	f := &fixture{t: t, ctx: context.Background(), db: db, tenant: "t1"}
 	f.db.Now = func() time.Time { return base }
 	f.e = New(f.db, nil)
 	f.tx(func(tx *store.Tx) error {

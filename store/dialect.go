@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -53,22 +53,47 @@ func IsPostgres(url string) bool {
 	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
 }
 
-func pickDialect(url string) (d *dialect, dsnW, dsnR string, err error) {
-	if IsPostgres(url) {
-		return postgresDialect(), url, url, nil
+func pickDialect(rawURL string) (d *dialect, dsnW, dsnR string, err error) {
+	if IsPostgres(rawURL) {
+		u, err := url.Parse(rawURL)
+		if err != nil {
+			return nil, "", "", usermerge.Errorf(usermerge.Invalid, "invalid_database", "the PostgreSQL URL is malformed")
+		}
+		// lock_timeout bounds how long a merge waits for another merge on the
+		// same account before it is refused as "in progress"; a URL may set
+		// its own (milliseconds).
+		q := u.Query()
+		if q.Get("lock_timeout") == "" {
+			q.Set("lock_timeout", "5000")
+		}
+		u.RawQuery = q.Encode()
+		return postgresDialect(), u.String(), u.String(), nil
 	}
-	path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "file:")
+	path := strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "file:")
+	busy := "10000"
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		q, err := url.ParseQuery(path[i+1:])
+		if err != nil {
+			return nil, "", "", usermerge.Errorf(usermerge.Invalid, "invalid_database", "the database parameters are malformed")
+		}
+		if v := q.Get("busy_timeout"); v != "" {
+			if _, err := strconv.Atoi(v); err != nil {
+				return nil, "", "", usermerge.Errorf(usermerge.Invalid, "invalid_database", "busy_timeout must be milliseconds")
+			}
+			busy = v
+		}
+		path = path[:i]
+	}
 	if path == "" {
 		return nil, "", "", usermerge.Errorf(usermerge.Invalid, "invalid_database", "no database path given")
 	}
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
-	}
 	// Pragmas in the DSN so every pooled connection gets them. Writers take
 	// the lock when they begin (_txlock=immediate) so two merges never
-	// interleave and never deadlock upgrading a read lock; readers use a
-	// second pool with deferred transactions and see a WAL snapshot.
-	common := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL"
+	// interleave and never deadlock upgrading a read lock; a writer waits
+	// busy_timeout ms (default 10 s) for another before it is refused.
+	// Readers use a second pool with deferred transactions and see a WAL
+	// snapshot.
+	common := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_synchronous=NORMAL&_busy_timeout=" + busy
 	return sqliteDialect(), common + "&_txlock=immediate", common + "&_txlock=deferred", nil
 }
 
@@ -91,10 +116,6 @@ func sqliteDialect() *dialect {
 		lockAccount: func(context.Context, *Tx, string, string) error { return nil },
 	}
 }
-
-// LockTimeout is how long a PostgreSQL merge waits for another merge on
-// the same account before it is refused as "in progress".
-var LockTimeout = 5 * time.Second
 
 func postgresDialect() *dialect {
 	return &dialect{
@@ -119,9 +140,6 @@ func postgresDialect() *dialect {
 			return v, err
 		},
 		lockAccount: func(ctx context.Context, tx *Tx, tenant, id string) error {
-			if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", LockTimeout.Milliseconds())); err != nil {
-				return err
-			}
 			var got string
 			err := tx.QueryRow(ctx, `SELECT id FROM accounts WHERE tenant_id = ? AND id = ? FOR NO KEY UPDATE`, tenant, id).Scan(&got)
 			if err == nil || errors.Is(err, sql.ErrNoRows) {
@@ -174,7 +192,7 @@ func mapSQLiteError(err error) error {
 	}
 	switch se.Code {
 	case sqlite3.ErrBusy, sqlite3.ErrLocked:
-		return &usermerge.Error{Code: usermerge.Conflict, Reason: "busy", Message: "another merge or change is in progress on this database; try again in a moment", Err: err}
+		return &usermerge.Error{Code: usermerge.Conflict, Reason: "merge_in_progress", Message: "another merge or change is in progress on this database; try again when it has finished", Err: err}
 	case sqlite3.ErrConstraint:
 		switch se.ExtendedCode {
 		case sqlite3.ErrConstraintUnique, sqlite3.ErrConstraintPrimaryKey:
