@@ -2,16 +2,20 @@ package store_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"usermerge"
 	"usermerge/store"
+	"usermerge/store/storetest"
 )
 
 func TestOpenMigratesAndReopens(t *testing.T) {
+	storetest.Each(t, testOpenMigratesAndReopens)
+}
+
+func testOpenMigratesAndReopens(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "t.db")
+	path := storetest.URL(t)
 	db, err := store.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
