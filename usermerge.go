@@ -19,7 +19,12 @@ const (
 	NotFound  Code = "not_found" // a named tenant, account, admin or merge does not exist
 	Conflict  Code = "conflict"  // the state of the data forbids the call (already merged, busy, ...)
 	Forbidden Code = "forbidden" // the caller lacks the right or the scope
-	Internal  Code = "internal"  // anything else; its detail is never shown to clients
+	// Unauthenticated: no valid credentials (no session, a wrong password,
+	// a revoked token).
+	Unauthenticated Code = "unauthenticated"
+	// RateLimited: too many failed sign-ins; try again later.
+	RateLimited Code = "rate_limited"
+	Internal    Code = "internal" // anything else; its detail is never shown to clients
 )
 
 // Error is the one domain error type. Message is safe to show to an

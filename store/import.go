@@ -19,9 +19,24 @@ import (
 // one transaction: any bad line aborts the import with a bad_line error
 // naming the line, and nothing is written. Existing ids are updated in place.
 func (db *DB) Import(ctx context.Context, r io.Reader) (ImportStats, error) {
+	return db.importNDJSON(ctx, r, "")
+}
+
+// ImportTenant is Import confined to one tenant: a line for any other
+// tenant is a bad line. The API uses it, so that an administrator's import
+// can never write another tenant's data.
+func (db *DB) ImportTenant(ctx context.Context, r io.Reader, tenant string) (ImportStats, error) {
+	if tenant == "" {
+		return ImportStats{}, usermerge.Errorf(usermerge.Invalid, "tenant_required", "no tenant given")
+	}
+	return db.importNDJSON(ctx, r, tenant)
+}
+
+func (db *DB) importNDJSON(ctx context.Context, r io.Reader, only string) (ImportStats, error) {
 	stats := ImportStats{PerKind: map[string]int{}}
 	err := db.TransactOnce(ctx, func(tx *Tx) error {
 		im := newImporter(ctx, tx)
+		im.only = only
 		defer im.close()
 		lr := newLineReader(r)
 		for {
@@ -112,6 +127,7 @@ type importer struct {
 	accountStmt *sql.Stmt      // existence check for record lines
 	merged      []pendingMerge // merged_into references, checked at the end
 	args        []any
+	only        string // when set, the one tenant lines may name
 }
 
 // pendingMerge is a merged_into reference. It is checked after the last
@@ -240,6 +256,9 @@ func (im *importer) writeErr(n int, err error, describe func(reason string) stri
 // tenantRef reads the line's "tenant" field and checks the tenant exists.
 func (im *importer) tenantRef(o object) (string, error) {
 	id, err := o.id("tenant")
+	if err == nil && im.only != "" && id != im.only {
+		return "", badLine(o.n, "this line is for tenant %q; this import may only write tenant %q", id, im.only)
+	}
 	if err != nil || im.tenants[id] {
 		return id, err
 	}
@@ -310,6 +329,9 @@ func (im *importer) tenantLine(o object) error {
 	id, err := o.id("id")
 	if err != nil {
 		return err
+	}
+	if im.only != "" && id != im.only {
+		return badLine(o.n, "this line is for tenant %q; this import may only write tenant %q", id, im.only)
 	}
 	name, err := o.optStr("name")
 	if err != nil {

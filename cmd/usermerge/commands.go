@@ -46,7 +46,7 @@ func init() {
 		accountsCmd, accountCmd,
 		previewCmd, mergeCmd, mergesCmd, showCmd, revertCmd,
 		activateCmd, deactivateCmd, deleteCmd,
-		settingsCmd, helpCmd,
+		settingsCmd, serveCmd, passwordCmd, tokenCmd, helpCmd,
 	}
 }
 

@@ -68,6 +68,9 @@ type Main struct {
 	// interactive terminal: it decides prompts and progress output. Nil:
 	// the operating system's answer for an *os.File.
 	IsTerminal func(stream any) bool
+	// OnListen, if set, is told the base URL once `serve` listens (tests
+	// start the server on port 0 and need to know where).
+	OnListen func(url string)
 
 	g    globals
 	cmd  *command

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"usermerge"
+	"usermerge/demo"
+	"usermerge/engine"
+	"usermerge/server"
+)
+
+var serveCmd = &command{
+	name:    "serve",
+	usage:   "serve [--addr HOST:PORT] [--demo] [--secure-cookies]",
+	summary: "run the HTTP server (JSON API under /api/v1)",
+	help: `Serves the JSON API (documented at /api/v1/openapi.json), a health check at
+/healthz and Prometheus metrics at /metrics, on the database named by --db.
+Requests are logged to stderr. Ctrl-C (or SIGTERM) stops it gracefully,
+letting requests in flight finish.
+
+With --demo, a database without tenants is first filled with the demo data
+(see "usermerge help demo") and every demo administrator gets the password
+"` + demo.DemoPassword + `"; the URL and the sign-in details are printed.
+
+Examples:
+  usermerge serve --demo
+  usermerge --db postgres://postgres@127.0.0.1:5432/test serve --addr 0.0.0.0:8080
+  curl -s -c cookies -H 'Content-Type: application/json' \
+       -d '{"login":"admin","password":"` + demo.DemoPassword + `"}' http://127.0.0.1:8080/api/v1/session`,
+	db: createDB,
+	setup: func(fs *flag.FlagSet) runFunc {
+		addr := fs.String("addr", "127.0.0.1:8080", "listen on `HOST:PORT` (port 0: any free port)")
+		withDemo := fs.Bool("demo", false, "fill an empty database with demo data and demo passwords first")
+		secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (when served over HTTPS)")
+		return func(ctx context.Context, m *Main, args []string) error {
+			ts, err := m.tenants(ctx)
+			if err != nil {
+				return err
+			}
+			out := m.notes()
+			if *withDemo && len(ts) == 0 {
+				sum, err := demo.Load(ctx, m.db, demo.Options{Seed: 1, Now: m.now()})
+				if err != nil {
+					return err
+				}
+				for _, t := range sum.Tenants {
+					for _, a := range t.Admins {
+						if err := m.eng.SetPassword(ctx, t.ID, a.Login, demo.DemoPassword); err != nil {
+							return err
+						}
+					}
+				}
+				fmt.Fprintf(out, "Created demo data in %s.\n", m.g.db)
+				ts, _ = m.tenants(ctx)
+			} else if len(ts) == 0 {
+				fmt.Fprintf(out, "The database has no tenants yet: load data with `usermerge import FILE` or start with --demo.\n")
+			}
+			ln, err := net.Listen("tcp", *addr)
+			if err != nil {
+				return usermerge.Errorf(usermerge.Invalid, "listen", "cannot listen on %s: %v", *addr, err)
+			}
+			url := "http://" + ln.Addr().String()
+			log := slog.New(slog.NewTextHandler(m.Stderr, nil))
+			srv := server.New(server.Config{Engine: engine.New(m.db, log), Logger: log, SecureCookies: *secure})
+			hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+			fmt.Fprintf(out, "usermerge is serving %s on %s (database: %s)\n", url, ln.Addr(), m.db.Dialect())
+			fmt.Fprintf(out, "  API:     %s/api/v1  (OpenAPI: %s/api/v1/openapi.json)\n  Health:  %s/healthz\n  Metrics: %s/metrics\n", url, url, url, url)
+			if *withDemo {
+				var ids []string
+				for _, t := range ts {
+					ids = append(ids, t.ID)
+				}
+				fmt.Fprintf(out, "  Sign in: login %q, password %q (tenants: %s; also sales-editor, eng-viewer, support-editor)\n",
+					"admin", demo.DemoPassword, strings.Join(ids, ", "))
+			}
+			if m.OnListen != nil {
+				m.OnListen(url)
+			}
+			errc := make(chan error, 1)
+			go func() { errc <- hs.Serve(ln) }()
+			select {
+			case err := <-errc:
+				return err
+			case <-ctx.Done():
+			}
+			fmt.Fprintln(out, "Stopping: finishing requests in flight…")
+			sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			if err := hs.Shutdown(sctx); err != nil {
+				return err
+			}
+			if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		}
+	},
+}
+
+var passwordCmd = &command{
+	name:    "password",
+	usage:   "password LOGIN",
+	summary: "set an administrator's web/API password (read from standard input)",
+	help: `Sets the password of the administrator LOGIN in the tenant (--tenant), read
+as the first line of standard input (at least ` + fmt.Sprint(usermerge.MinPasswordLength) + ` characters). It is
+stored as an Argon2id hash and clears the administrator's failed sign-ins.
+This is an operator command: it needs access to the database, not --as.
+
+Examples:
+  printf '%s\n' 'a long passphrase' | usermerge --tenant acme password admin`,
+	db: existingDB, tenant: true, minArgs: 1, maxArgs: 1,
+	setup: func(fs *flag.FlagSet) runFunc {
+		return func(ctx context.Context, m *Main, args []string) error {
+			if m.isTerminal(m.Stdin) {
+				fmt.Fprintf(m.Stderr, "New password for %s (input is shown): ", args[0])
+			}
+			line, err := bufio.NewReader(io.LimitReader(m.Stdin, 4096)).ReadString('\n')
+			if err != nil && !errors.Is(err, io.EOF) {
+				return err
+			}
+			pw := strings.TrimRight(line, "\r\n")
+			if err := m.eng.SetPassword(ctx, m.caller.Tenant, args[0], pw); err != nil {
+				return err
+			}
+			return m.emit(map[string]string{"tenant": m.caller.Tenant, "admin": args[0], "status": "password set"}, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "Password of %s in tenant %s set.\n", args[0], m.caller.Tenant)
+				return err
+			})
+		}
+	},
+}
+
+var tokenCmd = &command{
+	name:    "token",
+	usage:   "token create NAME | token list | token revoke ID",
+	summary: "manage API tokens for programs",
+	help: `API tokens let programs call the JSON API as the administrator named by --as,
+with that administrator's rights (send "Authorization: Bearer <token>").
+
+  token create NAME   makes a token and prints it once; only its hash is kept
+  token list          lists tokens (a tenant administrator sees everyone's)
+  token revoke ID     revokes a token at once
+
+Examples:
+  usermerge --tenant acme --as admin token create nightly-sync
+  usermerge --tenant acme --as admin token list
+  usermerge --tenant acme --as admin token revoke 3kq9x2m1bz0a`,
+	db: existingDB, tenant: true, admin: true, minArgs: 1, maxArgs: 2,
+	setup: func(fs *flag.FlagSet) runFunc {
+		return func(ctx context.Context, m *Main, args []string) error {
+			switch {
+			case args[0] == "create" && len(args) == 2:
+				secret, tok, err := m.eng.CreateToken(ctx, m.caller, args[1])
+				if err != nil {
+					return err
+				}
+				return m.emit(map[string]any{"token": secret, "info": tok}, func(w io.Writer) error {
+					_, err := fmt.Fprintf(w, "Token %s (%q) for %s:\n\n  %s\n\nThis is the only time it is shown; store it now.\n", tok.ID, tok.Name, tok.Admin, secret)
+					return err
+				})
+			case args[0] == "list" && len(args) == 1:
+				list, err := m.eng.Tokens(ctx, m.caller)
+				if err != nil {
+					return err
+				}
+				return m.emit(map[string]any{"tokens": list}, func(w io.Writer) error {
+					tw := newTable(w)
+					fmt.Fprintln(tw, "ID\tNAME\tADMIN\tCREATED\tLAST USED\tSTATE")
+					for _, t := range list {
+						used, state := "never", "active"
+						if t.LastUsed != nil {
+							used = t.LastUsed.Format("2006-01-02 15:04")
+						}
+						if t.RevokedAt != nil {
+							state = "revoked " + t.RevokedAt.Format("2006-01-02 15:04")
+						}
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Admin, t.CreatedAt.Format("2006-01-02 15:04"), used, state)
+					}
+					return tw.Flush()
+				})
+			case args[0] == "revoke" && len(args) == 2:
+				if err := m.eng.RevokeToken(ctx, m.caller, args[1]); err != nil {
+					return err
+				}
+				return m.emit(map[string]string{"revoked": args[1]}, func(w io.Writer) error {
+					_, err := fmt.Fprintf(w, "Token %s revoked.\n", args[1])
+					return err
+				})
+			}
+			return usageError("token: use `token create NAME`, `token list` or `token revoke ID`")
+		}
+	},
+}

@@ -1,0 +1,417 @@
+package server
+
+import (
+	"bufio"
+	"net/http"
+	"strings"
+	"time"
+
+	"usermerge"
+	"usermerge/engine"
+)
+
+func (s *Server) apiRoutes() []route {
+	const t = "/api/v1/tenants/{tenant}"
+	return []route{
+		{"GET", "/api/v1/openapi.json", public, s.openAPI},
+		{"POST", "/api/v1/session", public, s.signIn},
+		{"GET", "/api/v1/session", session, s.whoAmI},
+		{"DELETE", "/api/v1/session", session, s.signOut},
+
+		{"GET", t + "/accounts", tenant, s.searchAccounts},
+		{"GET", t + "/accounts/{id}", tenant, s.account},
+		{"POST", t + "/accounts/{id}/activate", tenant, s.activate},
+		{"POST", t + "/accounts/{id}/deactivate", tenant, s.deactivate},
+		{"GET", t + "/accounts/{id}/deletion", tenant, s.deletionImpact},
+		{"DELETE", t + "/accounts/{id}", tenant, s.deleteAccount},
+
+		{"POST", t + "/merges/preview", tenant, s.preview},
+		{"POST", t + "/merges", tenant, s.merge},
+		{"GET", t + "/merges", tenant, s.listMerges},
+		{"GET", t + "/merges/{id}", tenant, s.mergeDetails},
+		{"POST", t + "/merges/revert", tenant, s.revert},
+
+		{"GET", t + "/settings", tenant, s.settings},
+		{"PUT", t + "/settings", tenant, s.updateSettings},
+
+		{"GET", t + "/export", tenant, s.export},
+		{"POST", t + "/import", tenant, s.importData},
+
+		{"GET", t + "/tokens", tenant, s.tokens},
+		{"POST", t + "/tokens", tenant, s.createToken},
+		{"DELETE", t + "/tokens/{id}", tenant, s.revokeToken},
+	}
+}
+
+// --- sign-in ---
+
+type signInRequest struct {
+	Login    string `json:"login"`
+	Password string `json:"password"`
+}
+
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request, c *call) error {
+	var req signInRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	out, err := s.eng.SignIn(r.Context(), req.Login, req.Password)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: out.Secret, Path: "/", Expires: out.Expires,
+		MaxAge: int(time.Until(out.Expires).Seconds()), HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type sessionInfo struct {
+	Login   string    `json:"login"`
+	Tenants []string  `json:"tenants"`
+	CSRF    string    `json:"csrf_token"`
+	Expires time.Time `json:"expires_at"`
+}
+
+func (s *Server) whoAmI(w http.ResponseWriter, r *http.Request, c *call) error {
+	all, err := s.eng.SessionTenants(r.Context(), c.secret)
+	if err != nil {
+		return err
+	}
+	if len(all) == 0 {
+		return usermerge.Errorf(usermerge.Unauthenticated, "no_session", "your session has ended; sign in again")
+	}
+	info := sessionInfo{Login: all[0].Login, CSRF: all[0].CSRF, Expires: all[0].Expires, Tenants: []string{}}
+	for _, x := range all {
+		info.Tenants = append(info.Tenants, x.Tenant)
+	}
+	writeJSON(w, http.StatusOK, info)
+	return nil
+}
+
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := s.eng.SignOut(r.Context(), c.secret); err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// --- accounts ---
+
+func (s *Server) searchAccounts(w http.ResponseWriter, r *http.Request, c *call) error {
+	limit, err := queryInt(r, "limit", 50, 1, 500)
+	if err != nil {
+		return err
+	}
+	offset, err := queryInt(r, "offset", 0, 0, 1_000_000_000)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	if len(q.Get("q")) > 200 {
+		return badRequest("q is limited to 200 characters")
+	}
+	list, err := s.eng.SearchAccounts(r.Context(), c.Caller, q.Get("q"), q.Get("status"), limit, offset)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"accounts": list})
+	return nil
+}
+
+func (s *Server) account(w http.ResponseWriter, r *http.Request, c *call) error {
+	a, err := s.eng.AccountInfo(r.Context(), c.Caller, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a)
+	return nil
+}
+
+func (s *Server) activate(w http.ResponseWriter, r *http.Request, c *call) error {
+	a, err := s.eng.Activate(r.Context(), c.Caller, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a)
+	return nil
+}
+
+func (s *Server) deactivate(w http.ResponseWriter, r *http.Request, c *call) error {
+	a, err := s.eng.Deactivate(r.Context(), c.Caller, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a)
+	return nil
+}
+
+func (s *Server) deletionImpact(w http.ResponseWriter, r *http.Request, c *call) error {
+	im, err := s.eng.DeletionImpact(r.Context(), c.Caller, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, im)
+	return nil
+}
+
+func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, c *call) error {
+	confirm := false
+	switch r.URL.Query().Get("confirm") {
+	case "", "false":
+	case "true":
+		confirm = true
+	default:
+		return badRequest("confirm must be true or false")
+	}
+	im, err := s.eng.Delete(r.Context(), c.Caller, r.PathValue("id"), confirm)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, im)
+	return nil
+}
+
+// --- merges ---
+
+// MergeBody is the body of preview and merge requests.
+type MergeBody struct {
+	Target          string   `json:"target"`
+	Sources         []string `json:"sources"`
+	MoveExternalIDs *bool    `json:"move_external_ids,omitempty"`
+	Reason          string   `json:"reason,omitempty"`
+}
+
+func (b MergeBody) request(tenant string) usermerge.MergeRequest {
+	return usermerge.MergeRequest{TenantID: tenant, Target: b.Target, Sources: b.Sources, MoveExternalIDs: b.MoveExternalIDs, Reason: b.Reason}
+}
+
+func (s *Server) preview(w http.ResponseWriter, r *http.Request, c *call) error {
+	var b MergeBody
+	if err := decode(w, r, &b); err != nil {
+		return err
+	}
+	p, err := s.eng.Preview(r.Context(), c.Caller, b.request(c.Tenant))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (s *Server) merge(w http.ResponseWriter, r *http.Request, c *call) error {
+	var b MergeBody
+	if err := decode(w, r, &b); err != nil {
+		return err
+	}
+	ms, err := s.eng.Merge(r.Context(), c.Caller, b.request(c.Tenant))
+	if err != nil {
+		return err
+	}
+	s.metrics.merges.Add(float64(len(ms)))
+	writeJSON(w, http.StatusCreated, map[string]any{"merges": ms})
+	return nil
+}
+
+func (s *Server) listMerges(w http.ResponseWriter, r *http.Request, c *call) error {
+	var f usermerge.MergeFilter
+	var err error
+	if f.From, err = queryTime(r, "from", false); err != nil {
+		return err
+	}
+	if f.To, err = queryTime(r, "to", true); err != nil {
+		return err
+	}
+	if f.Page, err = queryInt(r, "page", 1, 1, 1_000_000); err != nil {
+		return err
+	}
+	if f.PerPage, err = queryInt(r, "per_page", 50, 1, 500); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f.Source, f.Target, f.State = q.Get("source"), q.Get("target"), usermerge.MergeState(q.Get("state"))
+	if len(f.Source) > 200 || len(f.Target) > 200 {
+		return badRequest("source and target searches are limited to 200 characters")
+	}
+	page, err := s.eng.ListMerges(r.Context(), c.Caller, f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+func (s *Server) mergeDetails(w http.ResponseWriter, r *http.Request, c *call) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	limit, err := queryInt(r, "limit", 100, 1, 10_000)
+	if err != nil {
+		return err
+	}
+	d, err := s.eng.MergeDetails(r.Context(), c.Caller, id, limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+// RevertBody is the body of a revert request.
+type RevertBody struct {
+	Merges []int64 `json:"merges"`
+}
+
+func (s *Server) revert(w http.ResponseWriter, r *http.Request, c *call) error {
+	var b RevertBody
+	if err := decode(w, r, &b); err != nil {
+		return err
+	}
+	for _, id := range b.Merges {
+		if id <= 0 {
+			return badRequest("merge ids are positive whole numbers")
+		}
+	}
+	rep, err := s.eng.Revert(r.Context(), c.Caller, b.Merges)
+	if err != nil {
+		return err
+	}
+	s.metrics.reverts.Add(float64(len(rep.Reverted)))
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+// --- settings ---
+
+// SettingsAnswer is a tenant's policy with the preset it equals and help.
+type SettingsAnswer struct {
+	Tenant   string           `json:"tenant"`
+	Name     string           `json:"name"`
+	Preset   string           `json:"preset"`
+	Policy   usermerge.Policy `json:"policy"`
+	Presets  []string         `json:"presets"`
+	Settings []settingHelp    `json:"settings"`
+}
+
+type settingHelp struct {
+	Name   string `json:"name"`
+	Values string `json:"values"`
+	Help   string `json:"help"`
+}
+
+func settingsAnswer(t usermerge.Tenant) SettingsAnswer {
+	a := SettingsAnswer{Tenant: t.ID, Name: t.Name, Preset: t.Preset(), Policy: t.Policy, Presets: usermerge.PresetNames}
+	for _, s := range usermerge.PolicySettings {
+		a.Settings = append(a.Settings, settingHelp{s.Name, s.Values, s.Help})
+	}
+	return a
+}
+
+func (s *Server) settings(w http.ResponseWriter, r *http.Request, c *call) error {
+	t, err := s.eng.Settings(r.Context(), c.Caller)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, settingsAnswer(t))
+	return nil
+}
+
+func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request, c *call) error {
+	var ch engine.SettingsChange
+	if err := decode(w, r, &ch); err != nil {
+		return err
+	}
+	if ch.Preset == "" && len(ch.Set) == 0 {
+		return badRequest(`name a preset ("preset": "schoox") or settings ("set": {"badges": "stay"})`)
+	}
+	t, err := s.eng.UpdateSettings(r.Context(), c.Caller, ch)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, settingsAnswer(t))
+	return nil
+}
+
+// --- import and export ---
+
+func (s *Server) export(w http.ResponseWriter, r *http.Request, c *call) error {
+	q := r.URL.Query()
+	format := q.Get("format")
+	if format == "" {
+		format = "ndjson"
+	}
+	// Check first, so that a refusal is still a JSON error, not half a file.
+	if _, err := s.eng.CheckExport(r.Context(), c.Caller, q.Get("account"), format); err != nil {
+		return err
+	}
+	ctype, ext := "application/x-ndjson", "ndjson"
+	if format == "csv" {
+		ctype, ext = "text/csv; charset=utf-8", "csv"
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+c.Tenant+`.`+ext+`"`)
+	if err := s.eng.Export(r.Context(), c.Caller, bw, q.Get("account"), format); err != nil {
+		s.log.Error("export failed after the answer started", "tenant", c.Tenant, "err", err)
+		return nil // the status is already sent; the truncated body shows it
+	}
+	return bw.Flush()
+}
+
+func (s *Server) importData(w http.ResponseWriter, r *http.Request, c *call) error {
+	format := "ndjson"
+	ct := r.Header.Get("Content-Type")
+	switch {
+	case strings.HasPrefix(ct, "text/csv"):
+		format = "csv"
+	case ct == "", strings.HasPrefix(ct, "application/x-ndjson"), strings.HasPrefix(ct, "application/jsonl"),
+		strings.HasPrefix(ct, "application/json"), strings.HasPrefix(ct, "text/plain"):
+	default:
+		return badRequest("send NDJSON (Content-Type: application/x-ndjson) or accounts CSV (text/csv), not %q", ct)
+	}
+	stats, err := s.eng.Import(r.Context(), c.Caller, http.MaxBytesReader(w, r.Body, 1<<30), format)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, stats)
+	return nil
+}
+
+// --- tokens ---
+
+func (s *Server) tokens(w http.ResponseWriter, r *http.Request, c *call) error {
+	list, err := s.eng.Tokens(r.Context(), c.Caller)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tokens": list})
+	return nil
+}
+
+type tokenBody struct {
+	Name string `json:"name"`
+}
+
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) error {
+	var b tokenBody
+	if err := decode(w, r, &b); err != nil {
+		return err
+	}
+	secret, tok, err := s.eng.CreateToken(r.Context(), c.Caller, b.Name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"token": secret, "info": tok,
+		"note": "this is the only time the token is shown; store it now"})
+	return nil
+}
+
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := s.eng.RevokeToken(r.Context(), c.Caller, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,126 @@
+// Package server is usermerge over HTTP: the JSON API under /api/v1 (and,
+// later, the admin UI), sign-in with sessions and API tokens, health and
+// Prometheus metrics. Handlers parse the request, call the engine, and
+// write the answer; every rule lives in the engine.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"usermerge/engine"
+	"usermerge/store"
+)
+
+// Server serves one engine.
+type Server struct {
+	eng     *engine.Engine
+	db      *store.DB
+	log     *slog.Logger
+	metrics *metrics
+	mux     *http.ServeMux
+	routes  []route
+	// SecureCookies marks cookies Secure (set when served over HTTPS or
+	// behind a TLS-terminating proxy).
+	secure bool
+}
+
+// Config configures a Server.
+type Config struct {
+	Engine        *engine.Engine
+	Logger        *slog.Logger
+	Registry      *prometheus.Registry // nil: a new one
+	SecureCookies bool
+}
+
+// auth says who may call a route.
+type auth int
+
+const (
+	public  auth = iota // anyone
+	session             // a signed-in person (cookie, no tenant)
+	tenant              // a session or API token valid for the path's tenant
+)
+
+type route struct {
+	method, pattern string
+	auth            auth
+	h               func(w http.ResponseWriter, r *http.Request, c *call) error
+}
+
+// New builds a server and registers its routes.
+func New(cfg Config) *Server {
+	s := &Server{eng: cfg.Engine, db: cfg.Engine.DB(), log: cfg.Logger, mux: http.NewServeMux(), secure: cfg.SecureCookies}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	reg := cfg.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	s.metrics = newMetrics(reg)
+	s.routes = s.apiRoutes()
+	for _, rt := range s.routes {
+		s.mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt))
+	}
+	s.mux.Handle("GET /metrics", s.metrics.handler(reg))
+	s.mux.HandleFunc("GET /healthz", s.health)
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, s.log, errNotFoundRoute)
+	})
+	return s
+}
+
+// Handler is the server's root handler with request logging.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		s.mux.ServeHTTP(rw, r)
+		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rw.status,
+			"duration_ms", time.Since(start).Milliseconds(), "bytes", rw.bytes)
+	})
+}
+
+// Routes lists the registered API routes as "METHOD pattern".
+func (s *Server) Routes() []string {
+	out := make([]string, 0, len(s.routes))
+	for _, rt := range s.routes {
+		out = append(out, rt.method+" "+rt.pattern)
+	}
+	return out
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.db.SQL().PingContext(ctx); err != nil {
+		s.log.Error("health: database unreachable", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": s.db.Dialect()})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
