@@ -59,8 +59,10 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: out.Secret, Path: "/", Expires: out.Expires,
-		MaxAge: int(time.Until(out.Expires).Seconds()), HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+	// The browser keeps the cookie for the session's lifetime; the server
+	// checks the session's own expiry on every request.
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: out.Secret, Path: "/", MaxAge: int(engine.SessionLifetime.Seconds()),
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
