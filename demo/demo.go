@@ -85,6 +85,25 @@ func Load(ctx context.Context, db *store.DB, o Options) (Summary, error) {
 	if _, err := db.Import(ctx, &buf); err != nil {
 		return Summary{}, fmt.Errorf("demo: import: %w", err)
 	}
+	// Every demo administrator signs in with DemoPassword. One hash serves
+	// them all: hashing is deliberately slow, and this is demo data.
+	hash, err := usermerge.HashPassword(DemoPassword)
+	if err != nil {
+		return Summary{}, err
+	}
+	err = db.Transact(ctx, func(tx *store.Tx) error {
+		for _, t := range sum.Tenants {
+			for _, a := range t.Admins {
+				if err := tx.SetPassword(ctx, t.ID, a.Login, hash); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Summary{}, fmt.Errorf("demo: passwords: %w", err)
+	}
 	return sum, nil
 }
 

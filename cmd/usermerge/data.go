@@ -105,6 +105,7 @@ func (m *Main) writeDemo(w io.Writer, sum demo.Summary, seed uint64) error {
 		}
 		tw.Flush()
 	}
+	fmt.Fprintf(w, "\nAdministrators sign in to the API with the password %q: usermerge --db %s serve\n", demo.DemoPassword, m.g.db)
 	if len(sum.Tenants) == 0 || len(sum.Tenants[0].Duplicates) == 0 || len(sum.Tenants[0].Duplicates[0]) < 2 {
 		return nil
 	}

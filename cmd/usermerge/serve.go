@@ -29,8 +29,8 @@ Requests are logged to stderr. Ctrl-C (or SIGTERM) stops it gracefully,
 letting requests in flight finish.
 
 With --demo, a database without tenants is first filled with the demo data
-(see "usermerge help demo") and every demo administrator gets the password
-"` + demo.DemoPassword + `"; the URL and the sign-in details are printed.
+(see "usermerge help demo"; every demo administrator's password is
+"` + demo.DemoPassword + `"); the URL and the sign-in details are printed.
 
 Examples:
   usermerge serve --demo
@@ -49,16 +49,8 @@ Examples:
 			}
 			out := m.notes()
 			if *withDemo && len(ts) == 0 {
-				sum, err := demo.Load(ctx, m.db, demo.Options{Seed: 1, Now: m.now()})
-				if err != nil {
+				if _, err := demo.Load(ctx, m.db, demo.Options{Seed: 1, Now: m.now()}); err != nil {
 					return err
-				}
-				for _, t := range sum.Tenants {
-					for _, a := range t.Admins {
-						if err := m.eng.SetPassword(ctx, t.ID, a.Login, demo.DemoPassword); err != nil {
-							return err
-						}
-					}
 				}
 				fmt.Fprintf(out, "Created demo data in %s.\n", m.g.db)
 				ts, _ = m.tenants(ctx)
@@ -154,7 +146,7 @@ with that administrator's rights (send "Authorization: Bearer <token>").
 Examples:
   usermerge --tenant acme --as admin token create nightly-sync
   usermerge --tenant acme --as admin token list
-  usermerge --tenant acme --as admin token revoke 3kq9x2m1bz0a`,
+  usermerge --tenant acme --as admin token revoke <ID from token list>`,
 	db: existingDB, tenant: true, admin: true, minArgs: 1, maxArgs: 2,
 	setup: func(fs *flag.FlagSet) runFunc {
 		return func(ctx context.Context, m *Main, args []string) error {
