@@ -2,6 +2,8 @@ package server
 
 import (
 	"bufio"
+	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -113,6 +115,11 @@ func (s *Server) searchAccounts(w http.ResponseWriter, r *http.Request, c *call)
 	q := r.URL.Query()
 	if len(q.Get("q")) > 200 {
 		return badRequest("q is limited to 200 characters")
+	}
+	switch q.Get("status") {
+	case "", "active", "inactive", "deleted":
+	default:
+		return badRequest("status must be active, inactive or deleted, not %q", q.Get("status"))
 	}
 	list, err := s.eng.SearchAccounts(r.Context(), c.Caller, q.Get("q"), q.Get("status"), limit, offset)
 	if err != nil {
@@ -236,6 +243,11 @@ func (s *Server) listMerges(w http.ResponseWriter, r *http.Request, c *call) err
 	if len(f.Source) > 200 || len(f.Target) > 200 {
 		return badRequest("source and target searches are limited to 200 characters")
 	}
+	switch f.State {
+	case "", "all", usermerge.StateActive, usermerge.StateReverted, usermerge.StatePermanent, usermerge.StateIrreversible, usermerge.StateTargetDeleted:
+	default:
+		return badRequest("state must be one of active, reverted, permanent, irreversible, target_deleted or all, not %q", f.State)
+	}
 	page, err := s.eng.ListMerges(r.Context(), c.Caller, f)
 	if err != nil {
 		return err
@@ -356,8 +368,10 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, c *call) error {
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+c.Tenant+`.`+ext+`"`)
 	if err := s.eng.Export(r.Context(), c.Caller, bw, q.Get("account"), format); err != nil {
+		// The status is already sent: abort the connection so the client
+		// sees a failed transfer instead of a file that merely ends early.
 		s.log.Error("export failed after the answer started", "tenant", c.Tenant, "err", err)
-		return nil // the status is already sent; the truncated body shows it
+		panic(http.ErrAbortHandler)
 	}
 	return bw.Flush()
 }
@@ -373,12 +387,29 @@ func (s *Server) importData(w http.ResponseWriter, r *http.Request, c *call) err
 	default:
 		return badRequest("send NDJSON (Content-Type: application/x-ndjson) or accounts CSV (text/csv), not %q", ct)
 	}
-	stats, err := s.eng.Import(r.Context(), c.Caller, http.MaxBytesReader(w, r.Body, 1<<30), format)
+	stats, err := s.eng.Import(r.Context(), c.Caller, sizeLimited{http.MaxBytesReader(w, r.Body, maxImportBody)}, format)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, stats)
 	return nil
+}
+
+// maxImportBody bounds an import over HTTP; larger loads go through the
+// command line on the database.
+const maxImportBody = 1 << 30
+
+// sizeLimited turns the body limit into an error the client understands.
+type sizeLimited struct{ r io.Reader }
+
+func (l sizeLimited) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return n, usermerge.Errorf(usermerge.Invalid, "too_large",
+			"the import is larger than %d bytes; split it, or import it with the command line on the database", maxImportBody)
+	}
+	return n, err
 }
 
 // --- tokens ---

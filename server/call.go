@@ -37,6 +37,9 @@ func (s *Server) wrap(rt route) http.Handler {
 		}
 		defer func() {
 			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler { // deliberate: let net/http drop the connection
+					panic(p)
+				}
 				s.log.Error("panic", "route", rt.pattern, "panic", p, "stack", string(debug.Stack()))
 				writeError(sw, r, s.log, usermerge.InternalError(fmt.Errorf("panic: %v", p)))
 			}
