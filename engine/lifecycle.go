@@ -101,6 +101,12 @@ func impact(ctx context.Context, tx *store.Tx, a *actor, acc usermerge.Account) 
 	if im.AsSource, err = tx.MergesInvolving(ctx, a.tenant.ID, acc.ID, "source", usermerge.StateActive); err != nil {
 		return im, err
 	}
+	if im.MergedInto == nil { // [] in JSON, not null
+		im.MergedInto = []int64{}
+	}
+	if im.AsSource == nil {
+		im.AsSource = []int64{}
+	}
 	srcs := map[string]bool{}
 	for _, id := range im.MergedInto {
 		m, err := tx.Merge(ctx, a.tenant.ID, id)
