@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"usermerge"
 	"usermerge/store"
@@ -49,7 +50,7 @@ var errBadCredentials = usermerge.Errorf(usermerge.Unauthenticated, "bad_credent
 // locked out for a time that doubles with each further failure.
 func (e *Engine) SignIn(ctx context.Context, login, password string) (SignedIn, error) {
 	var out SignedIn
-	if login == "" || password == "" || len(login) > 200 || len(password) > 1000 {
+	if login == "" || password == "" || len(login) > 200 || len(password) > 1000 || !storable(login) {
 		return out, errBadCredentials
 	}
 	var cands []store.SignInCandidate
@@ -122,7 +123,7 @@ func contains(cs []store.SignInCandidate, c store.SignInCandidate) bool {
 // Session returns who a session cookie belongs to in a tenant.
 func (e *Engine) Session(ctx context.Context, tenant, secret string) (store.Session, error) {
 	var s store.Session
-	if secret == "" || len(secret) > 200 {
+	if secret == "" || len(secret) > 200 || !tokenChars(secret) {
 		return s, usermerge.Errorf(usermerge.Unauthenticated, "no_session", "sign in first")
 	}
 	err := e.db.View(ctx, func(tx *store.Tx) error {
@@ -143,7 +144,7 @@ func (e *Engine) Session(ctx context.Context, tenant, secret string) (store.Sess
 // SessionTenants lists the tenants of a live session.
 func (e *Engine) SessionTenants(ctx context.Context, secret string) ([]store.Session, error) {
 	var out []store.Session
-	if secret == "" || len(secret) > 200 {
+	if secret == "" || len(secret) > 200 || !tokenChars(secret) {
 		return nil, nil
 	}
 	err := e.db.View(ctx, func(tx *store.Tx) error {
@@ -194,7 +195,7 @@ func (e *Engine) TokenAdmin(ctx context.Context, tenant, token string) (string, 
 	bad := usermerge.Errorf(usermerge.Unauthenticated, "bad_token", "the API token is not valid for this tenant, or was revoked")
 	rest, ok := strings.CutPrefix(token, TokenPrefix)
 	id, _, ok2 := strings.Cut(rest, ".")
-	if !ok || !ok2 || id == "" || len(token) > 200 {
+	if !ok || !ok2 || id == "" || len(token) > 200 || !tokenChars(token) {
 		return "", bad
 	}
 	var tok store.Token
@@ -255,4 +256,23 @@ func (e *Engine) SetPassword(ctx context.Context, tenant, login, password string
 		return err
 	}
 	return e.db.Transact(ctx, func(tx *store.Tx) error { return tx.SetPassword(ctx, tenant, login, hash) })
+}
+
+// tokenChars reports whether s holds only the characters our session
+// secrets and API tokens are made of (base64url, '.' and '_'), so that
+// garbage never reaches a query.
+func tokenChars(s string) bool {
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// storable reports whether text can be stored by both databases.
+func storable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }

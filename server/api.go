@@ -114,7 +114,7 @@ func (s *Server) searchAccounts(w http.ResponseWriter, r *http.Request, c *call)
 	}
 	q := r.URL.Query()
 	if len(q.Get("q")) > 200 {
-		return badRequest("q is limited to 200 characters")
+		return badRequest("q is limited to 200 bytes")
 	}
 	switch q.Get("status") {
 	case "", "active", "inactive", "deleted":
@@ -241,7 +241,7 @@ func (s *Server) listMerges(w http.ResponseWriter, r *http.Request, c *call) err
 	q := r.URL.Query()
 	f.Source, f.Target, f.State = q.Get("source"), q.Get("target"), usermerge.MergeState(q.Get("state"))
 	if len(f.Source) > 200 || len(f.Target) > 200 {
-		return badRequest("source and target searches are limited to 200 characters")
+		return badRequest("source and target searches are limited to 200 bytes")
 	}
 	switch f.State {
 	case "", "all", usermerge.StateActive, usermerge.StateReverted, usermerge.StatePermanent, usermerge.StateIrreversible, usermerge.StateTargetDeleted:
@@ -405,9 +405,13 @@ type sizeLimited struct{ r io.Reader }
 func (l sizeLimited) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	switch {
+	case err == nil, err == io.EOF:
+	case errors.As(err, &mbe):
 		return n, usermerge.Errorf(usermerge.Invalid, "too_large",
 			"the import is larger than %d bytes; split it, or import it with the command line on the database", maxImportBody)
+	default: // the client went away or sent a broken body: nothing was imported
+		return n, badRequest("the upload was interrupted; nothing was imported")
 	}
 	return n, err
 }

@@ -46,7 +46,12 @@ func (s *Server) wrap(rt route) http.Handler {
 			s.metrics.observe(rt.method+" "+rt.pattern, sw.status, time.Since(start))
 		}()
 		c := &call{}
-		err := s.authenticate(r, rt.auth, c)
+		var err error
+		if !cleanText(r.URL.Path) || !cleanText(r.URL.RawQuery) || !cleanQuery(r) {
+			err = badRequest("the path and query must be valid UTF-8 without NUL characters")
+		} else {
+			err = s.authenticate(r, rt.auth, c)
+		}
 		if err == nil {
 			err = rt.h(sw, r, c)
 		}
@@ -104,6 +109,21 @@ func (s *Server) authenticate(r *http.Request, a auth, c *call) error {
 		}
 	}
 	return nil
+}
+
+// cleanQuery checks the decoded query values too (%00, %FF).
+func cleanQuery(r *http.Request) bool {
+	for k, vs := range r.URL.Query() {
+		if !cleanText(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !cleanText(v) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 var errNoCredentials = usermerge.Errorf(usermerge.Unauthenticated, "no_credentials", "sign in (POST /api/v1/session) or send an API token (Authorization: Bearer <token>)")

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -41,6 +42,12 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if !utf8.Valid(body) {
 		return badRequest("the request body is not valid UTF-8")
 	}
+	if bytes.Contains(bytes.ToLower(body), []byte(`\u0000`)) {
+		return badRequest("text in the request must not contain NUL characters")
+	}
+	if err := noDuplicateKeys(body); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -65,6 +72,54 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		return badRequest("the body holds more than one JSON value")
 	}
 	return nil
+}
+
+// noDuplicateKeys refuses a JSON document in which an object names a key
+// twice (ignoring case, as decoding does): {"target":"A","target":"B"}
+// must not quietly mean B.
+func noDuplicateKeys(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var walk func() error
+	walk = func() error {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // syntax errors are reported by the real decode
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return nil
+				}
+				key, _ := k.(string)
+				if seen[strings.ToLower(key)] {
+					return badRequest("field %q appears more than once", key)
+				}
+				seen[strings.ToLower(key)] = true
+				if err := walk(); err != nil {
+					return err
+				}
+			}
+			dec.Token() // the closing }
+		case json.Delim('['):
+			for dec.More() {
+				if err := walk(); err != nil {
+					return err
+				}
+			}
+			dec.Token() // the closing ]
+		}
+		return nil
+	}
+	return walk()
+}
+
+// cleanText reports whether s can be stored by both databases: valid UTF-8
+// without NUL characters.
+func cleanText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
 func kindName(k string) string {

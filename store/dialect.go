@@ -173,6 +173,8 @@ func mapPostgresError(err error) error {
 		return &usermerge.Error{Code: usermerge.Conflict, Reason: "duplicate", Message: "a record with the same key already exists", Err: err}
 	case pe.Code == "23503":
 		return &usermerge.Error{Code: usermerge.Invalid, Reason: "missing_reference", Message: "a record refers to something that does not exist", Err: err}
+	case pe.Code == "22021" || pe.Code == "22P05":
+		return &usermerge.Error{Code: usermerge.Invalid, Reason: "invalid_text", Message: "the text holds a character that cannot be stored (NUL or invalid UTF-8)", Err: err}
 	case strings.HasPrefix(pe.Code, "23"), strings.HasPrefix(pe.Code, "22"):
 		return &usermerge.Error{Code: usermerge.Invalid, Reason: "constraint", Message: "the change breaks a data constraint", Err: err}
 	}
