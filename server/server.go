@@ -69,6 +69,7 @@ func New(cfg Config) *Server {
 	}
 	s.mux.Handle("GET /metrics", s.metrics.handler(reg))
 	s.mux.HandleFunc("GET /healthz", s.health)
+	s.registerUI()
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, errNotFoundRoute)
 	})

@@ -1,0 +1,90 @@
+// usermerge admin UI: small enhancements over pages that work without
+// JavaScript. No framework, no build step.
+"use strict";
+
+// Server-rendered dialogs (info box, confirmations) become modal, so that
+// focus stays inside them; Escape goes to the page the dialog came from.
+function openDialogs() {
+  document.querySelectorAll("dialog[data-modal]").forEach(function (d) {
+    if (typeof d.showModal !== "function") return;
+    d.removeAttribute("open");
+    d.showModal();
+    var first = d.querySelector("[autofocus]");
+    if (first) first.focus();
+    d.addEventListener("cancel", function (e) {
+      e.preventDefault();
+      if (d.dataset.cancel) window.location.assign(d.dataset.cancel);
+    });
+  });
+}
+
+// Search as you type: the Browse column reloads its list from the server
+// (the same page, fragment=browse) while the person types.
+function liveSearch() {
+  document.querySelectorAll("input[data-live-search]").forEach(function (input) {
+    var target = document.querySelector(input.dataset.liveSearch);
+    var form = input.form;
+    if (!target || !form || !window.fetch) return;
+    var timer = 0, seq = 0;
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var params = new URLSearchParams(new FormData(form));
+        params.delete("offset");
+        params.delete("info");
+        params.delete("step");
+        var page = form.getAttribute("action") + "?" + params.toString();
+        params.set("fragment", "browse");
+        var mine = ++seq;
+        target.setAttribute("aria-busy", "true");
+        fetch(form.getAttribute("action") + "?" + params.toString(), { credentials: "same-origin", headers: { "Accept": "text/html" } })
+          .then(function (resp) {
+            if (resp.redirected || !resp.ok) { window.location.assign(page); return null; }
+            return resp.text();
+          })
+          .then(function (html) {
+            if (html === null || mine !== seq) return;
+            target.innerHTML = html;
+            target.removeAttribute("aria-busy");
+            history.replaceState(null, "", page);
+          })
+          .catch(function () { target.removeAttribute("aria-busy"); });
+      }, 200);
+    });
+  });
+}
+
+// The merge screen's selection buttons reload the page; keep its scroll
+// position, so that the person stays where they were in the list.
+function keepScroll() {
+  var key = "usermerge-scroll";
+  try {
+    var saved = JSON.parse(sessionStorage.getItem(key) || "null");
+    sessionStorage.removeItem(key);
+    if (saved && saved.path === location.pathname) window.scrollTo(0, saved.y);
+  } catch (e) { /* storage may be off */ }
+  document.querySelectorAll("form[data-keep-scroll]").forEach(function (form) {
+    var names = form.dataset.keepScroll.split(" ");
+    form.addEventListener("submit", function (e) {
+      if (e.submitter && names.indexOf(e.submitter.name) >= 0) {
+        try { sessionStorage.setItem(key, JSON.stringify({ path: location.pathname, y: window.scrollY })); } catch (err) { /* ignore */ }
+      }
+    });
+  });
+}
+
+// A freshly shown result (the merge preview) comes into view.
+function showResult() {
+  var el = document.querySelector("[data-show]");
+  if (el && !document.querySelector("dialog[data-modal]")) {
+    el.focus({ preventScroll: true });
+    el.scrollIntoView({ block: "start" });
+  }
+}
+
+document.addEventListener("DOMContentLoaded", function () {
+  keepScroll();
+  showResult();
+  openDialogs();
+  liveSearch();
+});

@@ -1,0 +1,122 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"usermerge"
+	"usermerge/engine"
+)
+
+// Accounts: list and search; activate, deactivate and delete with the
+// messages of PRODUCT.md §7, which come from the engine.
+
+const accountsPerPage = 25
+
+type accountsPage struct {
+	uiPage
+	Q        string
+	Status   string
+	Statuses []uiOption
+	Rows     []usermerge.AccountSummary
+	Offset   int
+	PrevURL  string
+	NextURL  string
+	Back     string
+}
+
+func (u *uiServer) accounts(w http.ResponseWriter, r *http.Request, c *uiCall) error {
+	q := r.URL.Query()
+	p := accountsPage{uiPage: c.page, Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status")}
+	p.Title, p.Section = "Accounts", "accounts"
+	if len(p.Q) > 200 {
+		p.Q = p.Q[:200]
+	}
+	p.Offset, _ = strconv.Atoi(q.Get("offset"))
+	p.Offset = max(0, min(p.Offset, 1_000_000))
+	for _, o := range []uiOption{{"", "Any status", false}, {"active", "Active", false}, {"inactive", "Inactive", false}, {"deleted", "Deleted", false}} {
+		o.Selected = o.Value == p.Status
+		p.Statuses = append(p.Statuses, o)
+	}
+	at := func(offset int) string {
+		v := url.Values{}
+		if p.Q != "" {
+			v.Set("q", p.Q)
+		}
+		if p.Status != "" {
+			v.Set("status", p.Status)
+		}
+		if offset > 0 {
+			v.Set("offset", strconv.Itoa(offset))
+		}
+		return c.page.T() + "/accounts?" + v.Encode()
+	}
+	p.Back = at(p.Offset)
+	list, err := u.s.eng.SearchAccounts(r.Context(), c.Caller, p.Q, p.Status, accountsPerPage+1, p.Offset)
+	status := http.StatusOK
+	if err != nil {
+		if c := usermerge.ErrorCode(err); c == usermerge.Internal || c == usermerge.Unauthenticated {
+			return err
+		}
+		p.Error, status = usermerge.ErrorMessage(err), statusOf[usermerge.ErrorCode(err)]
+	}
+	if len(list) > accountsPerPage {
+		list = list[:accountsPerPage]
+		p.NextURL = at(p.Offset + accountsPerPage)
+	}
+	if p.Offset > 0 {
+		p.PrevURL = at(max(0, p.Offset-accountsPerPage))
+	}
+	p.Rows = list
+	return u.render(w, status, "accounts", p)
+}
+
+func (u *uiServer) doActivate(w http.ResponseWriter, r *http.Request, c *uiCall) error {
+	a, err := u.s.eng.Activate(r.Context(), c.Caller, r.PathValue("id"))
+	return u.done(w, r, backTo(r, c.Tenant, c.page.T()+"/accounts"), a.Login+" ("+a.Name+") is active.", err)
+}
+
+func (u *uiServer) doDeactivate(w http.ResponseWriter, r *http.Request, c *uiCall) error {
+	a, err := u.s.eng.Deactivate(r.Context(), c.Caller, r.PathValue("id"))
+	return u.done(w, r, backTo(r, c.Tenant, c.page.T()+"/accounts"), a.Login+" ("+a.Name+") is inactive.", err)
+}
+
+type deletePage struct {
+	uiPage
+	Impact engine.DeleteImpact
+	Back   string
+}
+
+// deletePage says what deleting an account does before it is done: how many
+// merged accounts' data goes with a target, which merges become permanent.
+func (u *uiServer) deleteConfirm(w http.ResponseWriter, r *http.Request, c *uiCall) error {
+	im, err := u.s.eng.DeletionImpact(r.Context(), c.Caller, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	p := deletePage{uiPage: c.page, Impact: im, Back: c.page.T() + "/accounts?q=" + url.QueryEscape(im.Account.Login)}
+	if b := r.URL.Query().Get("back"); strings.HasPrefix(b, c.page.T()+"/") && !strings.ContainsAny(b, "\\\r\n") {
+		p.Back = b
+	}
+	p.Title, p.Section = "Delete "+im.Account.Login, "accounts"
+	return u.render(w, http.StatusOK, "delete", p)
+}
+
+func (u *uiServer) doDelete(w http.ResponseWriter, r *http.Request, c *uiCall) error {
+	back := backTo(r, c.Tenant, c.page.T()+"/accounts")
+	im, err := u.s.eng.Delete(r.Context(), c.Caller, r.PathValue("id"), r.PostForm.Get("confirm") == "true")
+	if err != nil {
+		return u.done(w, r, back, "", err)
+	}
+	text := im.Account.Login + " (" + im.Account.Name + ") is deleted."
+	if im.MergedAccounts > 0 {
+		text += fmt.Sprintf(" The data of %s went with it; those accounts may be activated again.", plural(im.MergedAccounts, "merged account", "merged accounts"))
+	}
+	if len(im.AsSource) > 0 {
+		text += fmt.Sprintf(" Its merges %v are now permanent; their data stays with the kept accounts.", im.AsSource)
+	}
+	return u.done(w, r, back, text, nil)
+}

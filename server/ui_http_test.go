@@ -1,0 +1,294 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"usermerge"
+	"usermerge/engine"
+	"usermerge/store/storetest"
+)
+
+// These tests check the admin UI's rules over plain HTTP on both databases:
+// sign-in, CSRF, view-only refusals and scope. The browser tests
+// (ui_test.go) drive the same pages as a person would.
+
+// uiClient is a browser stand-in: cookies, no automatic redirects.
+type uiClient struct {
+	t  *testing.T
+	e  *env
+	hc *http.Client
+}
+
+func (e *env) uiClient() *uiClient {
+	jar, _ := cookiejar.New(nil)
+	return &uiClient{t: e.t, e: e, hc: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+type uiAnswer struct {
+	status   int
+	location string
+	body     string
+	header   http.Header
+}
+
+func (c *uiClient) get(path string) uiAnswer {
+	c.t.Helper()
+	resp, err := c.hc.Get(c.e.base + path)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return answerOf(c.t, resp)
+}
+
+func (c *uiClient) post(path string, form url.Values) uiAnswer {
+	c.t.Helper()
+	resp, err := c.hc.PostForm(c.e.base+path, form)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return answerOf(c.t, resp)
+}
+
+// follow GETs a redirect's target.
+func (c *uiClient) follow(a uiAnswer) uiAnswer {
+	c.t.Helper()
+	if a.status != http.StatusSeeOther {
+		c.t.Fatalf("status %d, want a redirect; body:\n%s", a.status, a.body)
+	}
+	return c.get(a.location)
+}
+
+func answerOf(t *testing.T, resp *http.Response) uiAnswer {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uiAnswer{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(b), header: resp.Header}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+func csrfOf(t *testing.T, page string) string {
+	t.Helper()
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no csrf_token field on the page:\n%s", page)
+	}
+	return m[1]
+}
+
+// signIn signs login in through the sign-in form and returns the session's
+// CSRF token as the pages carry it.
+func (c *uiClient) signIn(login string) string {
+	c.t.Helper()
+	form := c.get("/ui/signin")
+	a := c.post("/ui/signin", url.Values{"csrf_token": {csrfOf(c.t, form.body)}, "login": {login}, "password": {testPassword}})
+	if a.status != http.StatusSeeOther || a.location != "/ui/t/acme/" {
+		c.t.Fatalf("sign in %s: status %d to %q; want a redirect to /ui/t/acme/", login, a.status, a.location)
+	}
+	return csrfOf(c.t, c.get("/ui/t/acme/merges").body)
+}
+
+func TestUISignInAndCSRF(t *testing.T) {
+	storetest.Each(t, func(t *testing.T) {
+		e := newEnv(t)
+		c := e.uiClient()
+
+		if a := c.get("/"); a.status != http.StatusSeeOther || a.location != "/ui/signin" {
+			t.Errorf("GET / signed out: %d to %q; want the sign-in page", a.status, a.location)
+		}
+		if a := c.get("/ui/t/acme/merges?source=x"); a.status != http.StatusSeeOther || a.location != "/ui/signin?next="+url.QueryEscape("/ui/t/acme/merges?source=x") {
+			t.Errorf("a page signed out: %d to %q; want the sign-in page, then back", a.status, a.location)
+		}
+
+		// The sign-in form needs the token of its own page.
+		form := c.get("/ui/signin")
+		if csp := form.header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
+			t.Errorf("Content-Security-Policy = %q; want default-src 'self'", csp)
+		}
+		if a := c.post("/ui/signin", url.Values{"csrf_token": {"forged"}, "login": {"admin"}, "password": {testPassword}}); a.status != http.StatusForbidden {
+			t.Errorf("sign-in with a forged form token: status %d, want 403", a.status)
+		}
+		token := csrfOf(t, c.get("/ui/signin").body)
+		if a := c.post("/ui/signin", url.Values{"csrf_token": {token}, "login": {"admin"}, "password": {"wrong password"}}); a.status != http.StatusUnauthorized ||
+			!strings.Contains(a.body, "wrong login or password") {
+			t.Errorf("sign-in with a wrong password: status %d; want 401 saying so", a.status)
+		}
+		csrf := c.signIn("admin")
+
+		// A post without this session's CSRF token changes nothing.
+		before := e.snapshotAll()
+		merge := url.Values{"keep": {"T"}, "src": {"S"}, "ext": {"1"}}
+		for _, tok := range []string{"", "not-the-token"} {
+			f := url.Values{"keep": {"T"}, "src": {"S"}}
+			if tok != "" {
+				f.Set("csrf_token", tok)
+			}
+			if a := c.post("/ui/t/acme/merge", f); a.status != http.StatusForbidden || !strings.Contains(a.body, "reload the page") {
+				t.Errorf("merge posted with CSRF token %q: status %d; want 403 with the reason", tok, a.status)
+			}
+		}
+		if diff := cmp.Diff(before, e.snapshotAll()); diff != "" {
+			t.Errorf("refused posts changed the database (-before +after):\n%s", diff)
+		}
+
+		merge.Set("csrf_token", csrf)
+		a := c.post("/ui/t/acme/merge", merge)
+		if a.status != http.StatusSeeOther || a.location != "/ui/t/acme/merges" {
+			t.Fatalf("merge: status %d to %q; want a redirect to the list", a.status, a.location)
+		}
+		list := c.follow(a)
+		if !strings.Contains(list.body, "Merged into t.login (Learner T): s.login (Learner S) as merge 1.") {
+			t.Errorf("the list after the merge does not say what was merged:\n%s", list.body)
+		}
+
+		// Signing out needs the token too, and ends the session.
+		if a := c.post("/ui/signout", url.Values{}); a.status != http.StatusForbidden {
+			t.Errorf("sign-out without the token: status %d, want 403", a.status)
+		}
+		if a := c.post("/ui/signout", url.Values{"csrf_token": {csrf}}); a.status != http.StatusSeeOther || a.location != "/ui/signin" {
+			t.Errorf("sign-out: %d to %q", a.status, a.location)
+		}
+		if a := c.get("/ui/t/acme/merges"); a.status != http.StatusSeeOther || !strings.HasPrefix(a.location, "/ui/signin") {
+			t.Errorf("after sign-out the list answers %d to %q; want the sign-in page", a.status, a.location)
+		}
+	})
+}
+
+func TestUIViewOnlyIsRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T) {
+		e := newEnv(t)
+		admin := engine.Caller{Tenant: "acme", Admin: "admin"}
+		ms, err := e.eng.Merge(context.Background(), admin, usermerge.MergeRequest{TenantID: "acme", Target: "T", Sources: []string{"S"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := e.uiClient()
+		csrf := c.signIn("viewer")
+		if a := c.get("/ui/t/acme/"); a.location != "/ui/t/acme/merges" {
+			t.Errorf("a viewer's home is %q; want the merge list", a.location)
+		}
+		list := c.get("/ui/t/acme/merges")
+		for _, control := range []string{`id="revert-selected"`, `name="revert"`, `/ui/t/acme/merge"`} {
+			if strings.Contains(list.body, control) {
+				t.Errorf("the viewer's merge list holds %s", control)
+			}
+		}
+		if screen := c.get("/ui/t/acme/merge"); !strings.Contains(screen.body, `id="view-only"`) || strings.Contains(screen.body, `id="merge-form"`) {
+			t.Errorf("the viewer's merge screen offers merging:\n%s", screen.body)
+		}
+
+		before := e.snapshotAll()
+		for _, tc := range []struct {
+			path string
+			form url.Values
+		}{
+			{"/ui/t/acme/merges/revert", url.Values{"merge": {"1"}}},
+			{"/ui/t/acme/merge", url.Values{"keep": {"T"}, "src": {"S2"}}},
+			{"/ui/t/acme/accounts/S2/deactivate", nil},
+			{"/ui/t/acme/accounts/S2/delete", url.Values{"confirm": {"true"}}},
+			{"/ui/t/acme/settings", url.Values{"action": {"preset"}, "preset": {"schoox"}}},
+		} {
+			f := url.Values{"csrf_token": {csrf}}
+			for k, v := range tc.form {
+				f[k] = v
+			}
+			a := c.post(tc.path, f)
+			page := c.follow(a)
+			if !strings.Contains(page.body, `class="msg error"`) {
+				t.Errorf("POST %s by the viewer: no refusal shown:\n%s", tc.path, page.body)
+			}
+		}
+		if diff := cmp.Diff(before, e.snapshotAll()); diff != "" {
+			t.Errorf("the viewer's posts changed the database (-before +after):\n%s", diff)
+		}
+		if d, err := e.eng.MergeDetails(context.Background(), admin, ms[0].ID, 1); err != nil || d.Merge.State != usermerge.StateActive {
+			t.Errorf("merge %d: %v, %v; want it still active", ms[0].ID, d.Merge.State, err)
+		}
+	})
+}
+
+func TestUIScope(t *testing.T) {
+	storetest.Each(t, func(t *testing.T) {
+		e := newEnv(t)
+		c := e.uiClient()
+		c.signIn("editor")
+		browse := c.get("/ui/t/acme/merge?q=login")
+		if !strings.Contains(browse.body, `data-login="s.login"`) || strings.Contains(browse.body, `data-login="e1.login"`) {
+			t.Errorf("the sales editor's Browse column: want Sales accounts only:\n%s", browse.body)
+		}
+		out := c.get("/ui/t/acme/merge?keep=E1")
+		if !strings.Contains(out.body, "is not in a group editor manages") || strings.Contains(out.body, "Learner E1") {
+			t.Errorf("an account outside scope, named in the URL: want a refusal that shows nothing of it:\n%s", out.body)
+		}
+		if _, err := e.eng.Merge(context.Background(), engine.Caller{Tenant: "acme", Admin: "editor"},
+			usermerge.MergeRequest{TenantID: "acme", Target: "T", Sources: []string{"S"}}); err != nil {
+			t.Fatal(err)
+		}
+		for q, want := range map[string]bool{"from=2026-06-01&to=2026-06-01": true, "from=2026-06-02": false, "to=2026-05-31": false,
+			"source=Learner+S": true, "source=Learner+T": false, "target=t.login": true} {
+			list := c.get("/ui/t/acme/merges?" + q)
+			if got := strings.Contains(list.body, `id="merge-1"`); got != want {
+				t.Errorf("merge list ?%s lists merge 1: %v, want %v", q, got, want)
+			}
+		}
+		if a := c.get("/ui/t/acme/merges?from=June"); a.status != http.StatusUnprocessableEntity || !strings.Contains(a.body, "must be a date") {
+			t.Errorf("a malformed date: status %d; want 422 saying what is wrong", a.status)
+		}
+		if a := c.get("/ui/t/globex/merges"); a.status != http.StatusForbidden {
+			t.Errorf("another tenant's list: status %d, want 403", a.status)
+		}
+		if a := c.get("/ui/t/acme/merges/999"); a.status != http.StatusNotFound {
+			t.Errorf("a merge that does not exist: status %d, want 404", a.status)
+		}
+	})
+}
+
+func TestMergeScreenSelection(t *testing.T) {
+	many := []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"}
+	for _, tc := range []struct {
+		name       string
+		query      string
+		keep       string
+		sources    []string
+		wantAction bool
+	}{
+		{"the first pick is kept", "add=x", "x", nil, true},
+		{"the next picks are to merge", "keep=x&src=y&add=z", "x", []string{"y", "z"}, true},
+		{"a pick is taken once", "keep=x&src=y&add=y", "x", []string{"y"}, true},
+		{"after the kept one is removed the next pick is kept", "src=y&add=z", "z", []string{"y"}, true},
+		{"swap makes a source the kept one", "keep=x&src=y&src=z&swap=z", "z", []string{"y", "x"}, true},
+		{"remove the kept account", "keep=x&src=y&remove=x", "", []string{"y"}, true},
+		{"remove a source", "keep=x&src=y&src=z&remove=y", "x", []string{"z"}, true},
+		{"at most ten to merge", "keep=x&src=" + strings.Join(many, "&src=") + "&add=k", "x", many, true},
+		{"no button", "keep=x&src=y&q=garcia", "x", []string{"y"}, false},
+		{"the kept account is not also a source", "keep=x&src=x&src=y", "x", []string{"y"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q, err := url.ParseQuery(tc.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := parseMergeState(q, false)
+			if got := st.apply(q); got != tc.wantAction {
+				t.Errorf("apply = %v, want %v", got, tc.wantAction)
+			}
+			if st.Keep != tc.keep || !cmp.Equal(st.Sources, tc.sources) {
+				t.Errorf("keep %q, sources %v; want %q, %v", st.Keep, st.Sources, tc.keep, tc.sources)
+			}
+		})
+	}
+}
