@@ -1,5 +1,5 @@
-// Package server is usermerge over HTTP: the JSON API under /api/v1 (and,
-// later, the admin UI), sign-in with sessions and API tokens, health and
+// Package server is usermerge over HTTP: the JSON API under /api/v1, the
+// web admin UI under /ui, sign-in with sessions and API tokens, health and
 // Prometheus metrics. Handlers parse the request, call the engine, and
 // write the answer; every rule lives in the engine.
 package server
