@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -184,32 +183,11 @@ func snapshot(t testing.TB, db *store.DB) map[string][]string {
 	out := map[string][]string{}
 	err := db.View(context.Background(), func(tx *store.Tx) error {
 		for _, table := range dataTables {
-			rows, err := tx.Query(context.Background(), "SELECT * FROM "+table)
+			lines, err := storetest.Lines(context.Background(), tx, "SELECT * FROM "+table)
 			if err != nil {
 				return err
 			}
-			cols, _ := rows.Columns()
-			for rows.Next() {
-				vals := make([]any, len(cols))
-				ptrs := make([]any, len(cols))
-				for i := range vals {
-					ptrs[i] = &vals[i]
-				}
-				if err := rows.Scan(ptrs...); err != nil {
-					rows.Close()
-					return err
-				}
-				var b strings.Builder
-				for i, v := range vals {
-					if b2, ok := v.([]byte); ok {
-						v = string(b2)
-					}
-					fmt.Fprintf(&b, "%s=%v|", cols[i], v)
-				}
-				out[table] = append(out[table], b.String())
-			}
-			rows.Close()
-			sort.Strings(out[table])
+			out[table] = lines
 		}
 		return nil
 	})

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"sort"
 	"strings"
 	"testing"
 
@@ -317,32 +316,11 @@ func tenantSnapshot(t testing.TB, db *store.DB, tenant string) map[string][]stri
 			if table == "tenants" {
 				col = "id"
 			}
-			rows, err := tx.Query(context.Background(), "SELECT * FROM "+table+" WHERE "+col+" = ?", tenant)
+			lines, err := storetest.Lines(context.Background(), tx, "SELECT * FROM "+table+" WHERE "+col+" = ?", tenant)
 			if err != nil {
 				return err
 			}
-			cols, _ := rows.Columns()
-			for rows.Next() {
-				vals := make([]any, len(cols))
-				ptrs := make([]any, len(cols))
-				for i := range vals {
-					ptrs[i] = &vals[i]
-				}
-				if err := rows.Scan(ptrs...); err != nil {
-					rows.Close()
-					return err
-				}
-				var b strings.Builder
-				for i, v := range vals {
-					if bs, ok := v.([]byte); ok {
-						v = string(bs)
-					}
-					fmt.Fprintf(&b, "%s=%v|", cols[i], v)
-				}
-				out[table] = append(out[table], b.String())
-			}
-			rows.Close()
-			sort.Strings(out[table])
+			out[table] = lines
 		}
 		return nil
 	})

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"usermerge"
 	"usermerge/engine"
 	"usermerge/store"
+	"usermerge/store/storetest"
 )
 
 // Helpers shared by the HTTP API tests (api_test.go, authz_test.go,
@@ -148,35 +147,11 @@ func apiState(e *env) map[string][]string {
 	}
 	err := e.db.View(context.Background(), func(tx *store.Tx) error {
 		for table, q := range extra {
-			rows, err := tx.Query(context.Background(), q)
+			lines, err := storetest.Lines(context.Background(), tx, q)
 			if err != nil {
 				return err
 			}
-			n, _ := rows.Columns()
-			for rows.Next() {
-				vals := make([]any, len(n))
-				ptrs := make([]any, len(n))
-				for i := range vals {
-					ptrs[i] = &vals[i]
-				}
-				if err := rows.Scan(ptrs...); err != nil {
-					rows.Close()
-					return err
-				}
-				var b strings.Builder
-				for _, v := range vals {
-					if bs, ok := v.([]byte); ok {
-						v = string(bs)
-					}
-					fmt.Fprintf(&b, "%v|", v)
-				}
-				out[table] = append(out[table], b.String())
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			sort.Strings(out[table])
+			out[table] = lines
 		}
 		return nil
 	})

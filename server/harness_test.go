@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -230,32 +229,11 @@ func (e *env) snapshotAll() map[string][]string {
 	out := map[string][]string{}
 	err := e.db.View(context.Background(), func(tx *store.Tx) error {
 		for _, table := range tables {
-			rows, err := tx.Query(context.Background(), "SELECT * FROM "+table)
+			lines, err := storetest.Lines(context.Background(), tx, "SELECT * FROM "+table)
 			if err != nil {
 				return err
 			}
-			cols, _ := rows.Columns()
-			for rows.Next() {
-				vals := make([]any, len(cols))
-				ptrs := make([]any, len(cols))
-				for i := range vals {
-					ptrs[i] = &vals[i]
-				}
-				if err := rows.Scan(ptrs...); err != nil {
-					rows.Close()
-					return err
-				}
-				var b strings.Builder
-				for i, v := range vals {
-					if bs, ok := v.([]byte); ok {
-						v = string(bs)
-					}
-					fmt.Fprintf(&b, "%s=%v|", cols[i], v)
-				}
-				out[table] = append(out[table], b.String())
-			}
-			rows.Close()
-			sort.Strings(out[table])
+			out[table] = lines
 		}
 		return nil
 	})
