@@ -170,47 +170,91 @@ func (tx *Tx) scanMerges(ctx context.Context, rows *sql.Rows) ([]usermerge.Merge
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for i := range out {
-		if err := tx.fillMerge(ctx, &out[i]); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return out, tx.fillMerges(ctx, out)
 }
 
-// fillMerge loads a merge's accounts and counts and computes its display state.
-func (tx *Tx) fillMerge(ctx context.Context, m *usermerge.Merge) error {
-	var err error
-	if m.Source, err = tx.Account(ctx, m.TenantID, m.Source.ID); err != nil {
-		return err
+// fillMerges loads the merges' accounts and counts and computes their
+// display state, with one query for all the accounts and one for all the
+// counts (a page of the list is 50 merges: a query per merge would make the
+// round trips cost more than the search).
+func (tx *Tx) fillMerges(ctx context.Context, ms []usermerge.Merge) error {
+	if len(ms) == 0 {
+		return nil
 	}
-	if m.Target, err = tx.Account(ctx, m.TenantID, m.Target.ID); err != nil {
-		return err
+	tenant := ms[0].TenantID
+	var ids []any
+	var accIDs []string
+	for _, m := range ms {
+		if m.TenantID != tenant {
+			return fmt.Errorf("fill merges: merges of tenants %s and %s", tenant, m.TenantID)
+		}
+		ids = append(ids, m.ID)
+		accIDs = append(accIDs, m.Source.ID, m.Target.ID)
 	}
-	rows, err := tx.Query(ctx, `SELECT kind, moved, combined, retired, left_, changed FROM merge_counts WHERE tenant_id = ? AND merge_id = ?`, m.TenantID, m.ID)
+	slices.Sort(accIDs)
+	accIDs = slices.Compact(accIDs)
+	rows, err := tx.Query(ctx, `SELECT `+accountCols+` FROM accounts a WHERE a.tenant_id = ? AND a.id IN (`+placeholders(len(accIDs))+`)`,
+		append([]any{tenant}, anys(accIDs)...)...)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	m.Counts = map[usermerge.Kind]usermerge.Counts{}
+	accounts := map[string]usermerge.Account{}
 	for rows.Next() {
-		var k string
-		var c usermerge.Counts
-		if err := rows.Scan(&k, &c.Moved, &c.Combined, &c.Retired, &c.Left, &c.Changed); err != nil {
+		a, err := scanAccount(rows)
+		if err != nil {
+			rows.Close()
 			return err
 		}
-		m.Counts[usermerge.Kind(k)] = c
+		accounts[a.ID] = a
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	t, err := tx.Tenant(ctx, m.TenantID)
+	rows, err = tx.Query(ctx, `SELECT merge_id, kind, moved, combined, retired, left_, changed FROM merge_counts
+		WHERE tenant_id = ? AND merge_id IN (`+placeholders(len(ids))+`)`, append([]any{tenant}, ids...)...)
 	if err != nil {
 		return err
 	}
-	m.DisplayState = m.State
-	if m.State == usermerge.StateActive && !t.Policy.RevertAllowed {
-		m.DisplayState = usermerge.StateIrreversible
+	counts := map[int64]map[usermerge.Kind]usermerge.Counts{}
+	for rows.Next() {
+		var id int64
+		var k string
+		var c usermerge.Counts
+		if err := rows.Scan(&id, &k, &c.Moved, &c.Combined, &c.Retired, &c.Left, &c.Changed); err != nil {
+			rows.Close()
+			return err
+		}
+		if counts[id] == nil {
+			counts[id] = map[usermerge.Kind]usermerge.Counts{}
+		}
+		counts[id][usermerge.Kind(k)] = c
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	t, err := tx.Tenant(ctx, tenant)
+	if err != nil {
+		return err
+	}
+	for i := range ms {
+		m := &ms[i]
+		for _, acc := range []*usermerge.Account{&m.Source, &m.Target} {
+			a, ok := accounts[acc.ID]
+			if !ok {
+				return usermerge.Errorf(usermerge.NotFound, "not_found", "account %q does not exist", acc.ID)
+			}
+			*acc = a
+		}
+		m.Counts = counts[m.ID]
+		if m.Counts == nil {
+			m.Counts = map[usermerge.Kind]usermerge.Counts{}
+		}
+		m.DisplayState = m.State
+		if m.State == usermerge.StateActive && !t.Policy.RevertAllowed {
+			m.DisplayState = usermerge.StateIrreversible
+		}
 	}
 	return nil
 }
@@ -242,20 +286,16 @@ func (tx *Tx) ListMerges(ctx context.Context, tenant string, f usermerge.MergeFi
 		page.PerPage = 50
 	}
 	where, args := []string{"m.tenant_id = ?"}, []any{tenant}
+	// Newest first is the order of the (tenant_id, at, id) indexes, which a
+	// time range walks. A search by name matches a few accounts whose
+	// merges are found by account and sorted: the unary + keeps the
+	// planner from walking the whole list in time order looking for them.
+	order := `m.at DESC, m.id DESC`
 	if f.From != nil {
 		where, args = append(where, "m.at >= ?"), append(args, Millis(*f.From))
 	}
 	if f.To != nil {
 		where, args = append(where, "m.at < ?"), append(args, Millis(*f.To))
-	}
-	for _, side := range []struct{ col, q string }{{"m.source_id", f.Source}, {"m.target_id", f.Target}} {
-		if side.q == "" {
-			continue
-		}
-		like := "%" + strings.ToLower(side.q) + "%"
-		where = append(where, side.col+` IN (SELECT a.id FROM accounts a WHERE a.tenant_id = ? AND (a.id = ? OR LOWER(a.name) LIKE ? OR LOWER(a.login) LIKE ? OR LOWER(a.email) LIKE ?)
-			UNION SELECT x.account_id FROM external_ids x WHERE x.tenant_id = ? AND LOWER(x.value) LIKE ?)`)
-		args = append(args, tenant, side.q, like, like, like, tenant, like)
 	}
 	switch f.State {
 	case "":
@@ -276,6 +316,23 @@ func (tx *Tx) ListMerges(ctx context.Context, tenant string, f usermerge.MergeFi
 	default:
 		return page, usermerge.Errorf(usermerge.Invalid, "invalid_state", "state must be one of active, reverted, permanent, irreversible, target_deleted or all, not %q", f.State)
 	}
+	for _, side := range []struct{ col, q string }{{"m.source_id", f.Source}, {"m.target_id", f.Target}} {
+		if side.q == "" {
+			continue
+		}
+		cond, cargs, err := tx.accountMatch(ctx, tenant, side.q)
+		if err != nil {
+			return page, err
+		}
+		if cond == "" { // no account matches: no merge does
+			page.Merges = []usermerge.Merge{}
+			return page, nil
+		}
+		if cond != accountMatchSQL {
+			order = `+m.at DESC, +m.id DESC`
+		}
+		where, args = append(where, side.col+` IN (`+cond+`)`), append(args, cargs...)
+	}
 	if groups != nil {
 		if len(groups) == 0 {
 			return page, nil
@@ -293,7 +350,7 @@ func (tx *Tx) ListMerges(ctx context.Context, tenant string, f usermerge.MergeFi
 	if page.Total, err = tx.Count(ctx, `SELECT COUNT(*) FROM merges m WHERE `+cond, args...); err != nil {
 		return page, err
 	}
-	rows, err := tx.Query(ctx, `SELECT `+mergeCols+` FROM merges m WHERE `+cond+` ORDER BY m.at DESC, m.id DESC LIMIT ? OFFSET ?`,
+	rows, err := tx.Query(ctx, `SELECT `+mergeCols+` FROM merges m WHERE `+cond+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
 		append(args, page.PerPage, (page.Page-1)*page.PerPage)...)
 	if err != nil {
 		return page, err
@@ -305,6 +362,46 @@ func (tx *Tx) ListMerges(ctx context.Context, tenant string, f usermerge.MergeFi
 		page.Merges = []usermerge.Merge{}
 	}
 	return page, nil
+}
+
+// matchLimit is how many matching accounts a merge-list search names by id;
+// a search matching more is left to the database as a subquery.
+const matchLimit = 500
+
+// accountMatchSQL selects the accounts a search term matches: by id, or a
+// part of the name, login, email (the lower-cased search column) or an
+// external ID. Args: tenant, term, pattern, tenant, pattern.
+const accountMatchSQL = `SELECT a.id FROM accounts a WHERE a.tenant_id = ? AND (a.id = ? OR a.search LIKE ?)
+	UNION SELECT x.account_id FROM external_ids x WHERE x.tenant_id = ? AND x.search LIKE ?`
+
+// accountMatch resolves a merge-list search term to the accounts it
+// matches, once per search instead of once in the count and again in the
+// page: it returns "?, ?, ..." with their ids, "" when none matches, or the
+// matching subquery (accountMatchSQL) when more than matchLimit do. The
+// accounts and the external IDs are read by two statements: SQLite runs
+// them as a UNION at a third of their separate speed.
+func (tx *Tx) accountMatch(ctx context.Context, tenant, q string) (string, []any, error) {
+	like := "%" + strings.ToLower(q) + "%"
+	ids, err := tx.strings(ctx, `SELECT a.id FROM accounts a WHERE a.tenant_id = ? AND (a.id = ? OR a.search LIKE ?) LIMIT ?`,
+		tenant, q, like, matchLimit+1)
+	if err != nil {
+		return "", nil, err
+	}
+	ext, err := tx.strings(ctx, `SELECT x.account_id FROM external_ids x WHERE x.tenant_id = ? AND x.search LIKE ? LIMIT ?`,
+		tenant, like, matchLimit+1)
+	if err != nil {
+		return "", nil, err
+	}
+	ids = append(ids, ext...)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	switch {
+	case len(ids) == 0:
+		return "", nil, nil
+	case len(ids) > matchLimit:
+		return accountMatchSQL, []any{tenant, q, like, tenant, like}, nil
+	}
+	return placeholders(len(ids)), anys(ids), nil
 }
 
 // PutKeptNewer stores the records a revert kept newer.

@@ -158,23 +158,32 @@ func pairJoin(t *recordTable) string {
 }
 
 // renumberSelect numbers the attempts of the holders and the source per
-// content in time order, for the contents both sides hold. Args: renumberArgs.
+// content in time order, for the contents both sides hold. Args:
+// renumberArgs.
+//
+// The shared contents are found first, from the source's side: the
+// distinct contents of its live attempts (one range of the account index,
+// read in content order), each looked up once among the holders' attempts.
+// The set is materialized, so that only the attempts of those contents are
+// then read and numbered: the cost follows the source's attempts, never
+// their product with the target's.
 func renumberSelect(t *recordTable, holders int) string {
 	ph := placeholders(holders)
-	return `SELECT a.tenant_id, a.id, a.attempt_no,
+	return `WITH shared AS MATERIALIZED (SELECT c.content_type, c.content_id
+			FROM (SELECT DISTINCT y.content_type, y.content_id FROM ` + t.table + ` y
+				WHERE y.tenant_id = ? AND y.account_id = ? AND y.retired_by IS NULL) c
+			WHERE EXISTS (SELECT 1 FROM ` + t.table + ` x WHERE x.tenant_id = ? AND x.account_id IN (` + ph + `) AND x.retired_by IS NULL
+				AND x.content_type = c.content_type AND x.content_id = c.content_id))
+		SELECT a.tenant_id, a.id, a.attempt_no,
 		ROW_NUMBER() OVER (PARTITION BY a.content_type, a.content_id ORDER BY a.started_at, a.attempt_no, a.id) AS rn
-		FROM ` + t.table + ` a
-		WHERE a.tenant_id = ? AND (a.account_id IN (` + ph + `) OR a.account_id = ?) AND a.retired_by IS NULL
-		AND EXISTS (SELECT 1 FROM ` + t.table + ` x WHERE x.tenant_id = a.tenant_id AND x.account_id IN (` + ph + `) AND x.retired_by IS NULL
-			AND x.content_type = a.content_type AND x.content_id = a.content_id)
-		AND EXISTS (SELECT 1 FROM ` + t.table + ` y WHERE y.tenant_id = a.tenant_id AND y.account_id = ? AND y.retired_by IS NULL
-			AND y.content_type = a.content_type AND y.content_id = a.content_id)`
+		FROM shared JOIN ` + t.table + ` a ON a.tenant_id = ? AND a.account_id IN (` + ph + `, ?) AND a.retired_by IS NULL
+			AND a.content_type = shared.content_type AND a.content_id = shared.content_id`
 }
 
 func renumberArgs(tenant string, holders []string, source string) []any {
-	args := []any{tenant}
+	args := []any{tenant, source, tenant}
 	args = append(args, anys(holders)...)
-	args = append(args, source)
+	args = append(args, tenant)
 	args = append(args, anys(holders)...)
 	return append(args, source)
 }

@@ -46,7 +46,7 @@ func init() {
 		accountsCmd, accountCmd,
 		previewCmd, mergeCmd, mergesCmd, showCmd, revertCmd,
 		activateCmd, deactivateCmd, deleteCmd,
-		settingsCmd, serveCmd, passwordCmd, tokenCmd, helpCmd,
+		settingsCmd, serveCmd, passwordCmd, tokenCmd, benchCmd, helpCmd,
 	}
 }
 
@@ -66,15 +66,18 @@ func (m *Main) bindGlobals(fs *flag.FlagSet) {
 	fs.StringVar(&m.g.tenant, "tenant", m.g.tenant, "")
 	fs.StringVar(&m.g.as, "as", m.g.as, "")
 	fs.BoolVar(&m.g.json, "json", m.g.json, "")
+	fs.StringVar(&m.g.server, "server", m.g.server, "")
+	fs.StringVar(&m.g.token, "token", m.g.token, "")
 }
 
-var globalFlags = map[string]bool{"db": true, "tenant": true, "as": true, "json": true}
+var globalFlags = map[string]bool{"db": true, "tenant": true, "as": true, "json": true, "server": true, "token": true}
 
 // ParseFlags reads the global flags, the subcommand and its flags and
 // arguments. Flags may come before or after the subcommand and between
 // arguments; "--" ends the flags.
 func (m *Main) ParseFlags(ctx context.Context, args []string) error {
-	m.g = globals{db: m.getenv("USERMERGE_DB"), tenant: m.getenv("USERMERGE_TENANT"), as: m.getenv("USERMERGE_AS")}
+	m.g = globals{db: m.getenv("USERMERGE_DB"), tenant: m.getenv("USERMERGE_TENANT"), as: m.getenv("USERMERGE_AS"),
+		server: m.getenv("USERMERGE_SERVER"), token: m.getenv("USERMERGE_TOKEN")}
 	if m.g.db == "" {
 		m.g.db = defaultDB
 	}
@@ -169,17 +172,29 @@ Global flags (before or after the command):
                   changes accounts and merges
   --json          machine output: results as indented JSON; errors also as
                   {"error":{"code":..,"reason":..,"message":..}} on stdout
+  --server URL    work through the JSON API of a running server (default:
+                  $USERMERGE_SERVER) instead of on --db: same commands, same
+                  output; needs --tenant and --token; --as is ignored (the
+                  token's administrator acts, with its rights: exporting
+                  the whole tenant and importing need a tenant
+                  administrator's token, and import takes lines of --tenant
+                  only); demo, serve, password and bench work on a database
+                  only
+  --token TOKEN   the server's API token (default: $USERMERGE_TOKEN; make one
+                  with 'usermerge token create NAME')
   -h, --help      help for usermerge or a command
 
 Exit status:
   0  success
-  1  internal error (rerun with USERMERGE_DEBUG=1 to see the full error)
+  1  internal error (rerun with USERMERGE_DEBUG=1 to see the full error), or
+     the --server cannot be reached
   2  usage error or invalid input
   3  not found (database, tenant, account, merge)
   4  conflict or refused by the state of the data (already merged, not
      revertable, busy, cancelled at the prompt)
   5  forbidden (view-only rights, outside the administrator's groups,
      merging or reverting switched off for the tenant)
+  6  not signed in (--server without a token, or a wrong or revoked one)
 
 Start with:
   usermerge demo
@@ -229,7 +244,7 @@ func printHelp(w io.Writer, cmd *command) error {
 		}
 		tw.Flush()
 	}
-	_, err := fmt.Fprintf(w, "\nGlobal flags: --db, --tenant, --as, --json (see 'usermerge help').\n")
+	_, err := fmt.Fprintf(w, "\nGlobal flags: --db, --tenant, --as, --json, --server, --token (see 'usermerge help').\n")
 	return err
 }
 

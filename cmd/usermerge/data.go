@@ -177,9 +177,11 @@ Examples:
 			p := m.progress("import", "read")
 			r = &countingReader{r: r, p: p}
 			var stats store.ImportStats
-			if f == "csv" {
-				tenant, err := m.resolveTenant(ctx)
-				if err != nil {
+			if m.remote != nil {
+				stats, err = m.remote.Import(ctx, m.caller, r, f)
+			} else if f == "csv" {
+				var tenant string
+				if tenant, err = m.resolveTenant(ctx); err != nil {
 					return err
 				}
 				stats, err = m.db.ImportAccountsCSV(ctx, tenant, r)
@@ -260,7 +262,7 @@ Examples:
 			if f == "csv" && *account != "" {
 				return usageError("export: --account exports NDJSON; CSV holds a whole tenant's accounts")
 			}
-			if *account != "" {
+			if *account != "" && m.remote == nil { // the server takes logins too
 				// Export takes an id; operators know logins too.
 				err := m.db.View(ctx, func(tx *store.Tx) error {
 					a, err := tx.AccountByRef(ctx, m.caller.Tenant, *account)
@@ -275,7 +277,9 @@ Examples:
 				p := m.progress("export", "written")
 				cw := &countingWriter{w: w, p: p}
 				var err error
-				if f == "csv" {
+				if m.remote != nil {
+					err = m.remote.Export(ctx, m.caller, cw, *account, f)
+				} else if f == "csv" {
 					err = m.db.ExportAccountsCSV(ctx, cw, m.caller.Tenant)
 				} else {
 					err = m.db.Export(ctx, cw, m.caller.Tenant, *account)

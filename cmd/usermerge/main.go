@@ -1,7 +1,8 @@
 // Command usermerge is the operator's command line of the account-merge
 // service: it previews, merges, lists, shows and reverts merges, changes
 // account status and tenant settings, and imports, exports and creates demo
-// data, all on one database named by --db.
+// data, all on one database named by --db, or through a running server's
+// JSON API with --server and --token (remote.go).
 //
 // The program is the Main type, so that tests run the real command in
 // process; main only wires the process's arguments, streams and exit code.
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"usermerge"
+	"usermerge/client"
 	"usermerge/engine"
 	"usermerge/store"
 )
@@ -41,6 +43,8 @@ const (
 	exitNotFound  = 3
 	exitConflict  = 4 // conflict, or refused by the state of the data
 	exitForbidden = 5
+	// not signed in: with --server, no token, or a wrong or revoked one
+	exitUnauthenticated = 6
 )
 
 var exitCodes = map[usermerge.Code]int{
@@ -50,6 +54,10 @@ var exitCodes = map[usermerge.Code]int{
 	usermerge.NotFound:  exitNotFound,
 	usermerge.Conflict:  exitConflict,
 	usermerge.Forbidden: exitForbidden,
+
+	usermerge.Unauthenticated: exitUnauthenticated,
+	usermerge.RateLimited:     exitConflict, // busy: try again later
+	client.Unavailable:        exitInternal, // the server cannot be reached
 }
 
 // defaultDB is the database file used when neither --db nor USERMERGE_DB is set.
@@ -79,7 +87,9 @@ type Main struct {
 	help bool // print cmd's help (or the general help when cmd is nil)
 
 	db     *store.DB
-	eng    *engine.Engine
+	eng    backend        // local (the engine on db) or remote (--server)
+	local  *engine.Engine // the engine on db; nil with --server
+	remote *client.Client // the server's API with --server; else nil
 	caller engine.Caller
 }
 
@@ -89,6 +99,8 @@ type globals struct {
 	tenant string
 	as     string
 	json   bool
+	server string // --server: the base URL of a running server
+	token  string // --token: an API token of that server
 }
 
 // NewMain returns a Main on the process's streams and environment.
@@ -137,6 +149,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.help || m.cmd == nil {
 		return printHelp(m.Stdout, m.cmd)
 	}
+	if m.g.server != "" {
+		return m.runRemote(ctx)
+	}
 	if m.cmd.db != noDB {
 		if err := m.openDB(ctx, m.cmd.db == createDB); err != nil {
 			return err
@@ -163,7 +178,7 @@ func (m *Main) Close() error {
 		return nil
 	}
 	err := m.db.Close()
-	m.db, m.eng = nil, nil
+	m.db, m.eng, m.local = nil, nil, nil
 	return err
 }
 
@@ -208,7 +223,8 @@ func (m *Main) openDB(ctx context.Context, create bool) error {
 	if m.debug() {
 		log = slog.New(slog.NewTextHandler(m.Stderr, nil))
 	}
-	m.eng = engine.New(db, log)
+	m.local = engine.New(db, log)
+	m.eng = m.local
 	return nil
 }
 
@@ -336,7 +352,10 @@ func (m *Main) report(err error) int {
 			Error jsonError `json:"error"`
 		}{jsonError{code, usermerge.ErrorReason(err), msg}})
 	}
-	return exitCodes[code]
+	if status, ok := exitCodes[code]; ok {
+		return status
+	}
+	return exitInternal
 }
 
 // usageError is a mistake in the command line (exit status 2).

@@ -66,6 +66,7 @@ Examples:
 			srv := server.New(server.Config{Engine: engine.New(m.db, log), Logger: log, SecureCookies: *secure})
 			hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 			fmt.Fprintf(out, "usermerge is serving %s on %s (database: %s)\n", url, ln.Addr(), m.db.Dialect())
+			fmt.Fprintf(out, "  Web UI:  %s/  (the admin UI: sign in with an administrator's login and password)\n", url)
 			fmt.Fprintf(out, "  API:     %s/api/v1  (OpenAPI: %s/api/v1/openapi.json)\n  Health:  %s/healthz\n  Metrics: %s/metrics\n", url, url, url, url)
 			if *withDemo {
 				var ids []string
@@ -121,7 +122,7 @@ Examples:
 				return err
 			}
 			pw := strings.TrimRight(line, "\r\n")
-			if err := m.eng.SetPassword(ctx, m.caller.Tenant, args[0], pw); err != nil {
+			if err := m.local.SetPassword(ctx, m.caller.Tenant, args[0], pw); err != nil {
 				return err
 			}
 			return m.emit(map[string]string{"tenant": m.caller.Tenant, "admin": args[0], "status": "password set"}, func(w io.Writer) error {

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+
+	"usermerge"
+	"usermerge/client"
+	"usermerge/engine"
+	"usermerge/store"
+)
+
+// backend is what the commands ask of the merge engine: the engine itself
+// on a database file (--db), or a running server's JSON API (--server),
+// whose client has the same methods and returns the same types and errors.
+// Commands that need the database itself (demo, serve, password, bench)
+// use Main.db and Main.local; import and export, which locally work on the
+// store without an acting administrator, call Main.remote's Import and
+// Export with --server.
+type backend interface {
+	SearchAccounts(ctx context.Context, c engine.Caller, q string, status string, limit, offset int) ([]usermerge.AccountSummary, error)
+	AccountInfo(ctx context.Context, c engine.Caller, ref string) (usermerge.AccountSummary, error)
+	Activate(ctx context.Context, c engine.Caller, ref string) (usermerge.Account, error)
+	Deactivate(ctx context.Context, c engine.Caller, ref string) (usermerge.Account, error)
+	DeletionImpact(ctx context.Context, c engine.Caller, ref string) (engine.DeleteImpact, error)
+	Delete(ctx context.Context, c engine.Caller, ref string, confirm bool) (engine.DeleteImpact, error)
+
+	Preview(ctx context.Context, c engine.Caller, req usermerge.MergeRequest) (usermerge.Preview, error)
+	Merge(ctx context.Context, c engine.Caller, req usermerge.MergeRequest) ([]usermerge.Merge, error)
+	ListMerges(ctx context.Context, c engine.Caller, f usermerge.MergeFilter) (usermerge.MergePage, error)
+	MergeDetails(ctx context.Context, c engine.Caller, id int64, limit int) (usermerge.MergeDetails, error)
+	Revert(ctx context.Context, c engine.Caller, ids []int64) (usermerge.RevertReport, error)
+
+	Settings(ctx context.Context, c engine.Caller) (usermerge.Tenant, error)
+	UpdateSettings(ctx context.Context, c engine.Caller, ch engine.SettingsChange) (usermerge.Tenant, error)
+
+	CreateToken(ctx context.Context, c engine.Caller, name string) (string, store.Token, error)
+	Tokens(ctx context.Context, c engine.Caller) ([]store.Token, error)
+	RevokeToken(ctx context.Context, c engine.Caller, id string) error
+}
+
+var (
+	_ backend = (*engine.Engine)(nil)
+	_ backend = (*client.Client)(nil)
+)
