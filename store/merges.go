@@ -96,21 +96,8 @@ func (tx *Tx) LaterMerges(ctx context.Context, tenant string, id int64, accounts
 			args = append(args, a)
 		}
 	}
-	rows, err := tx.Query(ctx, `SELECT id FROM merges WHERE tenant_id = ? AND id > ? AND state <> 'reverted'
+	return tx.int64s(ctx, `SELECT id FROM merges WHERE tenant_id = ? AND id > ? AND state <> 'reverted'
 		AND (source_id IN (`+ph+`) OR target_id IN (`+ph+`)) ORDER BY id`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var v int64
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }
 
 // MergesInvolving returns the ids of merges (any state) where the account is
@@ -128,7 +115,12 @@ func (tx *Tx) MergesInvolving(ctx context.Context, tenant, account, role string,
 			args = append(args, string(s))
 		}
 	}
-	rows, err := tx.Query(ctx, q+` ORDER BY id`, args...)
+	return tx.int64s(ctx, q+` ORDER BY id`, args...)
+}
+
+// int64s runs a query returning one integer column.
+func (tx *Tx) int64s(ctx context.Context, query string, args ...any) ([]int64, error) {
+	rows, err := tx.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
