@@ -23,6 +23,19 @@ type Counts struct {
 	Changed  int64 `json:"changed"`  // other records whose values changed (attempt renumbering)
 }
 
+// Total adds up a merge's counts over every kind.
+func Total(counts map[Kind]Counts) Counts {
+	var t Counts
+	for _, c := range counts {
+		t.Moved += c.Moved
+		t.Combined += c.Combined
+		t.Retired += c.Retired
+		t.Left += c.Left
+		t.Changed += c.Changed
+	}
+	return t
+}
+
 // IsZero reports whether nothing happens to the kind.
 func (c Counts) IsZero() bool { return c == Counts{} }
 

@@ -8,6 +8,8 @@ package usermerge
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 )
 
 // Code classifies an Error. Each code maps to one HTTP status and one CLI
@@ -83,4 +85,10 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "internal error"
+}
+
+// Storable reports whether text can be stored by both databases: valid
+// UTF-8 without NUL characters (PostgreSQL refuses both).
+func Storable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }

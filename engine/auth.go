@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"usermerge"
 	"usermerge/store"
@@ -50,7 +49,7 @@ var errBadCredentials = usermerge.Errorf(usermerge.Unauthenticated, "bad_credent
 // locked out for a time that doubles with each further failure.
 func (e *Engine) SignIn(ctx context.Context, login, password string) (SignedIn, error) {
 	var out SignedIn
-	if login == "" || password == "" || len(login) > 200 || len(password) > 1000 || !storable(login) {
+	if login == "" || password == "" || len(login) > 200 || len(password) > 1000 || !usermerge.Storable(login) {
 		return out, errBadCredentials
 	}
 	var cands []store.SignInCandidate
@@ -270,9 +269,4 @@ func tokenChars(s string) bool {
 		}
 	}
 	return true
-}
-
-// storable reports whether text can be stored by both databases.
-func storable(s string) bool {
-	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }

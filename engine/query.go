@@ -139,7 +139,7 @@ func (e *Engine) UpdateSettings(ctx context.Context, c Caller, ch SettingsChange
 			}
 			t.Policy = p
 		}
-		for _, name := range sortedKeys(ch.Set) {
+		for _, name := range slices.Sorted(maps.Keys(ch.Set)) {
 			if err := t.Policy.Set(name, ch.Set[name]); err != nil {
 				return err
 			}
@@ -150,8 +150,4 @@ func (e *Engine) UpdateSettings(ctx context.Context, c Caller, ch SettingsChange
 		return tx.AddEvent(ctx, t.ID, "tenant.settings_changed", map[string]any{"tenant": t.ID, "by": a.admin.Login, "policy": t.Policy})
 	})
 	return t, err
-}
-
-func sortedKeys(m map[string]string) []string {
-	return slices.Sorted(maps.Keys(m))
 }

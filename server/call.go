@@ -47,7 +47,7 @@ func (s *Server) wrap(rt route) http.Handler {
 		}()
 		c := &call{}
 		var err error
-		if !cleanText(r.URL.Path) || !cleanText(r.URL.RawQuery) || !cleanQuery(r) {
+		if !usermerge.Storable(r.URL.Path) || !usermerge.Storable(r.URL.RawQuery) || !cleanQuery(r) {
 			err = badRequest("the path and query must be valid UTF-8 without NUL characters")
 		} else {
 			err = s.authenticate(r, rt.auth, c)
@@ -114,11 +114,11 @@ func (s *Server) authenticate(r *http.Request, a auth, c *call) error {
 // cleanQuery checks the decoded query values too (%00, %FF).
 func cleanQuery(r *http.Request) bool {
 	for k, vs := range r.URL.Query() {
-		if !cleanText(k) {
+		if !usermerge.Storable(k) {
 			return false
 		}
 		for _, v := range vs {
-			if !cleanText(v) {
+			if !usermerge.Storable(v) {
 				return false
 			}
 		}

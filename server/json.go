@@ -116,12 +116,6 @@ func noDuplicateKeys(body []byte) error {
 	return walk()
 }
 
-// cleanText reports whether s can be stored by both databases: valid UTF-8
-// without NUL characters.
-func cleanText(s string) bool {
-	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
-}
-
 func kindName(k string) string {
 	switch k {
 	case "string":

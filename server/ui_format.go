@@ -24,7 +24,7 @@ var uiFuncs = template.FuncMap{
 	"num":         num,
 	"plural":      plural,
 	"join":        strings.Join,
-	"sum":         sumCounts,
+	"sum":         usermerge.Total,
 	"policyText":  policyText,
 	"add":         func(a, b int) int { return a + b },
 	"int":         func(n int64) int { return int(n) },
@@ -113,18 +113,6 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
-}
-
-func sumCounts(m map[usermerge.Kind]usermerge.Counts) usermerge.Counts {
-	var s usermerge.Counts
-	for _, c := range m {
-		s.Moved += c.Moved
-		s.Combined += c.Combined
-		s.Retired += c.Retired
-		s.Left += c.Left
-		s.Changed += c.Changed
-	}
-	return s
 }
 
 // valuesText renders stored values as "name value, ...", times readable.

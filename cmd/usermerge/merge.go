@@ -189,7 +189,7 @@ func writeMerged(w io.Writer, ms []usermerge.Merge) error {
 	tw := newTable(w)
 	var ids []string
 	for _, mg := range ms {
-		fmt.Fprintf(tw, "  merge %d\t%s\t%s\n", mg.ID, who(mg.Source), countText(sum(mg.Counts)))
+		fmt.Fprintf(tw, "  merge %d\t%s\t%s\n", mg.ID, who(mg.Source), countText(usermerge.Total(mg.Counts)))
 		ids = append(ids, strconv.FormatInt(mg.ID, 10))
 	}
 	tw.Flush()

@@ -92,7 +92,7 @@ func writeMerges(w io.Writer, p usermerge.MergePage) error {
 	states := map[usermerge.MergeState]int{}
 	for _, mg := range p.Merges {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", mg.ID, fmtTime(mg.At), listed(mg.Source), listed(mg.Target), mg.By,
-			mg.DisplayState, countText(sum(mg.Counts)))
+			mg.DisplayState, countText(usermerge.Total(mg.Counts)))
 		states[mg.DisplayState]++
 	}
 	tw.Flush()
@@ -247,7 +247,7 @@ func writeDetails(w io.Writer, d usermerge.MergeDetails, all bool) error {
 	fmt.Fprintf(tw, "Policy\t%s: badges %s, credits %s, certificates %s, reverts allowed %s\n",
 		usermerge.PresetOf(pol), pol.Badges, pol.Credits, pol.Certificates, yesNo(pol.RevertAllowed))
 	fmt.Fprintf(tw, "External IDs\t%s\n", map[bool]string{true: "moved to the target", false: "left with the source"}[mg.MoveExternalIDs])
-	fmt.Fprintf(tw, "Records\t%s\n", countText(sum(mg.Counts)))
+	fmt.Fprintf(tw, "Records\t%s\n", countText(usermerge.Total(mg.Counts)))
 	tw.Flush()
 
 	var quiet []string

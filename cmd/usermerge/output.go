@@ -101,19 +101,6 @@ func statusText(a usermerge.Account, target string) string {
 	return string(a.Status)
 }
 
-// sum adds up a merge's counts over every kind.
-func sum(counts map[usermerge.Kind]usermerge.Counts) usermerge.Counts {
-	var t usermerge.Counts
-	for _, c := range counts {
-		t.Moved += c.Moved
-		t.Combined += c.Combined
-		t.Retired += c.Retired
-		t.Left += c.Left
-		t.Changed += c.Changed
-	}
-	return t
-}
-
 // countText says what happened to records in a few words, zeros left out.
 func countText(c usermerge.Counts) string {
 	var parts []string
