@@ -123,17 +123,29 @@ const (
 	Changed  Disposition = "changed"
 )
 
-// RecordChange is one line of a merge's details: one record and what the
-// merge did to it, with the values before and after where they changed.
+// FieldValue is one field of a record in a merge's details: its value now,
+// and where the merge changed it, the value before and the value it wrote.
+type FieldValue struct {
+	Name   string  `json:"name"`
+	Label  string  `json:"label"`
+	Value  string  `json:"value"`           // now, as an administrator reads it ("" when absent)
+	Title  string  `json:"title,omitempty"` // the catalog title of the value (a course's name), where the import gave one
+	Before *string `json:"before,omitempty"`
+	After  *string `json:"after,omitempty"`
+}
+
+// RecordChange is one record of a merge's details, once, with everything
+// the merge did to it.
 type RecordChange struct {
-	Kind        Kind              `json:"kind"`
-	RecordID    string            `json:"record"`
-	Disposition Disposition       `json:"disposition"`
-	Account     string            `json:"account"` // the account holding it now
-	Summary     string            `json:"summary"` // e.g. "badge B-12 acquired 2024-03-01"
-	Before      map[string]string `json:"before,omitempty"`
-	After       map[string]string `json:"after,omitempty"`
-	Other       string            `json:"other,omitempty"` // the record it was combined with
+	Kind        Kind          `json:"kind"`
+	RecordID    string        `json:"record"`
+	Disposition Disposition   `json:"disposition"` // the main thing the merge did
+	Actions     []Disposition `json:"actions"`     // everything it did: moved and changed (renumbered), say
+	Account     string        `json:"account"`     // the account holding the record now
+	Retired     bool          `json:"retired"`     // the record is retired now (kept for revert only)
+	Fields      []FieldValue  `json:"fields"`
+	Other       string        `json:"other,omitempty"`     // the record it was combined with or kept over
+	KeptFrom    string        `json:"kept_from,omitempty"` // keep-latest rules: "target" or "source", whose record was kept
 }
 
 // KindDetails lists one kind's records of a merge, one page per disposition.
@@ -153,12 +165,35 @@ type MergeDetails struct {
 	Revert *RevertReport `json:"revert,omitempty"`
 }
 
-// KeptNewer is a record a revert did not restore because it changed after
-// the merge: it keeps its newer value on the target.
+// Why a revert left a record as the merge left it.
+const (
+	// KeptChanged: the record changed after the merge; it keeps its newer
+	// value on the target.
+	KeptChanged = "changed_after_merge"
+	// KeptItemTaken: giving the record back would collide with a newer
+	// record of the same item; it stays retired and the newer one stays.
+	KeptItemTaken = "item_taken"
+)
+
+// KeptReasonText says a KeptNewer reason in words.
+func KeptReasonText(reason string) string {
+	switch reason {
+	case KeptChanged:
+		return "changed after the merge: keeps its newer value"
+	case KeptItemTaken:
+		return "a newer record of the same item holds its place: stays as the merge left it"
+	}
+	return reason
+}
+
+// KeptNewer is a record a revert did not restore because of activity after
+// the merge (PRODUCT.md §6), with the reason.
 type KeptNewer struct {
 	MergeID  int64             `json:"merge"`
 	Kind     Kind              `json:"kind"`
 	RecordID string            `json:"record"`
+	Reason   string            `json:"reason"`  // KeptChanged or KeptItemTaken
+	Account  string            `json:"account"` // the account holding it after the revert
 	Merged   map[string]string `json:"merged"`  // the values the merge wrote
 	Current  map[string]string `json:"current"` // the values kept
 	Before   map[string]string `json:"before"`  // the values the merge replaced

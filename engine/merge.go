@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -92,48 +93,85 @@ func check(ctx context.Context, tx *store.Tx, a *actor, req usermerge.MergeReque
 	return c, nil
 }
 
+// errPreviewed rolls back the transaction in which a preview of several
+// sources merged them.
+var errPreviewed = errors.New("preview: rolled back")
+
 // Preview answers what the merge would do, per source and per kind, with
-// warnings; nothing is written.
+// warnings; nothing is written. Each source is counted against the target
+// as the operation's earlier merges leave it (PRODUCT.md §4): with several
+// sources the preview merges them one after another in a transaction that
+// it always rolls back, so that its counts are the merge's, exactly.
 func (e *Engine) Preview(ctx context.Context, c Caller, req usermerge.MergeRequest) (usermerge.Preview, error) {
 	var p usermerge.Preview
-	err := e.call(ctx, c, false, func(tx *store.Tx, a *actor) error {
+	several := len(req.Sources) > 1
+	err := e.call(ctx, c, several, func(tx *store.Tx, a *actor) error {
 		ck, err := check(ctx, tx, a, req)
 		if err != nil {
 			return err
 		}
+		if several {
+			ids := []string{ck.target.ID}
+			for _, s := range ck.sources {
+				ids = append(ids, s.ID)
+			}
+			if err := tx.LockAccounts(ctx, a.tenant.ID, ids); err != nil {
+				return err
+			}
+		}
 		p = usermerge.Preview{Target: ck.target, MoveExternalIDs: ck.moveExt, RevertAllowed: a.tenant.Policy.RevertAllowed}
-		var priors []string
-		for _, src := range ck.sources {
+		for i, src := range ck.sources {
 			sp := usermerge.SourcePlan{Source: src}
-			ref := store.MergeRef{Tenant: a.tenant.ID, Source: src.ID, Target: ck.target.ID}
+			ref := store.MergeRef{Tenant: a.tenant.ID, ID: -int64(i + 1), Source: src.ID, Target: ck.target.ID}
 			for _, k := range usermerge.Kinds {
 				d := store.DecisionFor(k, a.tenant.Policy, ck.moveExt)
-				cnt, err := tx.PlanKind(ctx, ref, priors, k, d)
+				cnt, err := tx.PlanKind(ctx, ref, k, d)
 				if err != nil {
 					return err
 				}
 				sp.Kinds = append(sp.Kinds, usermerge.KindPlan{Kind: k, Label: k.Label(), Rule: k.Rule(a.tenant.Policy, ck.moveExt), Counts: cnt})
 			}
-			if src.Status == usermerge.Active {
-				sp.Warnings = append(sp.Warnings, fmt.Sprintf("%s (%s) is still active and will be deactivated", src.Login, src.Name))
-			}
-			last, err := tx.LastSignIn(ctx, a.tenant.ID, src.ID)
-			if err != nil {
+			if sp.Warnings, err = sourceWarnings(ctx, tx, a, src); err != nil {
 				return err
 			}
-			if last != nil && tx.Now.Sub(*last) < recentSignIn {
-				sp.Warnings = append(sp.Warnings, fmt.Sprintf("%s (%s) signed in recently, on %s (%d days ago)",
-					src.Login, src.Name, last.Format("2006-01-02 15:04 MST"), int(tx.Now.Sub(*last).Hours()/24)))
-			}
 			p.Sources = append(p.Sources, sp)
-			priors = append(priors, src.ID)
+			if several && i < len(ck.sources)-1 { // the next source meets the target as this merge leaves it
+				for _, k := range usermerge.Kinds {
+					if _, err := tx.ApplyKind(ctx, ref, k, store.DecisionFor(k, a.tenant.Policy, ck.moveExt)); err != nil {
+						return fmt.Errorf("preview source %s, %s: %w", src.ID, k, err)
+					}
+				}
+			}
 		}
 		if !a.tenant.Policy.RevertAllowed {
 			p.Warnings = append(p.Warnings, "this tenant does not allow reverting merges: the merge cannot be undone")
 		}
+		if several {
+			return errPreviewed
+		}
 		return nil
 	})
+	if errors.Is(err, errPreviewed) {
+		err = nil
+	}
 	return p, err
+}
+
+// sourceWarnings are the preview's warnings about one source.
+func sourceWarnings(ctx context.Context, tx *store.Tx, a *actor, src usermerge.Account) ([]string, error) {
+	var out []string
+	if src.Status == usermerge.Active {
+		out = append(out, fmt.Sprintf("%s (%s) is still active and will be deactivated", src.Login, src.Name))
+	}
+	last, err := tx.LastSignIn(ctx, a.tenant.ID, src.ID)
+	if err != nil {
+		return nil, err
+	}
+	if last != nil && tx.Now.Sub(*last) < recentSignIn {
+		out = append(out, fmt.Sprintf("%s (%s) signed in recently, on %s (%d days ago)",
+			src.Login, src.Name, last.Format("2006-01-02 15:04 MST"), int(tx.Now.Sub(*last).Hours()/24)))
+	}
+	return out, nil
 }
 
 // Merge merges every source of the request into the target in one
@@ -191,14 +229,14 @@ func mergeOne(ctx context.Context, tx *store.Tx, a *actor, ck checked, src userm
 	m := usermerge.Merge{TenantID: a.tenant.ID, ID: id, OperationID: op, Source: src, Target: ck.target, By: a.admin.Login,
 		Reason: reason, At: tx.Now, MoveExternalIDs: ck.moveExt, Policy: a.tenant.Policy, State: usermerge.StateActive,
 		SourcePrev: src.Status, Counts: map[usermerge.Kind]usermerge.Counts{}}
-	if err := tx.InsertMerge(ctx, m); err != nil {
-		return m, err
-	}
-	wasTarget, err := tx.HasLiveMergeInto(ctx, a.tenant.ID, src.ID)
+	marked, err := tx.InEarlierMerge(ctx, a.tenant.ID, src.ID) // before this merge names it
 	if err != nil {
 		return m, err
 	}
-	ref := store.MergeRef{Tenant: a.tenant.ID, ID: id, Source: src.ID, Target: ck.target.ID, SourceWasTarget: wasTarget}
+	if err := tx.InsertMerge(ctx, m); err != nil {
+		return m, err
+	}
+	ref := store.MergeRef{Tenant: a.tenant.ID, ID: id, Source: src.ID, Target: ck.target.ID, SourceHasMarks: marked}
 	for _, k := range usermerge.Kinds {
 		cnt, err := tx.ApplyKind(ctx, ref, k, store.DecisionFor(k, a.tenant.Policy, ck.moveExt))
 		if err != nil {

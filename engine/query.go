@@ -85,7 +85,7 @@ func (e *Engine) MergeDetails(ctx context.Context, c Caller, id int64, limit int
 		for _, k := range usermerge.Kinds {
 			dec := store.DecisionFor(k, m.Policy, m.MoveExternalIDs)
 			kd := usermerge.KindDetails{Kind: k, Label: k.Label(), Rule: k.Rule(m.Policy, m.MoveExternalIDs), Counts: m.Counts[k]}
-			if kd.Records, kd.More, err = tx.KindRecords(ctx, ref, k, dec, limit); err != nil {
+			if kd.Records, kd.More, err = tx.KindRecords(ctx, ref, k, dec, limit, 0); err != nil {
 				return err
 			}
 			if kd.Records == nil {

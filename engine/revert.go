@@ -127,11 +127,6 @@ func revertOne(ctx context.Context, tx *store.Tx, a *actor, m usermerge.Merge) (
 		if err != nil {
 			return nil, fmt.Errorf("revert merge %d, %s: %w", m.ID, k, err)
 		}
-		for _, x := range kn {
-			if err := tx.PutKeptNewer(ctx, a.tenant.ID, x); err != nil {
-				return nil, err
-			}
-		}
 		kept = append(kept, kn...)
 	}
 	if err := tx.UnmarkMerged(ctx, a.tenant.ID, m.Source.ID, m.SourcePrev); err != nil {

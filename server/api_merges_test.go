@@ -178,7 +178,9 @@ func TestAPIMergeListAndDetails(t *testing.T) {
 					t.Errorf("details kind %d: %+v", i, k)
 				}
 				for _, r := range k.Records {
-					got[fmt.Sprintf("%s %s %s on %s", r.Kind, r.RecordID, r.Disposition, r.Account)] = true
+					for _, a := range r.Actions {
+						got[fmt.Sprintf("%s %s %s on %s", r.Kind, r.RecordID, a, r.Account)] = true
+					}
 				}
 			}
 			for _, w := range []string{"signin si1 moved on T", "attempt at1 moved on T", "attempt at1 changed on T", "badge b2 combined on T",

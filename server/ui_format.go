@@ -140,15 +140,14 @@ func cellValue(v string) string {
 // cell is one value of a record table.
 type cell struct {
 	Text  string
-	Class string // "blob" for saved answers and results (JSON), "val" else
+	Class string // "blob" for saved answers and results, "val" else
 }
 
-func newCell(v string) cell {
-	v = cellValue(v)
-	if strings.HasPrefix(v, "{") || strings.HasPrefix(v, "[") {
+func newCell(t usermerge.FieldType, v string) cell {
+	if t == usermerge.Answers {
 		return cell{Text: v, Class: "blob"}
 	}
-	return cell{Text: v, Class: "val"}
+	return cell{Text: cellValue(v), Class: "val"}
 }
 
 // policyText says a merge's rules in words.
@@ -167,64 +166,18 @@ func policyText(p usermerge.Policy) string {
 	return fmt.Sprintf("%s: %s, %s, %s; %s", name, badges, credits, certs, rev)
 }
 
-// column is one field of a record kind as merge details show it.
-type uiColumn struct{ name, label string }
-
-// kindColumns are each kind's fields, in the order the engine's summaries
-// list them (store/kinds.go). A summary is "name value, name value, ...".
-var kindColumns = map[usermerge.Kind][]uiColumn{
-	usermerge.KindSignIns:      {{"at", "Signed in at"}, {"ip", "IP address"}, {"client", "Client"}},
-	usermerge.KindAttempts:     {{"content_id", "Content"}, {"content_type", "Type"}, {"attempt_no", "Attempt"}, {"score", "Score"}, {"max_score", "Max"}, {"passed", "Passed"}, {"started_at", "Started"}, {"finished_at", "Finished"}},
-	usermerge.KindBadges:       {{"badge_id", "Badge"}, {"acquired_at", "Acquired"}},
-	usermerge.KindCredits:      {{"points", "Points"}, {"reason", "Reason"}, {"awarded_at", "Awarded"}},
-	usermerge.KindCertificates: {{"subject_type", "For"}, {"subject_id", "Course or path"}, {"number", "Number"}, {"issued_at", "Issued"}},
-	usermerge.KindCourses:      {{"course_id", "Course"}, {"status", "Status"}, {"percent", "Percent"}, {"enrolled_at", "Enrolled"}, {"completed_at", "Completed"}},
-	usermerge.KindLectures:     {{"lecture_id", "Lecture"}, {"course_id", "Course"}, {"percent", "Percent"}, {"last_access", "Last access"}},
-	usermerge.KindPaths:        {{"path_id", "Learning path"}, {"status", "Status"}, {"percent", "Percent"}, {"enrolled_at", "Enrolled"}, {"completed_at", "Completed"}},
-	usermerge.KindQuizSessions: {{"quiz_id", "Quiz"}, {"answers", "Saved answers"}, {"last_studied_at", "Last studied"}, {"graded_at", "Graded"}},
-	usermerge.KindMasterStates: {{"quiz_id", "Quiz"}, {"results", "Results"}, {"last_studied_at", "Last studied"}},
-	usermerge.KindPolls:        {{"poll_id", "Poll"}, {"answer", "Answer"}, {"answered_at", "Answered"}},
-	usermerge.KindEvents:       {{"event_id", "Event"}, {"registered_at", "Registered"}, {"attended", "Attended"}},
-	usermerge.KindExternalIDs:  {{"system", "System"}, {"value", "Value"}},
-	usermerge.KindFinancial:    {{"type", "Type"}, {"amount_cents", "Amount (cents)"}, {"currency", "Currency"}, {"reference", "Reference"}, {"at", "At"}},
-	usermerge.KindMemberships:  {{"group", "Group"}},
-	usermerge.KindAccountJobs:  {{"job", "Job"}},
-}
-
-// parseSummary splits a record summary into its fields. A field's value
-// runs up to ", " followed by the name of a later field of the kind.
-func parseSummary(s string, cols []uiColumn) map[string]string {
-	out := map[string]string{}
-	pos := 0
-	for i := 0; i < len(cols) && pos < len(s); i++ {
-		j := i
-		for j < len(cols) && !strings.HasPrefix(s[pos:], cols[j].name+" ") {
-			j++
-		}
-		if j == len(cols) {
-			break
-		}
-		start := pos + len(cols[j].name) + 1
-		end := len(s)
-		for k := j + 1; k < len(cols); k++ {
-			if n := strings.Index(s[start:], ", "+cols[k].name+" "); n >= 0 && start+n < end {
-				end = start + n
-			}
-		}
-		out[cols[j].name] = s[start:end]
-		pos = min(end+2, len(s))
-		i = j
-	}
-	return out
-}
-
-// kindView is one tab of merge details: the kind's records as a table.
+// kindView is one tab of merge details: the kind's records as a table,
+// its columns from the kind's descriptor.
 type kindView struct {
 	usermerge.KindDetails
 	Title   string
 	Columns []string
 	Rows    []recordRow
-	Badges  bool // the badge tab shows acquisition times before and after
+	// Badges: the tab shows the descriptor's before/after fields (badges:
+	// acquisition time) as two columns of their own instead of a change.
+	Badges      bool
+	BeforeLabel string
+	AfterLabel  string
 }
 
 type recordRow struct {
@@ -233,7 +186,7 @@ type recordRow struct {
 	Cells           []cell
 	Change          string // values before → after
 	Note            string
-	Before, After   string // badge tab: acquisition time before and after the merge
+	Before, After   string // the before/after field's value before and after the merge
 }
 
 var dispositionText = map[usermerge.Disposition]string{
@@ -245,13 +198,17 @@ var dispositionText = map[usermerge.Disposition]string{
 }
 
 func newKindView(kd usermerge.KindDetails, m usermerge.Merge) *kindView {
-	v := &kindView{KindDetails: kd, Title: detailsTitle(kd.Kind), Badges: kd.Kind == usermerge.KindBadges}
-	cols := kindColumns[kd.Kind]
-	for _, c := range cols {
-		if v.Badges && c.name == "acquired_at" {
-			continue // shown as before and after
+	spec := kd.Kind.Spec()
+	v := &kindView{KindDetails: kd, Title: spec.Title}
+	shown := spec.BeforeAfter
+	if shown != "" {
+		f, _ := spec.Field(shown)
+		v.Badges, v.BeforeLabel, v.AfterLabel = true, f.Label+" before merge", f.Label+" after merge"
+	}
+	for _, f := range spec.Fields {
+		if f.Name != shown {
+			v.Columns = append(v.Columns, f.Label)
 		}
-		v.Columns = append(v.Columns, c.label)
 	}
 	accountName := func(id string) string {
 		switch id {
@@ -263,48 +220,49 @@ func newKindView(kd usermerge.KindDetails, m usermerge.Merge) *kindView {
 		return id
 	}
 	for _, rc := range kd.Records {
-		summary := rc.Summary
-		row := recordRow{What: dispositionText[rc.Disposition], WhatClass: "disp-" + string(rc.Disposition),
+		var what []string
+		for _, d := range rc.Actions {
+			what = append(what, dispositionText[d])
+		}
+		row := recordRow{What: strings.Join(what, ", "), WhatClass: "disp-" + string(rc.Disposition),
 			Record: rc.RecordID, Account: accountName(rc.Account)}
-		if rest, ok := strings.CutPrefix(summary, "kept ("); ok {
-			// "kept (latest, from the source account) over qs-1: quiz_id ..."
-			if why, fields, ok := strings.Cut(rest, ": "); ok {
-				row.Note = "kept " + strings.Replace(why, ") over ", "), retiring ", 1)
-				summary = fields
-			}
-		} else if rc.Other != "" {
+		switch {
+		case rc.KeptFrom != "":
+			row.Note = "kept (latest, the " + rc.KeptFrom + "'s) over " + rc.Other
+		case rc.Other != "":
 			row.Note = "combined with " + rc.Other
 		}
-		if row.What == "" {
-			row.What = string(rc.Disposition)
+		if rc.Retired && !slices.Contains(rc.Actions, usermerge.Retired) {
+			row.Note = strings.TrimSpace(row.Note + " (retired since)")
 		}
-		fields := parseSummary(summary, cols)
-		if len(fields) == 0 {
-			row.Note = strings.TrimSpace(row.Note + " " + summary)
-		}
-		for _, c := range cols {
-			if v.Badges && c.name == "acquired_at" {
+		var changed []usermerge.FieldValue
+		for _, f := range rc.Fields {
+			if f.Before != nil && *f.Before != *f.After {
+				changed = append(changed, f)
+			}
+			if f.Name == shown {
+				row.Before, row.After = cellValue(f.Value), cellValue(f.Value)
+				if f.Before != nil {
+					row.Before, row.After = cellValue(*f.Before), cellValue(*f.After)
+				}
 				continue
 			}
-			row.Cells = append(row.Cells, newCell(fields[c.name]))
+			text := f.Value
+			if f.Title != "" {
+				text = f.Title + " (" + f.Value + ")"
+			}
+			sf, _ := spec.Field(f.Name)
+			row.Cells = append(row.Cells, newCell(sf.Type, text))
 		}
-		if len(rc.Before) > 0 || len(rc.After) > 0 {
-			row.Change = changeText(rc.Before, rc.After, cols)
+		if rc.Disposition == usermerge.Combined || rc.Disposition == usermerge.Changed || len(changed) > 0 {
+			row.Change = changeText(changed)
 		}
 		if v.Badges {
-			now := cellValue(fields["acquired_at"])
-			row.Before, row.After = now, now
-			if b, ok := rc.Before["acquired_at"]; ok {
-				row.Before = cellValue(b)
-			}
-			if a, ok := rc.After["acquired_at"]; ok {
-				row.After = cellValue(a)
-			}
-			switch rc.Disposition {
-			case usermerge.Retired:
+			switch {
+			case rc.Retired:
 				row.After = "retired (kept for revert)"
-			case usermerge.Left:
-				row.After = now + " (on the source)"
+			case rc.Disposition == usermerge.Left:
+				row.After += " (on the source)"
 			}
 		}
 		v.Rows = append(v.Rows, row)
@@ -313,28 +271,16 @@ func newKindView(kd usermerge.KindDetails, m usermerge.Merge) *kindView {
 }
 
 // changeText lists the values a merge changed: "Percent 38 → 100".
-func changeText(before, after map[string]string, cols []uiColumn) string {
-	label := map[string]string{}
-	for _, c := range cols {
-		label[c.name] = c.label
-	}
+func changeText(changed []usermerge.FieldValue) string {
 	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(after)) {
-		b, a := before[k], after[k]
-		if a == b {
-			continue
-		}
+	for _, f := range changed {
 		show := func(s string) string {
 			if s == "" {
 				return "(none)"
 			}
 			return cellValue(s)
 		}
-		name := label[k]
-		if name == "" {
-			name = k
-		}
-		parts = append(parts, name+" "+show(b)+" → "+show(a))
+		parts = append(parts, f.Label+" "+show(*f.Before)+" → "+show(*f.After))
 	}
 	if len(parts) == 0 {
 		return "no value changed"

@@ -267,21 +267,6 @@ type keptRow struct {
 	Kind, Record, Merged, Current, Before string
 }
 
-// detailsTitles are the tab names, in the seed documents' words where they
-// have them.
-var detailsTitles = map[usermerge.Kind]string{
-	usermerge.KindAttempts: "Score details",
-	usermerge.KindBadges:   "Badge details",
-	usermerge.KindSignIns:  "Sign-in details",
-}
-
-func detailsTitle(k usermerge.Kind) string {
-	if t, ok := detailsTitles[k]; ok {
-		return t
-	}
-	return k.Label()
-}
-
 func countsTotal(c usermerge.Counts) int64 {
 	return c.Moved + c.Combined + c.Retired + c.Left + c.Changed
 }
@@ -310,8 +295,8 @@ func (u *uiServer) mergeDetails(w http.ResponseWriter, r *http.Request, c *uiCal
 	for _, kd := range d.Kinds {
 		tabURL := base + "?tab=" + url.QueryEscape(string(kd.Kind))
 		cur := p.Tab == string(kd.Kind)
-		p.Tabs = append(p.Tabs, detailsTab{Label: detailsTitle(kd.Kind), URL: tabURL, N: countsTotal(kd.Counts), Current: cur})
-		p.Summary = append(p.Summary, kindSummary{Label: detailsTitle(kd.Kind), Rule: kd.Rule, URL: tabURL, Counts: kd.Counts})
+		p.Tabs = append(p.Tabs, detailsTab{Label: kd.Kind.Spec().Title, URL: tabURL, N: countsTotal(kd.Counts), Current: cur})
+		p.Summary = append(p.Summary, kindSummary{Label: kd.Kind.Spec().Title, Rule: kd.Rule, URL: tabURL, Counts: kd.Counts})
 		if cur {
 			p.Kind = newKindView(kd, d.Merge)
 			if kd.More > 0 && limit < 1000 {

@@ -3,178 +3,214 @@ package store
 import (
 	"context"
 	"database/sql"
-	"strings"
+	"fmt"
+	"strconv"
 
 	"usermerge"
 )
 
-// KindRecords lists, for merge m and kind k, the records the merge moved,
-// combined, retired or left on the source, at most limit per disposition,
-// and how many more there are. Moved records are listed while the merge is
-// in force (a revert hands them back and clears their mark).
-func (tx *Tx) KindRecords(ctx context.Context, m MergeRef, k usermerge.Kind, d Decision, limit int) ([]usermerge.RecordChange, int64, error) {
+// KindRecords lists, for merge m and kind k, every record the merge moved,
+// combined, retired or left on the source, in record id order, offset and
+// at most limit of them, and how many more there are.
+//
+// The list is read from what the merge recorded, never from live marks that
+// later merges overwrite: the moved_by marks (which a revert leaves in
+// place), the journal of moves that later merges made of the same records,
+// and the value journal (combined, renumbered, kept and retired records).
+// So a reverted merge lists every record it touched, with the account that
+// holds it now, and an earlier merge in a chain still lists all it moved.
+// Each record appears once with everything the merge did to it.
+func (tx *Tx) KindRecords(ctx context.Context, m MergeRef, k usermerge.Kind, d Decision, limit, offset int) ([]usermerge.RecordChange, int64, error) {
 	if limit <= 0 {
 		limit = 100
 	}
+	offset = max(offset, 0)
+	if t, ok := orgTableOf[k]; ok {
+		return tx.leftRecords(ctx, m, t, limit, offset)
+	}
 	t, ok := tableOf[k]
 	if !ok {
-		return tx.orgRecords(ctx, m, k, limit)
-	}
-	var out []usermerge.RecordChange
-	var more int64
-	list := func(disp usermerge.Disposition, where string, args ...any) error {
-		n, err := tx.Count(ctx, `SELECT COUNT(*) FROM `+t.table+` WHERE `+where, args...)
-		if err != nil {
-			return err
-		}
-		recs, err := tx.recordList(ctx, t, disp, where, limit, args...)
-		if err != nil {
-			return err
-		}
-		out = append(out, recs...)
-		more += n - int64(len(recs))
-		return nil
+		return nil, 0, fmt.Errorf("no table for kind %q", k)
 	}
 	if d == Leave {
-		err := list(usermerge.Left, `tenant_id = ? AND account_id = ? AND retired_by IS NULL`, m.Tenant, m.Source)
-		return out, more, err
+		return tx.leftRecords(ctx, m, t, limit, offset)
 	}
-	if len(t.slots) > 0 || t.shape == shapeKeep {
-		changes, n, err := tx.journalList(ctx, m, t, limit)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, changes...)
-		more += n - int64(len(changes))
-	}
-	if err := list(usermerge.Moved, `tenant_id = ? AND account_id = ? AND moved_by = ?`, m.Tenant, m.Target, m.ID); err != nil {
-		return nil, 0, err
-	}
-	if err := list(usermerge.Retired, `tenant_id = ? AND retired_by = ?`, m.Tenant, m.ID); err != nil {
-		return nil, 0, err
-	}
-	return out, more, nil
-}
-
-func (tx *Tx) recordList(ctx context.Context, t *recordTable, disp usermerge.Disposition, where string, limit int, args ...any) ([]usermerge.RecordChange, error) {
-	rows, err := tx.Query(ctx, `SELECT id, account_id, `+strings.Join(t.colNames(), ", ")+` FROM `+t.table+` WHERE `+where+` ORDER BY id LIMIT ?`,
-		append(args, limit)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []usermerge.RecordChange
-	for rows.Next() {
-		rc := usermerge.RecordChange{Kind: t.kind, Disposition: disp}
-		vals := make([]any, len(t.cols))
-		for i, c := range t.cols {
-			vals[i] = scanTarget(c.typ)
-		}
-		if err := rows.Scan(append([]any{&rc.RecordID, &rc.Account}, vals...)...); err != nil {
-			return nil, err
-		}
-		rc.Summary = t.summary(vals)
-		out = append(out, rc)
-	}
-	return out, rows.Err()
-}
-
-// summary renders a record's columns as "name value, ..." for lists.
-func (t *recordTable) summary(vals []any) string {
-	var parts []string
-	for i, c := range t.cols {
-		if s := formatValue(c.typ, vals[i]); s != "" {
-			parts = append(parts, c.name+" "+s)
-		}
-	}
-	return strings.Join(parts, ", ")
-}
-
-// journalList lists the combined, renumbered and kept records of a merge.
-func (tx *Tx) journalList(ctx context.Context, m MergeRef, t *recordTable, limit int) ([]usermerge.RecordChange, int64, error) {
-	total, err := tx.Count(ctx, `SELECT COUNT(*) FROM journal_values WHERE tenant_id = ? AND merge_id = ? AND kind = ?`, m.Tenant, m.ID, string(t.kind))
+	kind := string(t.kind)
+	ids := `SELECT id AS rid FROM ` + t.table + ` WHERE tenant_id = ? AND account_id IN (?, ?) AND moved_by = ?
+		UNION SELECT record_id FROM journal_moves WHERE tenant_id = ? AND merge_id = ? AND kind = ?
+		UNION SELECT record_id FROM journal_moves WHERE tenant_id = ? AND prev_moved_by = ? AND kind = ?
+		UNION SELECT record_id FROM journal_values WHERE tenant_id = ? AND merge_id = ? AND kind = ?
+		UNION SELECT other_id FROM journal_values WHERE tenant_id = ? AND merge_id = ? AND kind = ? AND other_id IS NOT NULL`
+	idArgs := []any{m.Tenant, m.Target, m.Source, m.ID, m.Tenant, m.ID, kind, m.Tenant, m.ID, kind,
+		m.Tenant, m.ID, kind, m.Tenant, m.ID, kind}
+	total, err := tx.Count(ctx, `SELECT COUNT(*) FROM (`+ids+`) x`, idArgs...)
 	if err != nil || total == 0 {
 		return nil, total, err
 	}
 	bcols, acols := t.slotNames()
-	if len(bcols) == 0 { // keep rules journal no values
-		bcols, acols = []string{"bt"}, []string{"at_"}
+	slots := ""
+	if len(t.slots) > 0 {
+		slots = ", " + prefixed("jv", bcols) + ", " + prefixed("jv", acols)
 	}
-	rows, err := tx.Query(ctx, `SELECT j.record_id, j.action, COALESCE(j.other_id, ''), `+prefixed("j", bcols)+`, `+prefixed("j", acols)+`,
-		r.account_id, `+prefixed("r", t.colNames())+`
-		FROM journal_values j JOIN `+t.table+` r ON r.tenant_id = j.tenant_id AND r.id = j.record_id
-		WHERE j.tenant_id = ? AND j.merge_id = ? AND j.kind = ? ORDER BY j.record_id LIMIT ?`, m.Tenant, m.ID, string(t.kind), limit)
+	titles, titleJoins := t.titleSQL("r")
+	args := append(idArgs, m.Tenant, m.ID, kind, m.ID, kind)
+	rows, err := tx.Query(ctx, `SELECT r.id, r.account_id, CASE WHEN r.retired_by IS NULL THEN 0 ELSE 1 END,
+		CASE WHEN r.moved_by = ? OR EXISTS (SELECT 1 FROM journal_moves jm WHERE jm.tenant_id = r.tenant_id AND jm.kind = ? AND jm.record_id = r.id
+			AND (jm.merge_id = ? OR jm.prev_moved_by = ?)) THEN 1 ELSE 0 END,
+		COALESCE(jv.action, ''), COALESCE(jv.other_id, ''), COALESCE(jo.action, '')`+slots+`, `+prefixed("r", t.colNames())+titles+`
+		FROM (`+ids+`) x JOIN `+t.table+` r ON r.tenant_id = ? AND r.id = x.rid
+		LEFT JOIN journal_values jv ON jv.tenant_id = r.tenant_id AND jv.merge_id = ? AND jv.kind = ? AND jv.record_id = r.id
+		LEFT JOIN journal_values jo ON jo.tenant_id = r.tenant_id AND jo.merge_id = ? AND jo.kind = ? AND jo.other_id = r.id`+titleJoins+`
+		ORDER BY r.id LIMIT ? OFFSET ?`, append(append([]any{m.ID, kind, m.ID, m.ID}, args...), limit, offset)...)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer rows.Close()
 	var out []usermerge.RecordChange
+	n := len(t.slots)
 	for rows.Next() {
 		rc := usermerge.RecordChange{Kind: t.kind}
-		var action string
-		names := append(append([]string{}, bcols...), acols...)
-		slots := make([]any, len(names))
-		for i, name := range names {
-			if name == "bt" || name == "at_" {
-				slots[i] = new(sql.NullString)
-			} else {
-				slots[i] = new(sql.NullInt64)
-			}
-		}
-		vals := make([]any, len(t.cols))
-		for i, c := range t.cols {
-			vals[i] = scanTarget(c.typ)
-		}
-		dest := append([]any{&rc.RecordID, &action, &rc.Other}, slots...)
-		dest = append(dest, &rc.Account)
-		if err := rows.Scan(append(dest, vals...)...); err != nil {
+		var retired, moved int
+		var action, asOther string
+		journal := slotDest(t, 2)
+		vals, names := t.valueDest()
+		dest := append([]any{&rc.RecordID, &rc.Account, &retired, &moved, &action, &rc.Other, &asOther}, journal...)
+		if err := rows.Scan(append(dest, append(vals, names...)...)...); err != nil {
 			return nil, 0, err
 		}
-		rc.Summary = t.summary(vals)
+		rc.Retired = retired == 1
+		if moved == 1 {
+			rc.Actions = append(rc.Actions, usermerge.Moved)
+		}
 		switch action {
-		case "kept":
-			rc.Disposition = usermerge.Combined
-			side := formatValue(cText, slots[0])
-			rc.Summary = "kept (latest, from the " + side + " account) over " + rc.Other + ": " + rc.Summary
+		case "combined":
+			rc.Actions = append(rc.Actions, usermerge.Combined)
 		case "renumbered":
-			rc.Disposition = usermerge.Changed
-		default:
-			rc.Disposition = usermerge.Combined
+			rc.Actions = append(rc.Actions, usermerge.Changed)
+		case "kept_target":
+			rc.Actions, rc.KeptFrom = append(rc.Actions, usermerge.Combined), "target"
+		case "kept_source":
+			if rc.Other != "" {
+				rc.Actions, rc.KeptFrom = append(rc.Actions, usermerge.Combined), "source"
+			}
 		}
-		if len(t.slots) > 0 {
-			n := len(t.slots)
-			rc.Before, rc.After = t.slotMap(slots[:n]), t.slotMap(slots[n:])
+		if asOther != "" {
+			rc.Actions = append(rc.Actions, usermerge.Retired)
 		}
+		if len(rc.Actions) == 0 { // a journaled move whose mark a later revert gave back
+			rc.Actions = []usermerge.Disposition{usermerge.Moved}
+		}
+		rc.Disposition = rc.Actions[0]
+		var before, after map[string]string
+		if action == "combined" || action == "renumbered" {
+			before, after = t.slotMap(journal[:n]), t.slotMap(journal[n:])
+		}
+		rc.Fields = t.fieldValues(vals, names, before, after)
 		out = append(out, rc)
 	}
-	return out, total, rows.Err()
+	return out, total - int64(offset+len(out)), rows.Err()
 }
 
-func (tx *Tx) orgRecords(ctx context.Context, m MergeRef, k usermerge.Kind, limit int) ([]usermerge.RecordChange, int64, error) {
-	q := `SELECT g.id, g.name FROM memberships x JOIN groups g ON g.tenant_id = x.tenant_id AND g.id = x.group_id
-		WHERE x.tenant_id = ? AND x.account_id = ? ORDER BY g.id LIMIT ?`
-	label := "group "
-	if k == usermerge.KindAccountJobs {
-		q = `SELECT j.id, j.title FROM account_jobs x JOIN jobs j ON j.tenant_id = x.tenant_id AND j.id = x.job_id
-		WHERE x.tenant_id = ? AND x.account_id = ? ORDER BY j.id LIMIT ?`
-		label = "job "
+// leftRecords lists the source's live records of a kind the policy leaves
+// with it (and its org structure, which never moves).
+func (tx *Tx) leftRecords(ctx context.Context, m MergeRef, t *recordTable, limit, offset int) ([]usermerge.RecordChange, int64, error) {
+	id, live := "id", " AND r.retired_by IS NULL"
+	if t.org {
+		id, live = t.cols[0].name, ""
 	}
-	total, err := tx.orgCount(ctx, m, k)
-	if err != nil {
-		return nil, 0, err
+	where := `r.tenant_id = ? AND r.account_id = ?` + live
+	total, err := tx.Count(ctx, `SELECT COUNT(*) FROM `+t.table+` r WHERE `+where, m.Tenant, m.Source)
+	if err != nil || total == 0 {
+		return nil, total, err
 	}
-	rows, err := tx.Query(ctx, q, m.Tenant, m.Source, limit)
+	titles, titleJoins := t.titleSQL("r")
+	rows, err := tx.Query(ctx, `SELECT r.`+id+`, r.account_id, `+prefixed("r", t.colNames())+titles+` FROM `+t.table+` r`+titleJoins+`
+		WHERE `+where+` ORDER BY r.`+id+` LIMIT ? OFFSET ?`, m.Tenant, m.Source, limit, offset)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer rows.Close()
 	var out []usermerge.RecordChange
 	for rows.Next() {
-		var id, name string
-		if err := rows.Scan(&id, &name); err != nil {
+		rc := usermerge.RecordChange{Kind: t.kind, Disposition: usermerge.Left, Actions: []usermerge.Disposition{usermerge.Left}}
+		vals, names := t.valueDest()
+		if err := rows.Scan(append([]any{&rc.RecordID, &rc.Account}, append(vals, names...)...)...); err != nil {
 			return nil, 0, err
 		}
-		out = append(out, usermerge.RecordChange{Kind: k, RecordID: id, Disposition: usermerge.Left, Account: m.Source, Summary: label + name})
+		rc.Fields = t.fieldValues(vals, names, nil, nil)
+		out = append(out, rc)
 	}
-	return out, total - int64(len(out)), rows.Err()
+	return out, total - int64(offset+len(out)), rows.Err()
+}
+
+// catalogTables are the catalogs kept in their own tables; every other
+// catalog's titles are in titles.
+var catalogTables = map[string][2]string{"group": {"groups", "name"}, "job": {"jobs", "title"}}
+
+// titleSQL returns the select list and joins that give each catalog field
+// of t its title (in field order, "" where none was given).
+func (t *recordTable) titleSQL(r string) (sel, joins string) {
+	for i, c := range t.cols {
+		if c.f.Catalog == "" {
+			continue
+		}
+		a := "ti" + strconv.Itoa(i)
+		if tbl, ok := catalogTables[c.f.Catalog]; ok {
+			sel += ", COALESCE(" + a + "." + tbl[1] + ", '')"
+			joins += " LEFT JOIN " + tbl[0] + " " + a + " ON " + a + ".tenant_id = " + r + ".tenant_id AND " + a + ".id = " + r + "." + c.name
+			continue
+		}
+		sel += ", COALESCE(" + a + ".title, '')"
+		joins += " LEFT JOIN titles " + a + " ON " + a + ".tenant_id = " + r + ".tenant_id AND " + a + ".catalog = '" + c.f.Catalog +
+			"' AND " + a + ".id = " + r + "." + c.name
+	}
+	return sel, joins
+}
+
+// valueDest returns scan destinations for t's columns and their titles.
+func (t *recordTable) valueDest() (vals, titles []any) {
+	for _, c := range t.cols {
+		vals = append(vals, scanTarget(c.typ))
+		if c.f.Catalog != "" {
+			titles = append(titles, new(string))
+		}
+	}
+	return vals, titles
+}
+
+// fieldValues renders a record's scanned columns as the domain's fields,
+// with the values before and after where the merge changed them.
+func (t *recordTable) fieldValues(vals, titles []any, before, after map[string]string) []usermerge.FieldValue {
+	out := make([]usermerge.FieldValue, len(t.cols))
+	ti := 0
+	for i, c := range t.cols {
+		fv := usermerge.FieldValue{Name: c.name, Label: c.f.Label, Value: formatValue(c.typ, vals[i])}
+		if c.f.Type == usermerge.Answers {
+			fv.Value = usermerge.AnswersText(fv.Value)
+		}
+		if c.f.Catalog != "" {
+			fv.Title = *titles[ti].(*string)
+			ti++
+		}
+		if b, ok := before[c.name]; ok {
+			a := after[c.name]
+			if c.f.Type == usermerge.Answers {
+				b, a = usermerge.AnswersText(b), usermerge.AnswersText(a)
+			}
+			fv.Before, fv.After = &b, &a
+		}
+		out[i] = fv
+	}
+	return out
+}
+
+// scanTarget returns a destination for scanning a column of the given type.
+func scanTarget(typ colType) any {
+	switch typ {
+	case cText:
+		return new(sql.NullString)
+	case cReal:
+		return new(sql.NullFloat64)
+	}
+	return new(sql.NullInt64)
 }

@@ -327,7 +327,7 @@ func (ex *exporter) records(rt *recordTable) error {
 		for i, c := range rt.cols {
 			switch v := dest[2+i].(type) {
 			case *string:
-				if requiredText[c.name] {
+				if c.f.Required {
 					l.str(c.name, *v)
 				} else {
 					l.optStr(c.name, *v)

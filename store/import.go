@@ -786,7 +786,7 @@ func recordValue(o object, t *recordTable, c column) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if requiredText[c.name] {
+		if c.f.Required {
 			if !ok {
 				return nil, o.missing(c.name)
 			}
@@ -794,7 +794,7 @@ func recordValue(o object, t *recordTable, c column) (any, error) {
 				return nil, badLine(o.n, "%s must not be empty", c.name)
 			}
 		}
-		if allowed := textEnums[t.kind][c.name]; allowed != nil {
+		if allowed := c.f.Enum; allowed != nil {
 			if err := oneOf(o.n, c.name, s, allowed...); err != nil {
 				return nil, err
 			}

@@ -67,23 +67,6 @@ var lineFields = func() map[string]map[string]bool {
 	return m
 }()
 
-// requiredText are the record text columns that must be present and
-// non-empty: the item keys a merge rule pairs on and the enumerations.
-var requiredText = map[string]bool{
-	"content_id": true, "badge_id": true, "subject_id": true, "course_id": true, "lecture_id": true,
-	"path_id": true, "quiz_id": true, "poll_id": true, "event_id": true, "system": true, "value": true,
-	"type": true, "currency": true, "content_type": true, "subject_type": true, "status": true,
-}
-
-// textEnums are the allowed values of enumerated record columns, per kind.
-var textEnums = map[usermerge.Kind]map[string][]string{
-	usermerge.KindAttempts:     {"content_type": {"quiz", "test", "exam", "vignette"}},
-	usermerge.KindCertificates: {"subject_type": {"course", "path"}},
-	usermerge.KindCourses:      {"status": {"enrolled", "in_progress", "completed"}},
-	usermerge.KindPaths:        {"status": {"enrolled", "in_progress", "completed"}},
-	usermerge.KindFinancial:    {"type": {"order", "payment", "refund", "invoice"}},
-}
-
 // badLine is the error of one bad input line.
 func badLine(n int, format string, args ...any) *usermerge.Error {
 	return &usermerge.Error{Code: usermerge.Invalid, Reason: "bad_line",

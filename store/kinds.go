@@ -19,32 +19,42 @@ const (
 	cTimeNull                // nullable time
 )
 
+var colTypeOf = map[usermerge.FieldType]colType{
+	usermerge.Text: cText, usermerge.Answers: cText, usermerge.Int: cInt, usermerge.Real: cReal,
+	usermerge.Bool: cBool, usermerge.Time: cTime, usermerge.TimeNull: cTimeNull,
+}
+
 type column struct {
 	name string
 	typ  colType
+	f    usermerge.Field
 }
 
 // shape is how a merge treats one kind of record.
-type shape int
+type shape = usermerge.Shape
 
 const (
-	shapeMove     shape = iota // every record moves
-	shapeCombine               // one per item: the target's record takes combined values, the source's is retired
-	shapeKeep                  // one per item: the latest of the two is kept, the other retired
-	shapeRenumber              // every record moves; attempt numbers are renumbered in time order
-	shapeLeft                  // nothing moves (org structure)
+	shapeMove     = usermerge.ShapeMove
+	shapeCombine  = usermerge.ShapeCombine
+	shapeKeep     = usermerge.ShapeKeep
+	shapeRenumber = usermerge.ShapeRenumber
+	shapeLeave    = usermerge.ShapeLeave
 )
 
-// recordTable describes the table of one record kind. The statements of
-// rules.go, details.go and importexport.go are built from it.
+// recordTable is the storage view of one kind's descriptor
+// (usermerge.Specs): the statements of rules.go, revert.go, details.go and
+// the import and export are built from it.
 type recordTable struct {
 	kind  usermerge.Kind
+	spec  *usermerge.KindSpec
 	table string
 	cols  []column // after tenant_id, id, account_id
 	shape shape
 	key   string // the item column an account holds one live record of (combine, keep)
-	// slots are the columns a combine (or renumber) may change, journaled in
-	// order in the integer slots b1..b4/a1..a4; a text column uses bt/at_.
+	// slots are the columns a merge journals, in order, in the integer slots
+	// b1..b4/a1..a4; a text column uses bt/at_. Combine: the combined
+	// columns; renumber: the renumbered column; keep: the kept record's
+	// columns that later activity changes.
 	slots []string
 	// combined gives, per slot column, the SQL expression of the combined
 	// value over the target row t and the source row s.
@@ -53,73 +63,106 @@ type recordTable struct {
 	latest string
 	// live restricts which records a keep rule pairs (e.g. only suspended sessions).
 	live string
+	// org tables (shapeLeave) carry no id, moved_by or retired_by.
+	org bool
 }
 
-var progressCombine = map[string]string{
-	// completion beats incompletion; otherwise the further status wins
-	"status": `CASE WHEN t.status = 'completed' OR s.status = 'completed' THEN 'completed'
-	 WHEN t.status = 'in_progress' OR s.status = 'in_progress' THEN 'in_progress' ELSE t.status END`,
-	"percent":     `CASE WHEN s.percent > t.percent THEN s.percent ELSE t.percent END`,
-	"enrolled_at": `CASE WHEN s.enrolled_at < t.enrolled_at THEN s.enrolled_at ELSE t.enrolled_at END`,
-	// both complete: the earliest completion; one complete: its completion
-	"completed_at": `CASE WHEN t.status = 'completed' AND s.status = 'completed' THEN
-	   CASE WHEN s.completed_at < t.completed_at THEN s.completed_at ELSE t.completed_at END
-	 WHEN s.status = 'completed' THEN s.completed_at ELSE t.completed_at END`,
+// combineSQL is the SQL of one combine operator over the target row t and
+// the source row s. A tie keeps the target's value; a present value beats an
+// absent one.
+func combineSQL(spec *usermerge.KindSpec, c usermerge.Combine) string {
+	f := c.Field
+	earliest := func(f string) string {
+		return `CASE WHEN s.` + f + ` < t.` + f + ` OR t.` + f + ` IS NULL THEN s.` + f + ` ELSE t.` + f + ` END`
+	}
+	switch c.Op {
+	case usermerge.OpEarliest:
+		return earliest(f)
+	case usermerge.OpLatest, usermerge.OpHighest, usermerge.OpEither:
+		return `CASE WHEN s.` + f + ` > t.` + f + ` OR t.` + f + ` IS NULL THEN s.` + f + ` ELSE t.` + f + ` END`
+	case usermerge.OpFurthest:
+		field, _ := spec.Field(f)
+		rank := func(alias string) string {
+			q := `CASE ` + alias + `.` + f
+			for i, v := range field.Enum {
+				q += fmt.Sprintf(` WHEN '%s' THEN %d`, v, i)
+			}
+			return q + ` END`
+		}
+		return `CASE WHEN ` + rank("s") + ` > ` + rank("t") + ` THEN s.` + f + ` ELSE t.` + f + ` END`
+	case usermerge.OpFirstCompletion:
+		done := func(alias string) string { return alias + `.` + c.Status + ` = '` + c.Complete + `'` }
+		return `CASE WHEN ` + done("t") + ` AND ` + done("s") + ` THEN ` + earliest(f) +
+			` WHEN ` + done("s") + ` THEN s.` + f + ` ELSE t.` + f + ` END`
+	case usermerge.OpSource:
+		return `s.` + f
+	}
+	panic(fmt.Sprintf("kind %s: unknown operator %d", spec.Kind, c.Op))
 }
 
-var recordTables = []*recordTable{
-	{kind: usermerge.KindSignIns, table: "signins", shape: shapeMove,
-		cols: []column{{"at", cTime}, {"ip", cText}, {"client", cText}}},
-	{kind: usermerge.KindAttempts, table: "attempts", shape: shapeRenumber,
-		cols: []column{{"content_id", cText}, {"content_type", cText}, {"attempt_no", cInt}, {"score", cReal},
-			{"max_score", cReal}, {"passed", cBool}, {"started_at", cTime}, {"finished_at", cTimeNull}},
-		slots: []string{"attempt_no"}},
-	{kind: usermerge.KindBadges, table: "badges", shape: shapeCombine, key: "badge_id",
-		cols:     []column{{"badge_id", cText}, {"acquired_at", cTime}},
-		slots:    []string{"acquired_at"},
-		combined: map[string]string{"acquired_at": "s.acquired_at"}},
-	{kind: usermerge.KindCredits, table: "credits", shape: shapeMove,
-		cols: []column{{"points", cInt}, {"reason", cText}, {"awarded_at", cTime}}},
-	{kind: usermerge.KindCertificates, table: "certificates", shape: shapeMove,
-		cols: []column{{"subject_type", cText}, {"subject_id", cText}, {"number", cText}, {"issued_at", cTime}}},
-	{kind: usermerge.KindCourses, table: "course_progress", shape: shapeCombine, key: "course_id",
-		cols:  []column{{"course_id", cText}, {"status", cText}, {"percent", cInt}, {"enrolled_at", cTime}, {"completed_at", cTimeNull}},
-		slots: []string{"status", "percent", "enrolled_at", "completed_at"}, combined: progressCombine},
-	{kind: usermerge.KindLectures, table: "lecture_progress", shape: shapeCombine, key: "lecture_id",
-		cols:  []column{{"lecture_id", cText}, {"course_id", cText}, {"percent", cInt}, {"last_access", cTime}},
-		slots: []string{"percent", "last_access"},
-		combined: map[string]string{
-			"percent":     `CASE WHEN s.percent > t.percent THEN s.percent ELSE t.percent END`,
-			"last_access": `CASE WHEN s.last_access > t.last_access THEN s.last_access ELSE t.last_access END`,
-		}},
-	{kind: usermerge.KindPaths, table: "path_progress", shape: shapeCombine, key: "path_id",
-		cols:  []column{{"path_id", cText}, {"status", cText}, {"percent", cInt}, {"enrolled_at", cTime}, {"completed_at", cTimeNull}},
-		slots: []string{"status", "percent", "enrolled_at", "completed_at"}, combined: progressCombine},
-	{kind: usermerge.KindQuizSessions, table: "quiz_sessions", shape: shapeKeep, key: "quiz_id", latest: "last_studied_at",
-		live: "graded_at IS NULL",
-		cols: []column{{"quiz_id", cText}, {"answers", cText}, {"last_studied_at", cTime}, {"graded_at", cTimeNull}}},
-	{kind: usermerge.KindMasterStates, table: "master_states", shape: shapeKeep, key: "quiz_id", latest: "last_studied_at",
-		cols: []column{{"quiz_id", cText}, {"results", cText}, {"last_studied_at", cTime}}},
-	{kind: usermerge.KindPolls, table: "poll_responses", shape: shapeKeep, key: "poll_id", latest: "answered_at",
-		cols: []column{{"poll_id", cText}, {"answer", cText}, {"answered_at", cTime}}},
-	{kind: usermerge.KindEvents, table: "event_registrations", shape: shapeCombine, key: "event_id",
-		cols:  []column{{"event_id", cText}, {"registered_at", cTime}, {"attended", cBool}},
-		slots: []string{"registered_at", "attended"},
-		combined: map[string]string{
-			"registered_at": `CASE WHEN s.registered_at < t.registered_at THEN s.registered_at ELSE t.registered_at END`,
-			"attended":      `CASE WHEN s.attended > t.attended THEN s.attended ELSE t.attended END`,
-		}},
-	{kind: usermerge.KindExternalIDs, table: "external_ids", shape: shapeMove,
-		cols: []column{{"system", cText}, {"value", cText}}},
-	{kind: usermerge.KindFinancial, table: "financial_records", shape: shapeMove,
-		cols: []column{{"type", cText}, {"amount_cents", cInt}, {"currency", cText}, {"reference", cText}, {"at", cTime}}},
+func newRecordTable(spec *usermerge.KindSpec) *recordTable {
+	t := &recordTable{kind: spec.Kind, spec: spec, table: spec.Table, shape: spec.Shape,
+		latest: spec.Latest, org: spec.Shape == shapeLeave}
+	if spec.Shape == shapeCombine || spec.Shape == shapeKeep {
+		t.key = spec.Item
+	}
+	for _, f := range spec.Fields {
+		t.cols = append(t.cols, column{name: f.Name, typ: colTypeOf[f.Type], f: f})
+	}
+	switch spec.Shape {
+	case shapeCombine:
+		t.combined = map[string]string{}
+		for _, c := range spec.Combine {
+			t.slots = append(t.slots, c.Field)
+			t.combined[c.Field] = combineSQL(spec, c)
+		}
+	case shapeRenumber:
+		t.slots = []string{spec.Renumber}
+	case shapeKeep:
+		t.slots = spec.Kept
+		if spec.OpenWhileNull != "" {
+			t.live = spec.OpenWhileNull + " IS NULL"
+		}
+	}
+	return t
 }
+
+// recordTables are the kinds with record tables a merge moves, combines or
+// retires; orgTables the org structure (shapeLeave), which never moves.
+var recordTables, orgTables = func() (rec, org []*recordTable) {
+	for _, spec := range usermerge.Specs {
+		t := newRecordTable(spec)
+		if t.org {
+			org = append(org, t)
+		} else {
+			rec = append(rec, t)
+		}
+	}
+	return rec, org
+}()
+
+// orgTableOf finds the org structure tables.
+var orgTableOf = func() map[usermerge.Kind]*recordTable {
+	m := map[usermerge.Kind]*recordTable{}
+	for _, t := range orgTables {
+		m[t.kind] = t
+	}
+	return m
+}()
 
 var tableOf = func() map[usermerge.Kind]*recordTable {
 	m := map[usermerge.Kind]*recordTable{}
 	for _, t := range recordTables {
 		m[t.kind] = t
-		if len(t.slots) > 4+1 {
+		ints, texts := 0, 0
+		for _, c := range t.slots {
+			if t.colType(c) == cText {
+				texts++
+			} else {
+				ints++
+			}
+		}
+		if ints > 4 || texts > 1 {
 			panic("too many journal slots for " + t.table)
 		}
 	}
@@ -181,4 +224,23 @@ func prefixed(p string, cols []string) string {
 		out[i] = p + "." + c
 	}
 	return strings.Join(out, ", ")
+}
+
+// DataTables lists the tables that hold a tenant's data, as opposed to the
+// merge bookkeeping (JournalTables) and sign-in state: the tables a merge
+// followed by its revert must give back as they were.
+func DataTables() []string {
+	out := []string{"tenants", "groups", "jobs", "accounts", "admins", "admin_scopes", "titles"}
+	for _, t := range orgTables {
+		out = append(out, t.table)
+	}
+	for _, t := range recordTables {
+		out = append(out, t.table)
+	}
+	return out
+}
+
+// JournalTables lists the tables of merge bookkeeping.
+func JournalTables() []string {
+	return []string{"merges", "merge_counts", "journal_values", "journal_moves", "revert_kept", "events"}
 }

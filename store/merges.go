@@ -79,10 +79,13 @@ func (tx *Tx) SetMergeState(ctx context.Context, tenant string, id int64, s user
 	return err
 }
 
-// HasLiveMergeInto reports whether an account received records from a merge
-// that is not reverted (so its rows may carry moved_by marks).
-func (tx *Tx) HasLiveMergeInto(ctx context.Context, tenant, account string) (bool, error) {
-	n, err := tx.Count(ctx, `SELECT COUNT(*) FROM merges WHERE tenant_id = ? AND target_id = ? AND state <> 'reverted'`, tenant, account)
+// InEarlierMerge reports whether an account took part in a merge, as source
+// or target, reverted or not: only then may its rows carry moved_by marks
+// (a revert leaves the mark, so that the reverted merge's details can still
+// list the records it moved).
+func (tx *Tx) InEarlierMerge(ctx context.Context, tenant, account string) (bool, error) {
+	n, err := tx.Count(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM merges WHERE tenant_id = ? AND target_id = ?
+		UNION ALL SELECT 1 FROM merges WHERE tenant_id = ? AND source_id = ?) x`, tenant, account, tenant, account)
 	return n > 0, err
 }
 
@@ -399,14 +402,15 @@ func (tx *Tx) accountMatch(ctx context.Context, tenant, q string) (string, []any
 // PutKeptNewer stores the records a revert kept newer.
 func (tx *Tx) PutKeptNewer(ctx context.Context, tenant string, k usermerge.KeptNewer) error {
 	enc := func(m map[string]string) string { b, _ := json.Marshal(m); return string(b) }
-	_, err := tx.Exec(ctx, `INSERT INTO revert_kept (tenant_id, merge_id, kind, record_id, merged, current_, before) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		tenant, k.MergeID, string(k.Kind), k.RecordID, enc(k.Merged), enc(k.Current), enc(k.Before))
+	_, err := tx.Exec(ctx, `INSERT INTO revert_kept (tenant_id, merge_id, kind, record_id, merged, current_, before, reason, account_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tenant, k.MergeID, string(k.Kind), k.RecordID, enc(k.Merged), enc(k.Current), enc(k.Before), k.Reason, k.Account)
 	return err
 }
 
 // KeptNewerOf returns what the revert of a merge kept newer.
 func (tx *Tx) KeptNewerOf(ctx context.Context, tenant string, merge int64) ([]usermerge.KeptNewer, error) {
-	rows, err := tx.Query(ctx, `SELECT kind, record_id, merged, current_, before FROM revert_kept WHERE tenant_id = ? AND merge_id = ? ORDER BY kind, record_id`, tenant, merge)
+	rows, err := tx.Query(ctx, `SELECT kind, record_id, merged, current_, before, reason, account_id FROM revert_kept WHERE tenant_id = ? AND merge_id = ? ORDER BY kind, record_id`, tenant, merge)
 	if err != nil {
 		return nil, err
 	}
@@ -415,7 +419,7 @@ func (tx *Tx) KeptNewerOf(ctx context.Context, tenant string, merge int64) ([]us
 	for rows.Next() {
 		k := usermerge.KeptNewer{MergeID: merge}
 		var kind, merged, cur, before string
-		if err := rows.Scan(&kind, &k.RecordID, &merged, &cur, &before); err != nil {
+		if err := rows.Scan(&kind, &k.RecordID, &merged, &cur, &before, &k.Reason, &k.Account); err != nil {
 			return nil, err
 		}
 		k.Kind = usermerge.Kind(kind)

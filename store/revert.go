@@ -9,31 +9,65 @@ import (
 	"usermerge"
 )
 
-// RevertKind undoes what merge m did to kind k, exactly:
+// RevertKind undoes what merge m did to kind k, exactly (PRODUCT.md §6):
 //
 //  1. combined and renumbered records get their values from before the merge
 //     back, but only where they still hold the values the merge wrote
-//     (compare-and-restore); the others keep their newer values and are
-//     returned in the report;
-//  2. records the merge moved go back to the source, and records an earlier
-//     merge had moved get that merge's mark back;
-//  3. records the merge retired become live again.
+//     (compare-and-restore); the others keep their newer values;
+//  2. a record a keep-latest rule kept from the source that changed since
+//     the merge (studied further, graded, answered again) stays on the
+//     target with its newer value, and the record it was kept over stays
+//     retired;
+//  3. records the merge moved go back to the source, unless the source holds
+//     a live record of the same item again; records an earlier merge had
+//     moved get that merge's mark back;
+//  4. records the merge retired become live again, unless a live record of
+//     the same item holds their place.
 //
-// Records created on the target after the merge carry no mark and stay.
+// Every record left as the merge left it is reported, with the reason, and
+// stored with the merge (revert_kept). Records created on the target after
+// the merge carry no mark and stay. The moved_by marks stay on the records
+// that went back: they are the audit trail from which the merge's details
+// still list what it moved.
 func (tx *Tx) RevertKind(ctx context.Context, m MergeRef, k usermerge.Kind) ([]usermerge.KeptNewer, error) {
 	t, ok := tableOf[k]
 	if !ok {
 		return nil, nil // org structure never moves
 	}
 	var kept []usermerge.KeptNewer
-	if len(t.slots) > 0 {
-		var err error
-		if kept, err = tx.restoreValues(ctx, m, t); err != nil {
+	keep := func(kn []usermerge.KeptNewer, err error) error {
+		if err != nil {
+			return err
+		}
+		for _, x := range kn {
+			if err := tx.PutKeptNewer(ctx, m.Tenant, x); err != nil {
+				return err
+			}
+		}
+		kept = append(kept, kn...)
+		return nil
+	}
+	switch t.shape {
+	case shapeCombine, shapeRenumber:
+		if err := keep(tx.restoreValues(ctx, m, t)); err != nil {
+			return nil, err
+		}
+	case shapeKeep:
+		if err := keep(tx.changedKept(ctx, m, t)); err != nil {
 			return nil, err
 		}
 	}
-	if _, err := tx.Exec(ctx, `UPDATE `+t.table+` SET account_id = ?, moved_by = NULL
-		WHERE tenant_id = ? AND account_id = ? AND moved_by = ?`, m.Source, m.Tenant, m.Target, m.ID); err != nil {
+	stays := "" // records of this kind the revert leaves where they are
+	if t.key != "" {
+		stays = ` AND NOT EXISTS (SELECT 1 FROM revert_kept rk WHERE rk.tenant_id = ` + t.table + `.tenant_id AND rk.merge_id = ` +
+			strconv.FormatInt(m.ID, 10) + ` AND rk.kind = '` + string(t.kind) + `' AND rk.record_id = ` + t.table + `.id)`
+		moved := t.table + `.tenant_id = ? AND ` + t.table + `.account_id = ? AND ` + t.table + `.moved_by = ?`
+		if err := keep(tx.itemTaken(ctx, m, t, moved+stays, m.Source, m.Tenant, m.Target, m.ID)); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE `+t.table+` SET account_id = ?
+		WHERE tenant_id = ? AND account_id = ? AND moved_by = ?`+stays, m.Source, m.Tenant, m.Target, m.ID); err != nil {
 		return nil, err
 	}
 	if _, err := tx.Exec(ctx, `UPDATE `+t.table+` SET moved_by = jm.prev_moved_by FROM journal_moves jm
@@ -41,26 +75,55 @@ func (tx *Tx) RevertKind(ctx context.Context, m MergeRef, k usermerge.Kind) ([]u
 		AND `+t.table+`.tenant_id = jm.tenant_id AND `+t.table+`.id = jm.record_id`, m.Tenant, m.ID, string(t.kind)); err != nil {
 		return nil, err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE `+t.table+` SET retired_by = NULL WHERE tenant_id = ? AND retired_by = ?`, m.Tenant, m.ID); err != nil {
+	if t.key != "" {
+		retired := t.table + `.tenant_id = ? AND ` + t.table + `.retired_by = ?`
+		if err := keep(tx.itemTaken(ctx, m, t, retired+stays, "", m.Tenant, m.ID)); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE `+t.table+` SET retired_by = NULL WHERE tenant_id = ? AND retired_by = ?`+stays, m.Tenant, m.ID); err != nil {
 		return nil, err
 	}
 	return kept, nil
 }
 
+// unchangedSince compares a record r's slot columns with the values journal
+// row j says the merge left.
+func unchangedSince(t *recordTable, r string) string {
+	_, acols := t.slotNames()
+	same := make([]string, len(t.slots))
+	for i, c := range t.slots {
+		same[i] = r + "." + c + " IS NOT DISTINCT FROM j." + acols[i]
+	}
+	return strings.Join(same, " AND ")
+}
+
+// slotDest returns scan destinations for groups of t's slot values.
+func slotDest(t *recordTable, groups int) []any {
+	n := len(t.slots)
+	vals := make([]any, groups*n)
+	for i := range vals {
+		if t.colType(t.slots[i%n]) == cText {
+			vals[i] = new(sql.NullString)
+		} else {
+			vals[i] = new(sql.NullInt64)
+		}
+	}
+	return vals
+}
+
 func (tx *Tx) restoreValues(ctx context.Context, m MergeRef, t *recordTable) ([]usermerge.KeptNewer, error) {
 	bcols, acols := t.slotNames()
-	same := make([]string, len(t.slots))
 	sets := make([]string, len(t.slots))
 	for i, c := range t.slots {
-		same[i] = t.table + "." + c + " IS NOT DISTINCT FROM j." + acols[i]
 		sets[i] = c + " = j." + bcols[i]
 	}
-	unchanged := strings.Join(same, " AND ")
+	unchanged := unchangedSince(t, t.table)
 	journal := `journal_values j WHERE j.tenant_id = ? AND j.merge_id = ? AND j.kind = ? AND j.action IN ('combined', 'renumbered')
 		AND ` + t.table + `.tenant_id = j.tenant_id AND ` + t.table + `.id = j.record_id`
 	args := []any{m.Tenant, m.ID, string(t.kind)}
 
-	rows, err := tx.Query(ctx, `SELECT j.record_id, `+prefixed("j", bcols)+`, `+prefixed("j", acols)+`, `+prefixed(t.table, t.slots)+`
+	rows, err := tx.Query(ctx, `SELECT j.record_id, `+t.table+`.account_id, `+prefixed("j", bcols)+`, `+prefixed("j", acols)+`, `+prefixed(t.table, t.slots)+`
 		FROM `+t.table+`, `+journal+` AND NOT (`+unchanged+`) ORDER BY j.record_id`, args...)
 	if err != nil {
 		return nil, err
@@ -68,20 +131,13 @@ func (tx *Tx) restoreValues(ctx context.Context, m MergeRef, t *recordTable) ([]
 	var kept []usermerge.KeptNewer
 	n := len(t.slots)
 	for rows.Next() {
-		var id string
-		vals := make([]any, 3*n)
-		for i := range vals {
-			if t.colType(t.slots[i%n]) == cText {
-				vals[i] = new(sql.NullString)
-			} else {
-				vals[i] = new(sql.NullInt64)
-			}
-		}
-		if err := rows.Scan(append([]any{&id}, vals...)...); err != nil {
+		var id, acc string
+		vals := slotDest(t, 3)
+		if err := rows.Scan(append([]any{&id, &acc}, vals...)...); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		kept = append(kept, usermerge.KeptNewer{MergeID: m.ID, Kind: t.kind, RecordID: id,
+		kept = append(kept, usermerge.KeptNewer{MergeID: m.ID, Kind: t.kind, RecordID: id, Reason: usermerge.KeptChanged, Account: acc,
 			Before: t.slotMap(vals[:n]), Merged: t.slotMap(vals[n : 2*n]), Current: t.slotMap(vals[2*n:])})
 	}
 	rows.Close()
@@ -92,6 +148,78 @@ func (tx *Tx) restoreValues(ctx context.Context, m MergeRef, t *recordTable) ([]
 		return nil, err
 	}
 	return kept, nil
+}
+
+// changedKept reports the records a keep-latest rule kept from the source
+// that changed on the target since the merge: they stay there, newer, and
+// the record each was kept over stays retired.
+func (tx *Tx) changedKept(ctx context.Context, m MergeRef, t *recordTable) ([]usermerge.KeptNewer, error) {
+	_, acols := t.slotNames()
+	rows, err := tx.Query(ctx, `SELECT r.id, r.account_id, COALESCE(j.other_id, ''), COALESCE(o.account_id, ''), `+prefixed("j", acols)+`, `+prefixed("r", t.slots)+`
+		FROM journal_values j JOIN `+t.table+` r ON r.tenant_id = j.tenant_id AND r.id = j.record_id
+		LEFT JOIN `+t.table+` o ON o.tenant_id = j.tenant_id AND o.id = j.other_id
+		WHERE j.tenant_id = ? AND j.merge_id = ? AND j.kind = ? AND j.action = 'kept_source'
+		AND r.account_id = ? AND r.moved_by = ? AND NOT (`+unchangedSince(t, "r")+`) ORDER BY r.id`,
+		m.Tenant, m.ID, string(t.kind), m.Target, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out, others []usermerge.KeptNewer
+	n := len(t.slots)
+	for rows.Next() {
+		var id, acc, other, otherAcc string
+		vals := slotDest(t, 2)
+		if err := rows.Scan(append([]any{&id, &acc, &other, &otherAcc}, vals...)...); err != nil {
+			return nil, err
+		}
+		merged := t.slotMap(vals[:n])
+		out = append(out, usermerge.KeptNewer{MergeID: m.ID, Kind: t.kind, RecordID: id, Reason: usermerge.KeptChanged, Account: acc,
+			Merged: merged, Current: t.slotMap(vals[n:]), Before: merged})
+		if other != "" {
+			others = append(others, usermerge.KeptNewer{MergeID: m.ID, Kind: t.kind, RecordID: other, Reason: usermerge.KeptItemTaken, Account: otherAcc,
+				Merged: map[string]string{}, Current: map[string]string{}, Before: map[string]string{}})
+		}
+	}
+	return append(out, others...), rows.Err()
+}
+
+// itemTaken reports the records selected by where (over t's table) whose
+// item a live record other than themselves holds on the account they would
+// be live on (to, or their own account when to is ""): giving them back
+// would break one-live-record-per-item, so they stay as the merge left them.
+func (tx *Tx) itemTaken(ctx context.Context, m MergeRef, t *recordTable, where, to string, args ...any) ([]usermerge.KeptNewer, error) {
+	r := t.table
+	on := r + `.account_id`
+	var qargs []any
+	if to != "" {
+		on = `?`
+		qargs = append(qargs, to)
+	}
+	open := ""
+	if t.live != "" {
+		open = ` AND ` + r + `.` + t.live + ` AND x.` + t.live
+	}
+	q := `SELECT ` + r + `.id, ` + r + `.account_id, ` + prefixed(r, t.slots) + ` FROM ` + r + ` WHERE ` + where + `
+		AND EXISTS (SELECT 1 FROM ` + r + ` x WHERE x.tenant_id = ` + r + `.tenant_id AND x.account_id = ` + on + `
+			AND x.` + t.key + ` = ` + r + `.` + t.key + ` AND x.retired_by IS NULL AND x.id <> ` + r + `.id` + open + `)
+		ORDER BY ` + r + `.id`
+	rows, err := tx.Query(ctx, q, append(args, qargs...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []usermerge.KeptNewer
+	for rows.Next() {
+		var id, acc string
+		vals := slotDest(t, 1)
+		if err := rows.Scan(append([]any{&id, &acc}, vals...)...); err != nil {
+			return nil, err
+		}
+		out = append(out, usermerge.KeptNewer{MergeID: m.ID, Kind: t.kind, RecordID: id, Reason: usermerge.KeptItemTaken, Account: acc,
+			Merged: map[string]string{}, Current: t.slotMap(vals), Before: map[string]string{}})
+	}
+	return out, rows.Err()
 }
 
 // slotMap formats scanned slot values (NullString/NullInt64) by column.
@@ -133,15 +261,4 @@ func formatValue(typ colType, v any) string {
 		return ""
 	}
 	return ""
-}
-
-// scanTarget returns a destination for scanning a column of the given type.
-func scanTarget(typ colType) any {
-	switch typ {
-	case cText:
-		return new(sql.NullString)
-	case cReal:
-		return new(sql.NullFloat64)
-	}
-	return new(sql.NullInt64)
 }

@@ -29,10 +29,10 @@ type MergeRef struct {
 	ID     int64
 	Source string
 	Target string
-	// SourceWasTarget is true when the source had itself received records
-	// from an earlier merge that is not reverted; only then can its rows
-	// carry a moved_by that must be journaled.
-	SourceWasTarget bool
+	// SourceHasMarks is true when the source took part in an earlier merge
+	// (as source or target, reverted or not); only then can its rows carry a
+	// moved_by mark that must be journaled.
+	SourceHasMarks bool
 }
 
 // Decision is how a policy applies to one kind in one merge.
@@ -43,41 +43,24 @@ const (
 	Leave                 // the policy leaves every record with the source
 )
 
-// DecisionFor says whether the policy moves or leaves a kind.
+// DecisionFor says whether the policy moves or leaves a kind; the kind's
+// descriptor decides (usermerge.KindSpec.Moves).
 func DecisionFor(k usermerge.Kind, p usermerge.Policy, moveExternalIDs bool) Decision {
-	switch k {
-	case usermerge.KindBadges:
-		if p.Badges == usermerge.BadgesStay {
-			return Leave
-		}
-	case usermerge.KindCredits:
-		if p.Credits != usermerge.CreditsTransfer {
-			return Leave
-		}
-	case usermerge.KindCertificates:
-		if p.Certificates != usermerge.CertificatesTransfer {
-			return Leave
-		}
-	case usermerge.KindExternalIDs:
-		if !moveExternalIDs {
-			return Leave
-		}
-	case usermerge.KindMemberships, usermerge.KindAccountJobs:
-		return Leave
+	if s := k.Spec(); s != nil && s.Moves(p, moveExternalIDs) {
+		return Apply
 	}
-	return Apply
+	return Leave
 }
 
-// PlanKind counts, without writing, what merging m would do with kind k.
-// priors are sources merged into the target earlier in the same operation:
-// their live records count as the target's, so that a preview of several
-// sources counts pairs as the sequential merge will make them.
-func (tx *Tx) PlanKind(ctx context.Context, m MergeRef, priors []string, k usermerge.Kind, d Decision) (usermerge.Counts, error) {
+// PlanKind counts, without writing, what merging m would do with kind k
+// now. (A preview of several sources applies each source's merge before it
+// counts the next, in a transaction it rolls back: engine.Preview.)
+func (tx *Tx) PlanKind(ctx context.Context, m MergeRef, k usermerge.Kind, d Decision) (usermerge.Counts, error) {
 	var c usermerge.Counts
 	var err error
 	t, ok := tableOf[k]
 	if !ok { // org structure
-		c.Left, err = tx.orgCount(ctx, m, k)
+		c.Left, err = tx.orgCount(ctx, m.Tenant, m.Source, k)
 		return c, err
 	}
 	live, err := tx.Count(ctx, `SELECT COUNT(*) FROM `+t.table+` WHERE tenant_id = ? AND account_id = ? AND retired_by IS NULL`, m.Tenant, m.Source)
@@ -88,13 +71,13 @@ func (tx *Tx) PlanKind(ctx context.Context, m MergeRef, priors []string, k userm
 		c.Left = live
 		return c, nil
 	}
-	holders := append([]string{m.Target}, priors...)
+	holders := []string{m.Target}
 	switch t.shape {
 	case shapeMove:
 		c.Moved = live
 	case shapeRenumber:
 		c.Moved = live
-		c.Changed, err = tx.Count(ctx, `SELECT COUNT(*) FROM (`+renumberSelect(t, len(holders))+`) x WHERE x.rn <> x.attempt_no`,
+		c.Changed, err = tx.Count(ctx, `SELECT COUNT(*) FROM (`+renumberSelect(t, len(holders))+`) x WHERE x.rn <> x.`+t.spec.Renumber,
 			renumberArgs(m.Tenant, holders, m.Source)...)
 	case shapeCombine, shapeKeep:
 		cond, args := pairExists(t, m, holders)
@@ -138,12 +121,13 @@ func anys(ss []string) []any {
 	return out
 }
 
-func (tx *Tx) orgCount(ctx context.Context, m MergeRef, k usermerge.Kind) (int64, error) {
-	table := "memberships"
-	if k == usermerge.KindAccountJobs {
-		table = "account_jobs"
+// orgCount counts an account's org structure records of kind k.
+func (tx *Tx) orgCount(ctx context.Context, tenant, account string, k usermerge.Kind) (int64, error) {
+	t, ok := orgTableOf[k]
+	if !ok {
+		return 0, fmt.Errorf("no table for kind %q", k)
 	}
-	return tx.Count(ctx, `SELECT COUNT(*) FROM `+table+` WHERE tenant_id = ? AND account_id = ?`, m.Tenant, m.Source)
+	return tx.Count(ctx, `SELECT COUNT(*) FROM `+t.table+` WHERE tenant_id = ? AND account_id = ?`, tenant, account)
 }
 
 // pairJoin is "<table> t JOIN <table> s ... WHERE ..." pairing the target's
@@ -169,15 +153,16 @@ func pairJoin(t *recordTable) string {
 // their product with the target's.
 func renumberSelect(t *recordTable, holders int) string {
 	ph := placeholders(holders)
-	return `WITH shared AS MATERIALIZED (SELECT c.content_type, c.content_id
-			FROM (SELECT DISTINCT y.content_type, y.content_id FROM ` + t.table + ` y
+	it, item, num, order := t.spec.ItemType, t.spec.Item, t.spec.Renumber, t.spec.OrderBy
+	return `WITH shared AS MATERIALIZED (SELECT c.` + it + `, c.` + item + `
+			FROM (SELECT DISTINCT y.` + it + `, y.` + item + ` FROM ` + t.table + ` y
 				WHERE y.tenant_id = ? AND y.account_id = ? AND y.retired_by IS NULL) c
 			WHERE EXISTS (SELECT 1 FROM ` + t.table + ` x WHERE x.tenant_id = ? AND x.account_id IN (` + ph + `) AND x.retired_by IS NULL
-				AND x.content_type = c.content_type AND x.content_id = c.content_id))
-		SELECT a.tenant_id, a.id, a.attempt_no,
-		ROW_NUMBER() OVER (PARTITION BY a.content_type, a.content_id ORDER BY a.started_at, a.attempt_no, a.id) AS rn
+				AND x.` + it + ` = c.` + it + ` AND x.` + item + ` = c.` + item + `))
+		SELECT a.tenant_id, a.id, a.` + num + `,
+		ROW_NUMBER() OVER (PARTITION BY a.` + it + `, a.` + item + ` ORDER BY a.` + order + `, a.` + num + `, a.id) AS rn
 		FROM shared JOIN ` + t.table + ` a ON a.tenant_id = ? AND a.account_id IN (` + ph + `, ?) AND a.retired_by IS NULL
-			AND a.content_type = shared.content_type AND a.content_id = shared.content_id`
+			AND a.` + it + ` = shared.` + it + ` AND a.` + item + ` = shared.` + item
 }
 
 func renumberArgs(tenant string, holders []string, source string) []any {
@@ -192,7 +177,7 @@ func renumberArgs(tenant string, holders []string, source string) []any {
 func (tx *Tx) ApplyKind(ctx context.Context, m MergeRef, k usermerge.Kind, d Decision) (usermerge.Counts, error) {
 	t, ok := tableOf[k]
 	if !ok || d == Leave {
-		return tx.PlanKind(ctx, m, nil, k, d) // nothing moves; count what stays
+		return tx.PlanKind(ctx, m, k, d) // nothing moves; count what stays
 	}
 	var c usermerge.Counts
 	var err error
@@ -219,7 +204,7 @@ func (tx *Tx) ApplyKind(ctx context.Context, m MergeRef, k usermerge.Kind, d Dec
 // move hands every live record of the source to the target, marking it with
 // the merge in the same statement.
 func (tx *Tx) move(ctx context.Context, m MergeRef, t *recordTable) (int64, error) {
-	if m.SourceWasTarget {
+	if m.SourceHasMarks {
 		if _, err := tx.Exec(ctx, `INSERT INTO journal_moves (tenant_id, merge_id, kind, record_id, prev_moved_by)
 			SELECT tenant_id, CAST(? AS BIGINT), CAST(? AS TEXT), id, moved_by FROM `+t.table+`
 			WHERE tenant_id = ? AND account_id = ? AND retired_by IS NULL AND moved_by IS NOT NULL`,
@@ -256,28 +241,51 @@ func (tx *Tx) combine(ctx context.Context, m MergeRef, t *recordTable) (int64, e
 		AND `+t.table+`.tenant_id = j.tenant_id AND `+t.table+`.id = j.record_id`, m.Tenant, m.ID, string(t.kind)); err != nil {
 		return 0, err
 	}
-	return n, tx.retireOthers(ctx, m, t, "combined", n)
+	return n, tx.retireOthers(ctx, m, t, n)
 }
 
-// keepLatest journals each pair as (kept record, retired other) and retires
-// the older of the two; a tie keeps the target's.
+// keepLatest journals each pair as (kept record, retired other), the kept
+// record with its values, and retires the older of the two; a tie keeps the
+// target's. The source's unpaired live records are journaled too, as kept
+// from the source with no other: they move, and a revert must tell whether
+// they changed on the target since (PRODUCT.md §6).
 func (tx *Tx) keepLatest(ctx context.Context, m MergeRef, t *recordTable) (int64, error) {
-	n, err := tx.Exec(ctx, `INSERT INTO journal_values (tenant_id, merge_id, kind, record_id, action, other_id, bt)
+	_, acols := t.slotNames()
+	win := `s.` + t.latest + ` > t.` + t.latest
+	vals := make([]string, len(t.slots))
+	for i, c := range t.slots {
+		vals[i] = `CASE WHEN ` + win + ` THEN s.` + c + ` ELSE t.` + c + ` END`
+	}
+	n, err := tx.Exec(ctx, `INSERT INTO journal_values (tenant_id, merge_id, kind, record_id, action, other_id, `+strings.Join(acols, ", ")+`)
 		SELECT t.tenant_id, CAST(? AS BIGINT), CAST(? AS TEXT),
-			CASE WHEN s.`+t.latest+` > t.`+t.latest+` THEN s.id ELSE t.id END, 'kept',
-			CASE WHEN s.`+t.latest+` > t.`+t.latest+` THEN t.id ELSE s.id END,
-			CASE WHEN s.`+t.latest+` > t.`+t.latest+` THEN 'source' ELSE 'target' END
+			CASE WHEN `+win+` THEN s.id ELSE t.id END,
+			CASE WHEN `+win+` THEN 'kept_source' ELSE 'kept_target' END,
+			CASE WHEN `+win+` THEN t.id ELSE s.id END, `+strings.Join(vals, ", ")+`
 		FROM `+pairJoin(t), m.ID, string(t.kind), m.Tenant, m.Target, m.Source)
-	if err != nil || n == 0 {
+	if err != nil {
 		return n, err
 	}
-	return n, tx.retireOthers(ctx, m, t, "kept", n)
+	if n > 0 {
+		if err := tx.retireOthers(ctx, m, t, n); err != nil {
+			return n, err
+		}
+	}
+	// the source's records that move without a pair (the retired ones of
+	// the pairs are no longer live)
+	_, err = tx.Exec(ctx, `INSERT INTO journal_values (tenant_id, merge_id, kind, record_id, action, `+strings.Join(acols, ", ")+`)
+		SELECT s.tenant_id, CAST(? AS BIGINT), CAST(? AS TEXT), s.id, 'kept_source', `+prefixed("s", t.slots)+`
+		FROM `+t.table+` s WHERE s.tenant_id = ? AND s.account_id = ? AND s.retired_by IS NULL
+		AND NOT EXISTS (SELECT 1 FROM journal_values j WHERE j.tenant_id = s.tenant_id AND j.merge_id = ? AND j.kind = ? AND j.record_id = s.id)`,
+		m.ID, string(t.kind), m.Tenant, m.Source, m.ID, string(t.kind))
+	return n, err
 }
 
-func (tx *Tx) retireOthers(ctx context.Context, m MergeRef, t *recordTable, action string, want int64) error {
+// retireOthers retires the other record of each of the merge's journaled
+// pairs of t.
+func (tx *Tx) retireOthers(ctx context.Context, m MergeRef, t *recordTable, want int64) error {
 	n, err := tx.Exec(ctx, `UPDATE `+t.table+` SET retired_by = ?
-		WHERE tenant_id = ? AND id IN (SELECT other_id FROM journal_values WHERE tenant_id = ? AND merge_id = ? AND kind = ? AND action = ?)`,
-		m.ID, m.Tenant, m.Tenant, m.ID, string(t.kind), action)
+		WHERE tenant_id = ? AND id IN (SELECT other_id FROM journal_values WHERE tenant_id = ? AND merge_id = ? AND kind = ? AND other_id IS NOT NULL)`,
+		m.ID, m.Tenant, m.Tenant, m.ID, string(t.kind))
 	if err == nil && n != want {
 		err = fmt.Errorf("retire %s: %d rows, want %d", t.table, n, want)
 	}
@@ -287,13 +295,14 @@ func (tx *Tx) retireOthers(ctx context.Context, m MergeRef, t *recordTable, acti
 // renumber journals and applies the new attempt numbers.
 func (tx *Tx) renumber(ctx context.Context, m MergeRef, t *recordTable) (int64, error) {
 	args := append([]any{m.ID, string(t.kind)}, renumberArgs(m.Tenant, []string{m.Target}, m.Source)...)
+	num := t.spec.Renumber
 	n, err := tx.Exec(ctx, `INSERT INTO journal_values (tenant_id, merge_id, kind, record_id, action, b1, a1)
-		SELECT x.tenant_id, CAST(? AS BIGINT), CAST(? AS TEXT), x.id, 'renumbered', x.attempt_no, x.rn FROM (`+renumberSelect(t, 1)+`) x
-		WHERE x.rn <> x.attempt_no`, args...)
+		SELECT x.tenant_id, CAST(? AS BIGINT), CAST(? AS TEXT), x.id, 'renumbered', x.`+num+`, x.rn FROM (`+renumberSelect(t, 1)+`) x
+		WHERE x.rn <> x.`+num, args...)
 	if err != nil || n == 0 {
 		return n, err
 	}
-	_, err = tx.Exec(ctx, `UPDATE `+t.table+` SET attempt_no = j.a1 FROM journal_values j
+	_, err = tx.Exec(ctx, `UPDATE `+t.table+` SET `+num+` = j.a1 FROM journal_values j
 		WHERE j.tenant_id = ? AND j.merge_id = ? AND j.kind = ? AND j.action = 'renumbered'
 		AND `+t.table+`.tenant_id = j.tenant_id AND `+t.table+`.id = j.record_id`, m.Tenant, m.ID, string(t.kind))
 	return n, err

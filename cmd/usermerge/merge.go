@@ -292,11 +292,12 @@ func writeKeptNewer(w io.Writer, kept []usermerge.KeptNewer) error {
 		_, err := fmt.Fprintln(w, "Every record was restored: none had changed since the merge.")
 		return err
 	}
-	fmt.Fprintf(w, "%s changed since the merge and keep their newer values on the kept account:\n", plural(len(kept), "record", "records"))
+	fmt.Fprintf(w, "%s stayed as the merge left them because of activity after it:\n", plural(len(kept), "record", "records"))
 	tw := newTable(w)
-	fmt.Fprintln(tw, "  MERGE\tKIND\tRECORD\tBEFORE MERGE\tMERGE WROTE\tKEPT")
+	fmt.Fprintln(tw, "  MERGE\tKIND\tRECORD\tWHY\tACCOUNT\tBEFORE MERGE\tMERGE WROTE\tNOW")
 	for _, k := range kept {
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", k.MergeID, k.Kind.Label(), k.RecordID, values(k.Before), values(k.Merged), values(k.Current))
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.MergeID, k.Kind.Label(), k.RecordID, usermerge.KeptReasonText(k.Reason), k.Account,
+			values(k.Before), values(k.Merged), values(k.Current))
 	}
 	return tw.Flush()
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -200,21 +201,6 @@ func parseKind(s string) (usermerge.Kind, error) {
 	return "", usageError("unknown kind %q; the kinds are: %s", s, strings.Join(names, ", "))
 }
 
-// detailsTitles are the section headings of merge details, in the seed
-// documents' words where they have them.
-var detailsTitles = map[usermerge.Kind]string{
-	usermerge.KindAttempts: "Score details (assessment attempts)",
-	usermerge.KindBadges:   "Badge details",
-	usermerge.KindSignIns:  "Sign-in details (access log)",
-}
-
-func detailsTitle(k usermerge.Kind) string {
-	if t, ok := detailsTitles[k]; ok {
-		return t
-	}
-	return k.Label()
-}
-
 func writeDetails(w io.Writer, d usermerge.MergeDetails, all bool) error {
 	mg := d.Merge
 	tw := newTable(w)
@@ -252,7 +238,7 @@ func writeDetails(w io.Writer, d usermerge.MergeDetails, all bool) error {
 
 	var quiet []string
 	for _, kd := range d.Kinds {
-		if !all && detailsTitles[kd.Kind] == "" && kd.Counts.IsZero() && len(kd.Records) == 0 {
+		if !all && !kd.Kind.Spec().Always && kd.Counts.IsZero() && len(kd.Records) == 0 {
 			quiet = append(quiet, kd.Label)
 			continue
 		}
@@ -269,7 +255,7 @@ func writeDetails(w io.Writer, d usermerge.MergeDetails, all bool) error {
 }
 
 func writeKind(w io.Writer, kd usermerge.KindDetails) {
-	fmt.Fprintf(w, "\n== %s ==\n", detailsTitle(kd.Kind))
+	fmt.Fprintf(w, "\n== %s ==\n", kd.Kind.Spec().Title)
 	fmt.Fprintf(w, "Rule: %s\n", kd.Rule)
 	c := kd.Counts
 	fmt.Fprintf(w, "Moved %d, combined %d, retired %d, stayed with the source %d", c.Moved, c.Combined, c.Retired, c.Left)
@@ -284,17 +270,43 @@ func writeKind(w io.Writer, kd usermerge.KindDetails) {
 	tw := newTable(w)
 	fmt.Fprintln(tw, "  WHAT\tRECORD\tACCOUNT\tRECORD VALUES\tCHANGE")
 	for _, r := range kd.Records {
-		change := ""
-		if len(r.Before) > 0 || len(r.After) > 0 {
-			change = values(r.Before) + " → " + values(r.After)
+		what := make([]string, len(r.Actions))
+		for i, a := range r.Actions {
+			what[i] = string(a)
 		}
-		if r.Other != "" && !strings.Contains(r.Summary, r.Other) {
-			change = strings.TrimSpace(change + " (with " + r.Other + ")")
+		var vals, change []string
+		for _, f := range r.Fields {
+			v := f.Value
+			if f.Title != "" {
+				v = f.Title + " (" + v + ")"
+			}
+			if v != "" {
+				vals = append(vals, f.Label+" "+v)
+			}
+			if f.Before != nil && *f.Before != *f.After {
+				change = append(change, f.Label+" "+noneIfEmpty(*f.Before)+" → "+noneIfEmpty(*f.After))
+			}
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", r.Disposition, r.RecordID, r.Account, r.Summary, change)
+		switch {
+		case r.KeptFrom != "":
+			change = append(change, "kept (the "+r.KeptFrom+"'s, latest) over "+r.Other)
+		case r.Other != "":
+			change = append(change, "combined with "+r.Other)
+		}
+		if r.Retired && !slices.Contains(r.Actions, usermerge.Retired) {
+			change = append(change, "retired since")
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", strings.Join(what, "+"), r.RecordID, r.Account, strings.Join(vals, ", "), strings.Join(change, "; "))
 	}
 	tw.Flush()
 	if kd.More > 0 {
 		fmt.Fprintf(w, "  … and %d more (raise --limit to list them)\n", kd.More)
 	}
+}
+
+func noneIfEmpty(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }

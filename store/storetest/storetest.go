@@ -147,3 +147,39 @@ func Lines(ctx context.Context, tx *store.Tx, query string, args ...any) ([]stri
 	sort.Strings(out)
 	return out, rows.Err()
 }
+
+// Snapshot renders the tables (store.DataTables when nil) as sorted lines,
+// only one tenant's rows when tenant is not "", leaving out the columns
+// named in skip: a stable text form of database state for tests to compare.
+func Snapshot(ctx context.Context, tx *store.Tx, tables []string, tenant string, skip ...string) (map[string][]string, error) {
+	if tables == nil {
+		tables = store.DataTables()
+	}
+	out := map[string][]string{}
+	for _, table := range tables {
+		q, args := "SELECT * FROM "+table, []any{}
+		if tenant != "" {
+			col := "tenant_id"
+			if table == "tenants" {
+				col = "id"
+			}
+			q, args = q+" WHERE "+col+" = ?", []any{tenant}
+		}
+		lines, err := Lines(ctx, tx, q, args...)
+		if err != nil {
+			return nil, err
+		}
+		for i, l := range lines {
+			for _, col := range skip {
+				if j := strings.Index(l, col+"="); j >= 0 && (j == 0 || l[j-1] == '|') {
+					end := strings.IndexByte(l[j:], '|')
+					l = l[:j] + l[j+end+1:]
+				}
+			}
+			lines[i] = l
+		}
+		sort.Strings(lines)
+		out[table] = lines
+	}
+	return out, nil
+}
