@@ -113,7 +113,9 @@ func progressSides(t *testing.T, table, item string) {
 }
 
 func TestCombineLectureBothSides(t *testing.T) {
-	rec := func(percent int, access int64) []any { return []any{"course_id", "c1", "percent", percent, "last_access", access} }
+	rec := func(percent int, access int64) []any {
+		return []any{"course_id", "c1", "percent", percent, "last_access", access}
+	}
 	checkSides(t, "learningbox", "lecture_progress", "lecture_id", []sideCase{
 		{name: "source higher and later", t: rec(20, day(9)), s: rec(80, day(1)), want: map[string]any{"percent": 80, "last_access": day(1)}, liveRecord: "rt"},
 		{name: "target higher and later", t: rec(80, day(1)), s: rec(20, day(9)), want: map[string]any{"percent": 80, "last_access": day(1)}, liveRecord: "rt"},
