@@ -20,7 +20,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
+
+	"golang.org/x/term"
 
 	"usermerge"
 	"usermerge/client"
@@ -29,7 +32,9 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM is how service managers and container runtimes ask a process
+	// to stop: serve finishes its requests in flight on it as on Ctrl-C.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := NewMain().Execute(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -140,7 +145,7 @@ func (m *Main) isTerminal(stream any) bool {
 		return m.IsTerminal(stream)
 	}
 	f, ok := stream.(*os.File)
-	return ok && isTTY(f)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // Run opens the database the command needs, resolves the tenant and the

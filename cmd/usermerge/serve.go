@@ -10,8 +10,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
+
+	"golang.org/x/term"
 
 	"usermerge"
 	"usermerge/demo"
@@ -105,7 +108,8 @@ var passwordCmd = &command{
 	usage:   "password LOGIN",
 	summary: "set an administrator's web/API password (read from standard input)",
 	help: `Sets the password of the administrator LOGIN in the tenant (--tenant), read
-as the first line of standard input (at least ` + fmt.Sprint(usermerge.MinPasswordLength) + ` characters). It is
+as the first line of standard input (at least ` + fmt.Sprint(usermerge.MinPasswordLength) + ` characters); on a
+terminal it prompts and does not echo what is typed. It is
 stored as an Argon2id hash and clears the administrator's failed sign-ins.
 This is an operator command: it needs access to the database, not --as.
 
@@ -114,14 +118,10 @@ Examples:
 	db: existingDB, tenant: true, minArgs: 1, maxArgs: 1,
 	setup: func(fs *flag.FlagSet) runFunc {
 		return func(ctx context.Context, m *Main, args []string) error {
-			if m.isTerminal(m.Stdin) {
-				fmt.Fprintf(m.Stderr, "New password for %s (input is shown): ", args[0])
-			}
-			line, err := bufio.NewReader(io.LimitReader(m.Stdin, 4096)).ReadString('\n')
-			if err != nil && !errors.Is(err, io.EOF) {
+			pw, err := m.readPassword(fmt.Sprintf("New password for %s: ", args[0]))
+			if err != nil {
 				return err
 			}
-			pw := strings.TrimRight(line, "\r\n")
 			if err := m.local.SetPassword(ctx, m.caller.Tenant, args[0], pw); err != nil {
 				return err
 			}
@@ -193,4 +193,23 @@ Examples:
 			return usageError("token: use `token create NAME`, `token list` or `token revoke ID`")
 		}
 	},
+}
+
+// readPassword reads a password: on a terminal after a prompt, without
+// echoing it; otherwise (a pipe, a file) as the first line of standard input.
+func (m *Main) readPassword(prompt string) (string, error) {
+	if f, ok := m.Stdin.(*os.File); ok && m.isTerminal(f) {
+		fmt.Fprint(m.Stderr, prompt)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(m.Stderr)
+		if err != nil {
+			return "", fmt.Errorf("read the password from the terminal: %w", err)
+		}
+		return string(b), nil
+	}
+	line, err := bufio.NewReader(io.LimitReader(m.Stdin, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
 }
