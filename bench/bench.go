@@ -278,13 +278,10 @@ func load(ctx context.Context, db *store.DB, d *dataset, bar *bar) (Step, error)
 func setCounters(ctx context.Context, db *store.DB, merges int64) error {
 	return db.Transact(ctx, func(tx *store.Tx) error {
 		for _, name := range []string{"merge", "operation"} {
-			var err error
-			if tx.Dialect() == "postgres" {
-				_, err = tx.Exec(ctx, `SELECT setval('`+name+`_ids', ?, ?)`, max(merges, 1), merges > 0)
-			} else if merges > 0 {
-				_, err = tx.Exec(ctx, `INSERT INTO counters (tenant_id, name, value) VALUES (?, ?, ?)`, tenantID, name, merges)
+			if merges <= 0 {
+				break
 			}
-			if err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO counters (tenant_id, name, value) VALUES (?, ?, ?)`, tenantID, name, merges); err != nil {
 				return fmt.Errorf("bench: set the %s counter: %w", name, err)
 			}
 		}

@@ -175,10 +175,8 @@ type AccountQuery struct {
 func (tx *Tx) SearchAccounts(ctx context.Context, q AccountQuery) ([]usermerge.AccountSummary, error) {
 	where, args := []string{"a.tenant_id = ?"}, []any{q.Tenant}
 	if q.Q != "" {
-		like := "%" + strings.ToLower(q.Q) + "%"
-		where = append(where, `(LOWER(a.name) LIKE ? OR LOWER(a.login) LIKE ? OR LOWER(a.email) LIKE ? OR a.id = ?
-			OR EXISTS (SELECT 1 FROM external_ids x WHERE x.tenant_id = a.tenant_id AND x.account_id = a.id AND LOWER(x.value) LIKE ?))`)
-		args = append(args, like, like, like, q.Q, like)
+		match, margs := tx.accountMatchSQL(q.Tenant, q.Q)
+		where, args = append(where, `a.id IN (`+match+`)`), append(args, margs...)
 	}
 	if q.Groups != nil {
 		if len(q.Groups) == 0 {

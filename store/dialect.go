@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/mattn/go-sqlite3"
@@ -35,9 +37,14 @@ type dialect struct {
 	configure func(w, r *sql.DB)
 	txOptions func(readOnly bool) *sql.TxOptions
 	mapDriver func(err error) error
-	// nextID allocates an id: SQLite counts per tenant in a table (writers
-	// are serialised anyway); PostgreSQL uses sequences, so that merges of
-	// different accounts in one tenant never wait on a shared row.
+	// nextID allocates an id numbered per tenant from the counters table.
+	// SQLite counts inside the transaction (writers are serialised anyway),
+	// so ids have no gaps. PostgreSQL counts in a statement of its own on a
+	// pool of its own (db.ids), so merges of different accounts in one
+	// tenant never wait on the counter row for longer than that statement,
+	// and the pool a merge holds a connection of can never be exhausted by
+	// merges waiting for one; an id of a transaction that rolls back is not
+	// reused, as with a sequence.
 	nextID func(ctx context.Context, tx *Tx, tenant, name string) (int64, error)
 	// lockAccount takes a merge's lock on one account (PostgreSQL: a row
 	// lock with a timeout; SQLite: nothing, the transaction holds the
@@ -100,7 +107,7 @@ func pickDialect(rawURL string) (d *dialect, dsnW, dsnR string, err error) {
 func sqliteDialect() *dialect {
 	return &dialect{
 		name:   "sqlite",
-		driver: "sqlite3",
+		driver: sqliteDriver,
 		configure: func(w, r *sql.DB) {
 			w.SetMaxOpenConns(4)
 			r.SetMaxOpenConns(8)
@@ -136,8 +143,12 @@ func postgresDialect() *dialect {
 		mapDriver: mapPostgresError,
 		nextID: func(ctx context.Context, tx *Tx, tenant, name string) (int64, error) {
 			var v int64
-			err := tx.QueryRow(ctx, `SELECT nextval('`+name+`_ids')`).Scan(&v)
-			return v, err
+			err := tx.ids.QueryRowContext(ctx, `INSERT INTO counters (tenant_id, name, value) VALUES ($1, $2, 1)
+				ON CONFLICT (tenant_id, name) DO UPDATE SET value = counters.value + 1 RETURNING value`, tenant, name).Scan(&v)
+			if err != nil {
+				return 0, fmt.Errorf("allocate a %s id: %w", name, err)
+			}
+			return v, nil
 		},
 		lockAccount: func(ctx context.Context, tx *Tx, tenant, id string) error {
 			var got string
@@ -265,6 +276,13 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 	}
 	sort.Strings(names)
+	if db.dialect.name == "postgres" {
+		unlock, err := db.lockForMigration(ctx)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
@@ -293,6 +311,65 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// lockForMigration makes instances that start at once on one PostgreSQL
+// database migrate one after the other: it takes a session advisory lock on
+// a connection of its own, held until unlock. The lock is one per database,
+// not per schema, because migrations also install extensions, which belong
+// to the database. (On
+// SQLite every migration's transaction takes the write lock up front.)
+// Under the lock it creates the schema the search path names when there is
+// none yet, so a URL may name a new schema.
+func (db *DB) lockForMigration(ctx context.Context) (unlock func(), err error) {
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(hashtext('usermerge migrate'))`); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("migrate: take the migration lock: %w", err)
+	}
+	unlock = func() {
+		// A fresh context: the lock must go even when ctx is done, or the
+		// connection returns to the pool still holding it.
+		if _, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock_all()`); err != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn }) // drop the connection, and the lock with it
+		}
+		conn.Close()
+	}
+	var current sql.NullString
+	var path string
+	if err := conn.QueryRowContext(ctx, `SELECT current_schema(), current_setting('search_path')`).Scan(&current, &path); err != nil {
+		unlock()
+		return nil, fmt.Errorf("migrate: read the search path: %w", err)
+	}
+	if !current.Valid { // no schema of the search path exists: create the first
+		schema := firstSchema(path)
+		if schema == "" {
+			unlock()
+			return nil, usermerge.Errorf(usermerge.Invalid, "invalid_database", "the PostgreSQL search_path %q names no schema to create the tables in", path)
+		}
+		if _, err := conn.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize()); err != nil {
+			unlock()
+			return nil, fmt.Errorf("migrate: create schema %s: %w", schema, err)
+		}
+	}
+	return unlock, nil
+}
+
+// firstSchema is the first schema a PostgreSQL search_path names, unquoted;
+// "" for none, or for "$user" (the role's schema, which is not created).
+func firstSchema(path string) string {
+	first, _, _ := strings.Cut(path, ",")
+	first = strings.TrimSpace(first)
+	if len(first) >= 2 && first[0] == '"' && first[len(first)-1] == '"' {
+		first = strings.ReplaceAll(first[1:len(first)-1], `""`, `"`)
+	}
+	if first == "$user" {
+		return ""
+	}
+	return first
 }
 
 // byteOrder is the collation suffix for ORDER BY on text that must sort the

@@ -315,7 +315,7 @@ func (tx *Tx) ListMerges(ctx context.Context, tenant string, f usermerge.MergeFi
 		if side.q == "" {
 			continue
 		}
-		cond, cargs, err := tx.accountMatch(ctx, tenant, side.q)
+		cond, cargs, sub, err := tx.accountMatch(ctx, tenant, side.q)
 		if err != nil {
 			return page, err
 		}
@@ -323,7 +323,7 @@ func (tx *Tx) ListMerges(ctx context.Context, tenant string, f usermerge.MergeFi
 			page.Merges = []usermerge.Merge{}
 			return page, nil
 		}
-		if cond != accountMatchSQL {
+		if !sub {
 			order = `+m.at DESC, +m.id DESC`
 		}
 		where, args = append(where, side.col+` IN (`+cond+`)`), append(args, cargs...)
@@ -363,40 +363,23 @@ func (tx *Tx) ListMerges(ctx context.Context, tenant string, f usermerge.MergeFi
 // a search matching more is left to the database as a subquery.
 const matchLimit = 500
 
-// accountMatchSQL selects the accounts a search term matches: by id, or a
-// part of the name, login, email (the lower-cased search column) or an
-// external ID. Args: tenant, term, pattern, tenant, pattern.
-const accountMatchSQL = `SELECT a.id FROM accounts a WHERE a.tenant_id = ? AND (a.id = ? OR a.search LIKE ?)
-	UNION SELECT x.account_id FROM external_ids x WHERE x.tenant_id = ? AND x.search LIKE ?`
-
 // accountMatch resolves a merge-list search term to the accounts it
 // matches, once per search instead of once in the count and again in the
 // page: it returns "?, ?, ..." with their ids, "" when none matches, or the
-// matching subquery (accountMatchSQL) when more than matchLimit do. The
-// accounts and the external IDs are read by two statements: SQLite runs
-// them as a UNION at a third of their separate speed.
-func (tx *Tx) accountMatch(ctx context.Context, tenant, q string) (string, []any, error) {
-	like := "%" + strings.ToLower(q) + "%"
-	ids, err := tx.strings(ctx, `SELECT a.id FROM accounts a WHERE a.tenant_id = ? AND (a.id = ? OR a.search LIKE ?) LIMIT ?`,
-		tenant, q, like, matchLimit+1)
+// matching subquery (accountMatchSQL, sub true) when more than matchLimit do.
+func (tx *Tx) accountMatch(ctx context.Context, tenant, q string) (cond string, args []any, sub bool, err error) {
+	match, margs := tx.accountMatchSQL(tenant, q)
+	ids, err := tx.strings(ctx, `SELECT id FROM (`+match+`) m LIMIT ?`, append(margs, matchLimit+1)...)
 	if err != nil {
-		return "", nil, err
+		return "", nil, false, err
 	}
-	ext, err := tx.strings(ctx, `SELECT x.account_id FROM external_ids x WHERE x.tenant_id = ? AND x.search LIKE ? LIMIT ?`,
-		tenant, like, matchLimit+1)
-	if err != nil {
-		return "", nil, err
-	}
-	ids = append(ids, ext...)
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
 	switch {
 	case len(ids) == 0:
-		return "", nil, nil
+		return "", nil, false, nil
 	case len(ids) > matchLimit:
-		return accountMatchSQL, []any{tenant, q, like, tenant, like}, nil
+		return match, margs, true, nil
 	}
-	return placeholders(len(ids)), anys(ids), nil
+	return placeholders(len(ids)), anys(ids), false, nil
 }
 
 // PutKeptNewer stores the records a revert kept newer.

@@ -20,6 +20,7 @@ import (
 type DB struct {
 	w       *sql.DB // writes: every transaction takes the write lock up front
 	r       *sql.DB // reads: snapshot reads that never block writers
+	ids     *sql.DB // PostgreSQL: id allocation outside the transactions (dialect.nextID)
 	dialect *dialect
 	url     string
 	Now     func() time.Time // the clock; one reading per transaction
@@ -47,6 +48,13 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	}
 	d.configure(w, r)
 	db := &DB{w: w, r: r, dialect: d, url: url, Now: func() time.Time { return time.Now().UTC() }}
+	if d.name == "postgres" {
+		if db.ids, err = sql.Open(d.driver, dsnW); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open %s: %w", d.name, err)
+		}
+		db.ids.SetMaxOpenConns(2)
+	}
 	if err := w.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", d.name, err)
@@ -61,9 +69,11 @@ func Open(ctx context.Context, url string) (*DB, error) {
 // Close closes both pools.
 func (db *DB) Close() error {
 	err := db.w.Close()
-	if db.r != db.w {
-		if e := db.r.Close(); err == nil {
-			err = e
+	for _, p := range []*sql.DB{db.r, db.ids} {
+		if p != nil && p != db.w {
+			if e := p.Close(); err == nil {
+				err = e
+			}
 		}
 	}
 	return err
@@ -80,6 +90,7 @@ func (db *DB) SQL() *sql.DB { return db.w }
 type Tx struct {
 	tx  *sql.Tx
 	d   *dialect
+	ids *sql.DB   // see DB.ids
 	Now time.Time // the transaction's one clock reading
 }
 
@@ -125,7 +136,7 @@ func (db *DB) transact(ctx context.Context, pool *sql.DB, readOnly bool, fn func
 	if err != nil {
 		return db.dialect.mapError(fmt.Errorf("begin: %w", err))
 	}
-	tx := &Tx{tx: sqlTx, d: db.dialect, Now: db.Now().UTC().Truncate(time.Millisecond)}
+	tx := &Tx{tx: sqlTx, d: db.dialect, ids: db.ids, Now: db.Now().UTC().Truncate(time.Millisecond)}
 	defer func() {
 		if p := recover(); p != nil {
 			sqlTx.Rollback()
