@@ -175,7 +175,10 @@ type AccountQuery struct {
 func (tx *Tx) SearchAccounts(ctx context.Context, q AccountQuery) ([]usermerge.AccountSummary, error) {
 	where, args := []string{"a.tenant_id = ?"}, []any{q.Tenant}
 	if q.Q != "" {
-		match, margs := tx.accountMatchSQL(q.Tenant, q.Q)
+		match, margs, err := tx.accountMatchSQL(ctx, q.Tenant, q.Q)
+		if err != nil {
+			return nil, err
+		}
 		where, args = append(where, `a.id IN (`+match+`)`), append(args, margs...)
 	}
 	if q.Groups != nil {

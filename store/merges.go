@@ -368,7 +368,10 @@ const matchLimit = 500
 // page: it returns "?, ?, ..." with their ids, "" when none matches, or the
 // matching subquery (accountMatchSQL, sub true) when more than matchLimit do.
 func (tx *Tx) accountMatch(ctx context.Context, tenant, q string) (cond string, args []any, sub bool, err error) {
-	match, margs := tx.accountMatchSQL(tenant, q)
+	match, margs, err := tx.accountMatchSQL(ctx, tenant, q)
+	if err != nil {
+		return "", nil, false, err
+	}
 	ids, err := tx.strings(ctx, `SELECT id FROM (`+match+`) m LIMIT ?`, append(margs, matchLimit+1)...)
 	if err != nil {
 		return "", nil, false, err

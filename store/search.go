@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"slices"
@@ -80,26 +81,70 @@ func containsPattern(term string) string {
 
 // accountMatchSQL returns a subquery selecting the ids of the accounts of a
 // tenant a search term matches: by id, or by a part of the name, login or
-// email (the folded search column), or of an external ID's value. On SQLite
-// a term of gramLen characters or more is looked up in the gram tables
-// (migration 007) and only the candidates they give are compared; PostgreSQL
-// reads its trigram indexes for the same LIKE by itself.
-func (tx *Tx) accountMatchSQL(tenant, term string) (string, []any) {
+// email (the folded search column), or of an external ID's value.
+// PostgreSQL reads its trigram indexes for the LIKE by itself. On SQLite a
+// term of gramLen characters or more is looked up in the gram tables
+// (migration 007): see gramMatch.
+func (tx *Tx) accountMatchSQL(ctx context.Context, tenant, term string) (string, []any, error) {
 	like := containsPattern(term)
 	folded := Fold(term)
 	if tx.d.name != "sqlite" || utf8.RuneCountInString(folded) < gramLen {
 		return `SELECT a.id FROM accounts a WHERE a.tenant_id = ? AND (a.id = ? OR a.search LIKE ? ESCAPE '\')
 	UNION SELECT x.account_id FROM external_ids x WHERE x.tenant_id = ? AND x.search LIKE ? ESCAPE '\'`,
-			[]any{tenant, term, like, tenant, like}
+			[]any{tenant, term, like, tenant, like}, nil
 	}
-	g := grams(folded)
-	ph := placeholders(len(g))
-	args := []any{tenant, term, tenant, tenant}
-	args = append(append(args, anys(g)...), len(g), like, tenant, tenant)
-	args = append(append(args, anys(g)...), len(g), like)
-	return `SELECT a.id FROM accounts a WHERE a.tenant_id = ? AND a.id = ?
-	UNION SELECT a.id FROM accounts a WHERE a.tenant_id = ? AND a.id IN (SELECT g.account_id FROM account_grams g
-		WHERE g.tenant_id = ? AND g.gram IN (` + ph + `) GROUP BY g.account_id HAVING COUNT(*) = ?) AND a.search LIKE ? ESCAPE '\'
-	UNION SELECT x.account_id FROM external_ids x WHERE x.tenant_id = ? AND x.id IN (SELECT g.external_id FROM external_id_grams g
-		WHERE g.tenant_id = ? AND g.gram IN (` + ph + `) GROUP BY g.external_id HAVING COUNT(*) = ?) AND x.search LIKE ? ESCAPE '\'`, args
+	q, args := `SELECT a.id FROM accounts a WHERE a.tenant_id = ? AND a.id = ?`, []any{tenant, term}
+	for _, side := range []struct{ grams, key, table, owner string }{
+		{"account_grams", "account_id", "accounts", "id"},
+		{"external_id_grams", "external_id", "external_ids", "account_id"},
+	} {
+		sub, sargs, err := tx.gramMatch(ctx, side.grams, side.key, side.table, side.owner, tenant, grams(folded), like)
+		if err != nil {
+			return "", nil, err
+		}
+		if sub != "" {
+			q, args = q+"\n\tUNION "+sub, append(args, sargs...)
+		}
+	}
+	return q, args, nil
+}
+
+// gramProbe bounds how many index entries finding a gram's frequency reads.
+const gramProbe = 5000
+
+// gramMatch selects the owners (accounts) of the rows of table whose search
+// column contains the pattern, through the gram table: the rows holding
+// the term's rarest gram are read from the index, each is kept only if it
+// holds the term's next rarest grams too (lookups by primary key), and the
+// few that are left are compared with LIKE. A gram's frequency is counted
+// up to gramProbe entries first, so the cost is that of the rarest gram,
+// not of the common ones ("son", "ar"). It returns "" when some gram occurs
+// in no row, so nothing can match.
+func (tx *Tx) gramMatch(ctx context.Context, gramTable, key, table, owner, tenant string, gs []string, like string) (string, []any, error) {
+	type freq struct {
+		gram string
+		n    int64
+	}
+	fs := make([]freq, len(gs))
+	for i, g := range gs {
+		n, err := tx.Count(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+gramTable+` WHERE tenant_id = ? AND gram = ? LIMIT ?) p`, tenant, g, gramProbe)
+		if err != nil {
+			return "", nil, err
+		}
+		if n == 0 {
+			return "", nil, nil
+		}
+		fs[i] = freq{g, n}
+	}
+	slices.SortStableFunc(fs, func(a, b freq) int { return int(a.n - b.n) })
+	// Three more grams narrow the candidates enough; LIKE decides.
+	q := `SELECT t.` + owner + ` FROM ` + gramTable + ` g CROSS JOIN ` + table + ` t
+		WHERE g.tenant_id = ? AND g.gram = ?`
+	args := []any{tenant, fs[0].gram}
+	for _, f := range fs[1:min(len(fs), 4)] {
+		q += ` AND EXISTS (SELECT 1 FROM ` + gramTable + ` h WHERE h.tenant_id = g.tenant_id AND h.gram = ? AND h.` + key + ` = g.` + key + `)`
+		args = append(args, f.gram)
+	}
+	q += ` AND t.tenant_id = g.tenant_id AND t.id = g.` + key + ` AND t.search LIKE ? ESCAPE '\'`
+	return q, append(args, like), nil
 }
