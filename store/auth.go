@@ -40,6 +40,9 @@ func (tx *Tx) SignInCandidates(ctx context.Context, login string) ([]SignInCandi
 
 // SetPassword stores an admin's password hash and clears its failures.
 func (tx *Tx) SetPassword(ctx context.Context, tenant, login, hash string) error {
+	if err := cleanIDs(ids{"login", &login}); err != nil {
+		return err
+	}
 	n, err := tx.Exec(ctx, `UPDATE admins SET password_hash = ?, failed_signins = 0, locked_until = NULL WHERE tenant_id = ? AND login = ?`, hash, tenant, login)
 	if err == nil && n == 0 {
 		err = usermerge.Errorf(usermerge.NotFound, "unknown_admin", "no administrator %q in tenant %q", login, tenant)

@@ -431,7 +431,7 @@ func (im *importer) groupLine(o object) error {
 	if err != nil {
 		return err
 	}
-	parent, hasParent, err := o.str("parent")
+	parent, hasParent, err := o.optID("parent")
 	if err != nil {
 		return err
 	}
@@ -529,7 +529,7 @@ func (im *importer) accountLine(o object) error {
 	if err != nil {
 		return err
 	}
-	target, hasTarget, err := o.str("merged_into")
+	target, hasTarget, err := o.optID("merged_into")
 	if err != nil {
 		return err
 	}
