@@ -308,7 +308,7 @@ func formulaStart(c byte) bool {
 // would start a formula gets a leading single quote, which spreadsheets
 // show as text. So that import can undo exactly what export did, a cell of
 // single quotes followed by a formula character gets one more quote too
-// ("'=x" is written "''=x").
+// ("'=x" is written "”=x").
 func escapeCell(v string) string {
 	i := 0
 	for i < len(v) && v[i] == '\'' {

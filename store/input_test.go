@@ -99,7 +99,9 @@ func testImportCleansIDsAndLogins(t *testing.T) {
 
 // The CSV export neutralises cells a spreadsheet would run as formulas
 // (OWASP): a leading quote. Importing the file gives the values back.
-func TestAccountsCSVFormulaInjection(t *testing.T) { storetest.Each(t, testAccountsCSVFormulaInjection) }
+func TestAccountsCSVFormulaInjection(t *testing.T) {
+	storetest.Each(t, testAccountsCSVFormulaInjection)
+}
 
 func testAccountsCSVFormulaInjection(t *testing.T) {
 	ctx := context.Background()
