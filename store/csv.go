@@ -307,8 +307,8 @@ func formulaStart(c byte) bool {
 // escapeCell neutralises formula injection as OWASP recommends: a cell that
 // would start a formula gets a leading single quote, which spreadsheets
 // show as text. So that import can undo exactly what export did, a cell of
-// single quotes followed by a formula character gets one more quote too
-// ("'=x" is written "”=x").
+// single quotes followed by a formula character gets one more quote too:
+// the cell '=x is written with two quotes in front of the =.
 func escapeCell(v string) string {
 	i := 0
 	for i < len(v) && v[i] == '\'' {
