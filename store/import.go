@@ -333,7 +333,7 @@ func (im *importer) tenantLine(o object) error {
 	if im.only != "" && id != im.only {
 		return badLine(o.n, "this line is for tenant %q; this import may only write tenant %q", id, im.only)
 	}
-	name, err := o.optStr("name")
+	name, hasName, err := o.str("name")
 	if err != nil {
 		return err
 	}
@@ -341,23 +341,25 @@ func (im *importer) tenantLine(o object) error {
 	if err != nil {
 		return err
 	}
-	var p usermerge.Policy
+	// What the line leaves out stays as it is: the name, and without a
+	// preset the policy settings it does not name (of a new tenant: none,
+	// and the default policy, learningbox).
+	cur, err := im.tx.Tenant(im.ctx, id)
+	switch {
+	case err == nil:
+	case usermerge.ErrorCode(err) == usermerge.NotFound:
+		cur = usermerge.Tenant{Policy: usermerge.Presets["learningbox"]}
+	default:
+		return err
+	}
+	if !hasName {
+		name = cur.Name
+	}
+	p := cur.Policy
 	if hasPreset {
 		var ok bool
 		if p, ok = usermerge.Presets[preset]; !ok {
 			return badLine(o.n, "preset must be %s, not %q", orList(usermerge.PresetNames), cut(preset))
-		}
-	} else {
-		// Without a preset, given policy fields change the current policy
-		// (or the default, learningbox, of a new tenant).
-		cur, err := im.tx.Tenant(im.ctx, id)
-		switch {
-		case err == nil:
-			p = cur.Policy
-		case usermerge.ErrorCode(err) == usermerge.NotFound:
-			p = usermerge.Presets["learningbox"]
-		default:
-			return err
 		}
 	}
 	if raw, ok := o.get("policy"); ok {
@@ -427,7 +429,7 @@ func (im *importer) groupLine(o object) error {
 	if err != nil {
 		return err
 	}
-	name, err := o.optStr("name")
+	name, hasName, err := o.str("name")
 	if err != nil {
 		return err
 	}
@@ -435,10 +437,20 @@ func (im *importer) groupLine(o object) error {
 	if err != nil {
 		return err
 	}
-	if hasParent {
-		if parent == "" {
-			return badLine(o.n, "parent must not be empty (omit it for a top-level group)")
+	if !hasName || !hasParent { // a line keeps what it leaves out
+		var curName, curParent string
+		err := im.tx.QueryRow(im.ctx, `SELECT name, COALESCE(parent_id, '') FROM groups WHERE tenant_id = ? AND id = ?`, tenant, id).Scan(&curName, &curParent)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("group %s: %w", id, err)
 		}
+		if !hasName {
+			name = curName
+		}
+		if !hasParent {
+			parent = curParent
+		}
+	}
+	if hasParent && parent != "" { // "" makes the group a top-level one
 		if parent == id {
 			return badLine(o.n, "group %q cannot be its own parent", id)
 		}
@@ -478,9 +490,15 @@ func (im *importer) jobLine(o object) error {
 	if err != nil {
 		return err
 	}
-	title, err := o.optStr("title")
+	title, hasTitle, err := o.str("title")
 	if err != nil {
 		return err
+	}
+	if !hasTitle { // a line keeps what it leaves out
+		err := im.tx.QueryRow(im.ctx, `SELECT title FROM jobs WHERE tenant_id = ? AND id = ?`, tenant, id).Scan(&title)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("job %s: %w", id, err)
+		}
 	}
 	if err := im.tx.PutJob(im.ctx, usermerge.Job{TenantID: tenant, ID: id, Title: title}); err != nil {
 		return im.writeErr(o.n, err, nil)
@@ -504,11 +522,11 @@ func (im *importer) accountLine(o object) error {
 	if err != nil {
 		return err
 	}
-	email, err := o.optStr("email")
+	email, hasEmail, err := o.str("email")
 	if err != nil {
 		return err
 	}
-	name, err := o.optStr("name")
+	name, hasName, err := o.str("name")
 	if err != nil {
 		return err
 	}
@@ -545,16 +563,32 @@ func (im *importer) accountLine(o object) error {
 	a := usermerge.Account{TenantID: tenant, ID: id, Login: login, Email: email, Name: name,
 		Status: usermerge.Active, CreatedAt: FromMillis(created)}
 	cur, err := im.tx.Account(im.ctx, tenant, id)
+	exists := err == nil
 	switch {
-	case err == nil:
+	case exists:
 		a.Status, a.DeletedAt, a.MergedInto, a.MergedBy = cur.Status, cur.DeletedAt, cur.MergedInto, cur.MergedBy
+		if !hasEmail {
+			a.Email = cur.Email
+		}
+		if !hasName {
+			a.Name = cur.Name
+		}
 	case usermerge.ErrorCode(err) != usermerge.NotFound:
 		return err
 	}
 	if hasStatus {
 		a.Status = usermerge.AccountStatus(status)
 	}
-	if hasDeleted {
+	switch {
+	case !hasDeleted, exists && cur.Deleted():
+		// A tombstone stays as it is.
+	case exists:
+		// Deleting an account here has effects on merges (PRODUCT.md §7)
+		// that only the delete command applies.
+		return badLine(o.n, "account %q exists and is not deleted; an import does not delete accounts: delete it with "+
+			"\"usermerge --tenant %s --as ADMIN delete %s\" or DELETE /api/v1/tenants/%s/accounts/%s, which apply the merge rules of deletion",
+			id, tenant, id, tenant, id)
+	default: // a new account that the platform had deleted
 		t := FromMillis(deleted)
 		a.DeletedAt = &t
 	}
@@ -648,7 +682,8 @@ func (im *importer) adminLine(o object) error {
 	if a.Login, err = o.id("login"); err != nil {
 		return err
 	}
-	if a.Name, err = o.optStr("name"); err != nil {
+	name, hasName, err := o.str("name")
+	if err != nil {
 		return err
 	}
 	role, err := o.id("role")
@@ -659,7 +694,8 @@ func (im *importer) adminLine(o object) error {
 		return err
 	}
 	a.Role = usermerge.Role(role)
-	if _, ok := o.get("account"); ok {
+	_, hasAccount := o.get("account")
+	if hasAccount {
 		if a.AccountID, err = im.accountRef(o, "account", tenant); err != nil {
 			return err
 		}
@@ -670,6 +706,30 @@ func (im *importer) adminLine(o object) error {
 	}
 	if a.Scopes, err = im.scopes(o, tenant); err != nil {
 		return err
+	}
+	a.Name = name
+	if _, hasScopes := o.get("scopes"); !hasName || !hasAccount || !hasScopes {
+		// A line keeps what it leaves out: the name, the account link, the
+		// scopes.
+		var curName, curAccount string
+		err := im.tx.QueryRow(im.ctx, `SELECT name, COALESCE(account_id, '') FROM admins WHERE tenant_id = ? AND id = ?`, tenant, a.ID).Scan(&curName, &curAccount)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return fmt.Errorf("admin %s: %w", a.ID, err)
+		default:
+			if !hasName {
+				a.Name = curName
+			}
+			if !hasAccount {
+				a.AccountID = curAccount
+			}
+			if !hasScopes {
+				if a.Scopes, err = im.tx.scopes(im.ctx, tenant, a.ID); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	if a.Role == usermerge.GroupManager && len(a.Scopes) == 0 {
 		return badLine(o.n, "a group_manager needs at least one scope")

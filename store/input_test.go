@@ -200,3 +200,65 @@ func jsonString(s string) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+// An import line keeps what it leaves out, and an import never deletes an
+// account behind the engine's back.
+func TestImportKeepsWhatALineOmits(t *testing.T) { storetest.Each(t, testImportKeepsWhatALineOmits) }
+
+func testImportKeepsWhatALineOmits(t *testing.T) {
+	ctx := context.Background()
+	db := ieOpen(t)
+	ieImport(t, db, ieExample(t))
+	ieImport(t, db, strings.Join([]string{
+		`{"kind":"tenant","id":"acme","policy":{"badges":"stay"}}`,
+		`{"kind":"group","tenant":"acme","id":"g-sales"}`,
+		`{"kind":"job","tenant":"acme","id":"j-rep"}`,
+		`{"kind":"account","tenant":"acme","id":"u-1001","login":"mgarcia","created_at":"2023-02-01T08:00:00Z"}`,
+		`{"kind":"admin","tenant":"acme","id":"adm-2","login":"jun.manager","role":"group_manager"}`,
+	}, "\n"))
+	for _, c := range []struct{ q, want string }{
+		{`SELECT name || '|' || badges FROM tenants WHERE id = 'acme'`, "Acme Academy|stay"},
+		{`SELECT name || '|' || COALESCE(parent_id, '-') FROM groups WHERE id = 'g-sales'`, "Sales|g-root"},
+		{`SELECT title FROM jobs WHERE id = 'j-rep'`, "Sales representative"},
+		{`SELECT name || '|' || email FROM accounts WHERE id = 'u-1001'`, "Maria Garcia|maria@acme.test"},
+		{`SELECT name || '|' || COALESCE(account_id, '-') FROM admins WHERE id = 'adm-2'`, "Jun Chen|u-1003"},
+		{`SELECT CAST(COUNT(*) AS TEXT) FROM admin_scopes WHERE admin_id = 'adm-2'`, "2"},
+	} {
+		if got := ieQuery(t, db, c.q); got != c.want {
+			t.Errorf("%s = %q, want %q (kept)", c.q, got, c.want)
+		}
+	}
+	// Fields given empty do empty them; "parent":"" makes a group top-level.
+	ieImport(t, db, strings.Join([]string{
+		`{"kind":"tenant","id":"acme","name":""}`,
+		`{"kind":"group","tenant":"acme","id":"g-sales","name":"","parent":""}`,
+		`{"kind":"account","tenant":"acme","id":"u-1001","login":"mgarcia","email":"","created_at":"2023-02-01T08:00:00Z"}`,
+	}, "\n"))
+	for _, c := range []struct{ q, want string }{
+		{`SELECT '[' || name || ']' FROM tenants WHERE id = 'acme'`, "[]"},
+		{`SELECT '[' || name || ']' || COALESCE(parent_id, '-') FROM groups WHERE id = 'g-sales'`, "[]-"},
+		{`SELECT name || '|[' || email || ']' FROM accounts WHERE id = 'u-1001'`, "Maria Garcia|[]"},
+	} {
+		if got := ieQuery(t, db, c.q); got != c.want {
+			t.Errorf("%s = %q, want %q", c.q, got, c.want)
+		}
+	}
+
+	// deleted_at on a live account is refused: deletion has effects on
+	// merges that only the delete command applies. Nothing is written.
+	before := ieSnapshot(t, db)
+	_, err := db.Import(ctx, strings.NewReader(`{"kind":"tenant","id":"acme","name":"Changed"}`+"\n"+
+		`{"kind":"account","tenant":"acme","id":"u-1002","login":"maria.garcia","created_at":"2024-03-15T10:30:00Z","deleted_at":"2025-01-01T00:00:00Z"}`))
+	ieCheckBadLine(t, err, 2, `account "u-1002" exists and is not deleted; an import does not delete accounts: delete it with "usermerge --tenant acme --as ADMIN delete u-1002"`)
+	if after := ieSnapshot(t, db); after != before {
+		t.Errorf("a refused import changed the database:\n%s", cmp.Diff(before, after))
+	}
+	// A new account may come as a tombstone (deleted on the platform), and
+	// a tombstone keeps its time when a line names another.
+	ieImport(t, db, `{"kind":"account","tenant":"acme","id":"u-9","login":"gone","created_at":"2020-01-01T00:00:00Z","deleted_at":"2021-01-01T00:00:00Z"}`)
+	ieImport(t, db, `{"kind":"account","tenant":"acme","id":"u-9","login":"gone","created_at":"2020-01-01T00:00:00Z","deleted_at":"2022-01-01T00:00:00Z"}`)
+	ieImport(t, db, `{"kind":"account","tenant":"acme","id":"u-9","login":"gone","created_at":"2020-01-01T00:00:00Z"}`)
+	if got := ieQuery(t, db, `SELECT CAST(deleted_at AS TEXT) FROM accounts WHERE id = 'u-9'`); got != "1609459200000" {
+		t.Errorf("u-9 deleted_at = %s, want the first tombstone's time", got)
+	}
+}
