@@ -63,6 +63,7 @@ func (db *DB) ImportAccountsCSV(ctx context.Context, tenant string, r io.Reader)
 	if err != nil {
 		return ImportStats{PerKind: map[string]int{}}, err
 	}
+	db.analyze(ctx, stats.tables())
 	return stats, nil
 }
 

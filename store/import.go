@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"usermerge"
@@ -35,6 +37,7 @@ func (db *DB) ImportTenant(ctx context.Context, r io.Reader, tenant string) (Imp
 func (db *DB) importNDJSON(ctx context.Context, r io.Reader, only string) (ImportStats, error) {
 	stats := ImportStats{PerKind: map[string]int{}}
 	err := db.TransactOnce(ctx, func(tx *Tx) error {
+		stats = ImportStats{PerKind: map[string]int{}}
 		im := newImporter(ctx, tx)
 		im.only = only
 		defer im.close()
@@ -59,7 +62,58 @@ func (db *DB) importNDJSON(ctx context.Context, r io.Reader, only string) (Impor
 	if err != nil {
 		return ImportStats{PerKind: map[string]int{}}, err
 	}
+	db.analyze(ctx, stats.tables())
 	return stats, nil
+}
+
+// tables lists the tables that lines of the kinds counted in stats write.
+func (st ImportStats) tables() []string {
+	var out []string
+	for kind := range st.PerKind {
+		switch kind {
+		case "tenant", "group", "job", "account", "membership", "account_job":
+			out = append(out, kind+"s")
+		case "admin":
+			out = append(out, "admins", "admin_scopes")
+		default:
+			if t := tableOf[usermerge.Kind(kind)]; t != nil {
+				out = append(out, t.table)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// analyze refreshes the planner's statistics of the tables an import
+// filled: without them, the first merges after a large import plan their
+// joins as if the tables were empty (a merge right after a 480,000-line
+// import took over 300 s instead of 17 s on PostgreSQL). The import has
+// committed by then, so a failure here is not the import's: the
+// statistics are only an aid, and autovacuum (PostgreSQL) or the next
+// import refreshes them.
+func (db *DB) analyze(ctx context.Context, tables []string) {
+	if len(tables) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+	defer cancel()
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	if db.dialect.name == "sqlite" {
+		// Sample at most about 1,000 rows per index, as PostgreSQL samples,
+		// so that ANALYZE stays quick on large tables.
+		if _, err := conn.ExecContext(ctx, `PRAGMA analysis_limit = 1000`); err != nil {
+			return
+		}
+		defer conn.ExecContext(ctx, `PRAGMA analysis_limit = 0`)
+	}
+	for _, t := range tables {
+		conn.ExecContext(ctx, `ANALYZE `+t)
+	}
 }
 
 // lineReader splits input into lines of any length up to maxLineBytes
