@@ -150,6 +150,7 @@ var statusOf = map[usermerge.Code]int{
 	usermerge.Invalid:         http.StatusUnprocessableEntity,
 	usermerge.RateLimited:     http.StatusTooManyRequests,
 	usermerge.Unavailable:     http.StatusServiceUnavailable,
+	timeoutCode:               http.StatusRequestTimeout,
 	usermerge.Internal:        http.StatusInternalServerError,
 }
 

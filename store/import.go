@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -220,30 +221,88 @@ func (im *importer) finish() error {
 	return nil
 }
 
-// line validates and writes one line and returns its kind.
-func (im *importer) line(n int, b []byte) (string, error) {
+// parseLine checks what one line says without the database: one JSON
+// object of valid UTF-8, a known kind, known fields only.
+func parseLine(n int, b []byte) (string, object, error) {
 	if len(bytes.TrimSpace(b)) == 0 {
-		return "", badLine(n, "empty line; every line must be one JSON object")
+		return "", object{}, badLine(n, "empty line; every line must be one JSON object")
 	}
 	if !utf8.Valid(b) {
-		return "", badLine(n, "not valid UTF-8 text")
+		return "", object{}, badLine(n, "not valid UTF-8 text")
 	}
 	o, err := parseObject(n, "", b)
 	if err != nil {
-		return "", err
+		return "", o, err
 	}
 	kind, ok, err := o.str("kind")
 	if err != nil {
-		return "", err
+		return "", o, err
 	}
 	if !ok {
-		return "", o.missing("kind")
+		return "", o, o.missing("kind")
 	}
 	fields, known := lineFields[kind]
 	if !known {
-		return "", badLine(n, "unknown kind %q", cut(kind))
+		return "", o, badLine(n, "unknown kind %q", cut(kind))
 	}
-	if err := o.checkFields(fields); err != nil {
+	return kind, o, o.checkFields(fields)
+}
+
+// CheckImport reads a whole import (format "ndjson" or "csv") and checks
+// what can be checked without the database: each NDJSON line one JSON
+// object of a known kind with known fields, each CSV row well-formed
+// under a valid header, no line over 16 MiB, all text UTF-8. The server
+// runs it while an upload arrives, so that a broken or slow upload is
+// refused before the import's write transaction opens.
+func CheckImport(r io.Reader, format string) error {
+	if format == "csv" {
+		cr := csv.NewReader(&lineLimit{r: r})
+		cr.ReuseRecord = true
+		header, err := cr.Read()
+		if err == io.EOF {
+			return badLine(1, "the file is empty; the first line must be a header such as %s", strings.Join(csvHeader, ","))
+		}
+		if err != nil {
+			return csvErr(err)
+		}
+		if _, err := csvColumns(header); err != nil {
+			return err
+		}
+		for {
+			rec, err := cr.Read()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return csvErr(err)
+			}
+			for _, f := range rec {
+				if !utf8.ValidString(f) {
+					n, _ := cr.FieldPos(0)
+					return badLine(n, "not valid UTF-8 text")
+				}
+			}
+		}
+	}
+	lr := newLineReader(r)
+	for {
+		line, err := lr.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, _, err := parseLine(lr.n, line); err != nil {
+			return err
+		}
+	}
+}
+
+// line validates and writes one line and returns its kind.
+func (im *importer) line(n int, b []byte) (string, error) {
+	kind, o, err := parseLine(n, b)
+	if err != nil {
 		return "", err
 	}
 	switch kind {
