@@ -20,6 +20,12 @@ type SignInCandidate struct {
 
 // SignInCandidates returns, per tenant, the admins with a login.
 func (tx *Tx) SignInCandidates(ctx context.Context, login string) ([]SignInCandidate, error) {
+	// The login in its stored form; one that cannot be stored (invisible
+	// characters) matches nobody, and is answered as any unknown login.
+	login, err := usermerge.CleanID("login", login)
+	if err != nil {
+		return nil, nil
+	}
 	rows, err := tx.Query(ctx, `SELECT tenant_id, id, password_hash, failed_signins, locked_until FROM admins WHERE login = ? ORDER BY tenant_id`, login)
 	if err != nil {
 		return nil, err
