@@ -26,6 +26,10 @@ const (
 	Unauthenticated Code = "unauthenticated"
 	// RateLimited: too many failed sign-ins; try again later.
 	RateLimited Code = "rate_limited"
+	// Unavailable: the service cannot answer now (the database connection
+	// is lost, or concurrent changes kept getting in the way); nothing was
+	// changed, and the same call may succeed when tried again later.
+	Unavailable Code = "unavailable"
 	Internal    Code = "internal" // anything else; its detail is never shown to clients
 )
 

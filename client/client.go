@@ -25,7 +25,7 @@ import (
 // Unavailable is the code of the client's own errors: the server could not
 // be reached, or answered something that is not the usermerge API. It is
 // not a domain code, so the message (which names the server) is shown.
-const Unavailable usermerge.Code = "unavailable"
+const Unavailable = usermerge.Unavailable
 
 // The server answers at most this many accounts per search request.
 const maxSearchPage = 500
@@ -130,7 +130,7 @@ func (c *Client) errorOf(resp *http.Response) error {
 func codeOf(code string, status int) usermerge.Code {
 	switch c := usermerge.Code(code); c {
 	case usermerge.Invalid, usermerge.NotFound, usermerge.Conflict, usermerge.Forbidden,
-		usermerge.Unauthenticated, usermerge.RateLimited, usermerge.Internal:
+		usermerge.Unauthenticated, usermerge.RateLimited, usermerge.Unavailable, usermerge.Internal:
 		return c
 	}
 	switch status {
@@ -146,6 +146,8 @@ func codeOf(code string, status int) usermerge.Code {
 		return usermerge.Conflict
 	case http.StatusTooManyRequests:
 		return usermerge.RateLimited
+	case http.StatusServiceUnavailable:
+		return usermerge.Unavailable
 	}
 	return usermerge.Internal
 }

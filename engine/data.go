@@ -43,16 +43,21 @@ func (e *Engine) Export(ctx context.Context, c Caller, w io.Writer, account, for
 	return e.db.Export(ctx, w, c.Tenant, accID)
 }
 
-// Import loads NDJSON (or accounts CSV) into the caller's tenant; only a
-// tenant administrator may, and no line may name another tenant.
-func (e *Engine) Import(ctx context.Context, c Caller, r io.Reader, format string) (store.ImportStats, error) {
-	err := e.call(ctx, c, false, func(tx *store.Tx, a *actor) error {
+// CheckImport says whether the caller may import: only a tenant
+// administrator may. The server asks before it reads an upload.
+func (e *Engine) CheckImport(ctx context.Context, c Caller) error {
+	return e.call(ctx, c, false, func(tx *store.Tx, a *actor) error {
 		if !a.all {
 			return usermerge.Errorf(usermerge.Forbidden, "tenant_admin_only", "only a tenant administrator may import data")
 		}
 		return nil
 	})
-	if err != nil {
+}
+
+// Import loads NDJSON (or accounts CSV) into the caller's tenant; only a
+// tenant administrator may, and no line may name another tenant.
+func (e *Engine) Import(ctx context.Context, c Caller, r io.Reader, format string) (store.ImportStats, error) {
+	if err := e.CheckImport(ctx, c); err != nil {
 		return store.ImportStats{}, err
 	}
 	switch format {

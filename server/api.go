@@ -2,10 +2,7 @@ package server
 
 import (
 	"bufio"
-	"errors"
-	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"usermerge"
@@ -364,7 +361,9 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, c *call) error {
 	if format == "csv" {
 		ctype, ext = "text/csv; charset=utf-8", "csv"
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
+	// The export streams for as long as it takes, each chunk within the
+	// write timeout.
+	bw := bufio.NewWriterSize(stallWriter{w: w, rc: http.NewResponseController(w), d: s.timeouts.Write}, 64<<10)
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+c.Tenant+`.`+ext+`"`)
 	if err := s.eng.Export(r.Context(), c.Caller, bw, q.Get("account"), format); err != nil {
@@ -374,46 +373,6 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, c *call) error {
 		panic(http.ErrAbortHandler)
 	}
 	return bw.Flush()
-}
-
-func (s *Server) importData(w http.ResponseWriter, r *http.Request, c *call) error {
-	format := "ndjson"
-	ct := r.Header.Get("Content-Type")
-	switch {
-	case strings.HasPrefix(ct, "text/csv"):
-		format = "csv"
-	case ct == "", strings.HasPrefix(ct, "application/x-ndjson"), strings.HasPrefix(ct, "application/jsonl"),
-		strings.HasPrefix(ct, "application/json"), strings.HasPrefix(ct, "text/plain"):
-	default:
-		return badRequest("send NDJSON (Content-Type: application/x-ndjson) or accounts CSV (text/csv), not %q", ct)
-	}
-	stats, err := s.eng.Import(r.Context(), c.Caller, sizeLimited{http.MaxBytesReader(w, r.Body, maxImportBody)}, format)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, stats)
-	return nil
-}
-
-// maxImportBody bounds an import over HTTP; larger loads go through the
-// command line on the database.
-const maxImportBody = 1 << 30
-
-// sizeLimited turns the body limit into an error the client understands.
-type sizeLimited struct{ r io.Reader }
-
-func (l sizeLimited) Read(p []byte) (int, error) {
-	n, err := l.r.Read(p)
-	var mbe *http.MaxBytesError
-	switch {
-	case err == nil, err == io.EOF:
-	case errors.As(err, &mbe):
-		return n, usermerge.Errorf(usermerge.Invalid, "too_large",
-			"the import is larger than %d bytes; split it, or import it with the command line on the database", maxImportBody)
-	default: // the client went away or sent a broken body: nothing was imported
-		return n, badRequest("the upload was interrupted; nothing was imported")
-	}
-	return n, err
 }
 
 // --- tokens ---

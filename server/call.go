@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -148,6 +149,8 @@ var statusOf = map[usermerge.Code]int{
 	usermerge.Conflict:        http.StatusConflict,
 	usermerge.Invalid:         http.StatusUnprocessableEntity,
 	usermerge.RateLimited:     http.StatusTooManyRequests,
+	usermerge.Unavailable:     http.StatusServiceUnavailable,
+	timeoutCode:               http.StatusRequestTimeout,
 	usermerge.Internal:        http.StatusInternalServerError,
 }
 
@@ -180,5 +183,17 @@ func writeError(w http.ResponseWriter, r *http.Request, log interface {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="usermerge"`)
 	}
+	setRetryAfter(w, status)
 	writeJSON(w, status, body)
+}
+
+// RetryAfterSeconds is what a 503 answer (the database connection lost,
+// concurrent changes in the way) tells the client to wait before trying
+// the same request again.
+const RetryAfterSeconds = 5
+
+func setRetryAfter(w http.ResponseWriter, status int) {
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,6 +28,12 @@ type Server struct {
 	// SecureCookies marks cookies Secure (set when served over HTTPS or
 	// behind a TLS-terminating proxy).
 	secure bool
+
+	timeouts       Timeouts
+	importTimeout  time.Duration
+	maxImportBytes int64
+	tempDir        string
+	importing      sync.Map // tenant → struct{}: an import is being received or written
 }
 
 // Config configures a Server.
@@ -35,6 +42,16 @@ type Config struct {
 	Logger        *slog.Logger
 	Registry      *prometheus.Registry // nil: a new one
 	SecureCookies bool
+
+	// Timeouts of HTTPServer; zero fields take the defaults.
+	Timeouts Timeouts
+	// ImportTimeout bounds how long an import's body may take to arrive
+	// (0: DefaultImportTimeout).
+	ImportTimeout time.Duration
+	// MaxImportBytes caps an import's body (0: DefaultMaxImportBytes).
+	MaxImportBytes int64
+	// TempDir holds uploads while they are checked ("": os.TempDir()).
+	TempDir string
 }
 
 // auth says who may call a route.
@@ -54,7 +71,14 @@ type route struct {
 
 // New builds a server and registers its routes.
 func New(cfg Config) *Server {
-	s := &Server{eng: cfg.Engine, db: cfg.Engine.DB(), log: cfg.Logger, mux: http.NewServeMux(), secure: cfg.SecureCookies}
+	s := &Server{eng: cfg.Engine, db: cfg.Engine.DB(), log: cfg.Logger, mux: http.NewServeMux(), secure: cfg.SecureCookies,
+		timeouts: cfg.Timeouts.orDefaults(), importTimeout: cfg.ImportTimeout, maxImportBytes: cfg.MaxImportBytes, tempDir: cfg.TempDir}
+	if s.importTimeout <= 0 {
+		s.importTimeout = DefaultImportTimeout
+	}
+	if s.maxImportBytes <= 0 {
+		s.maxImportBytes = DefaultMaxImportBytes
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -324,6 +324,7 @@ func (u *uiServer) showError(w http.ResponseWriter, r *http.Request, p *uiPage, 
 	if status == http.StatusInternalServerError {
 		u.s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	setRetryAfter(w, status)
 	ep := errorPage{Status: status}
 	if p != nil {
 		ep.uiPage = *p

@@ -14,6 +14,7 @@ import (
 
 	"usermerge"
 	"usermerge/engine"
+	"usermerge/store"
 	"usermerge/store/storetest"
 )
 
@@ -275,7 +276,7 @@ func TestMergeScreenSelection(t *testing.T) {
 		{"remove a source", "keep=x&src=y&src=z&remove=y", "x", []string{"z"}, true},
 		{"at most ten to merge", "keep=x&src=" + strings.Join(many, "&src=") + "&add=k", "x", many, true},
 		{"no button", "keep=x&src=y&q=garcia", "x", []string{"y"}, false},
-		{"the kept account is not also a source", "keep=x&src=x&src=y", "x", []string{"y"}, false},
+		{"the sources stay as sent", "keep=x&src=x&src=y&src=y", "x", []string{"x", "y", "y"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			q, err := url.ParseQuery(tc.query)
@@ -291,4 +292,69 @@ func TestMergeScreenSelection(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The merge form is checked like the API: an eleventh account to merge and
+// an account named twice are refused with the API's messages, not dropped.
+func TestUIMergeFormIsValidatedLikeTheAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T) {
+		e := newEnv(t)
+		c := e.uiClient()
+		csrf := c.signIn("admin")
+		api := e.withToken("acme", "admin")
+		eleven := []string{"S", "S2", "S3", "E1", "E2", "x1", "x2", "x3", "x4", "x5", "x6"}
+		err := e.db.Transact(context.Background(), func(tx *store.Tx) error {
+			for _, id := range eleven[5:] {
+				if err := tx.PutAccount(context.Background(), usermerge.Account{TenantID: "acme", ID: id, Login: id + ".login", Name: "Learner " + id,
+					Status: usermerge.Active, CreatedAt: testNow}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name    string
+			sources []string
+		}{
+			{"eleven sources", eleven},
+			{"a source twice", []string{"S", "S2", "S"}},
+			{"a source twice, by id and by login", []string{"S", "s.login"}},
+			{"the kept account as a source", []string{"T", "S"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				st, body := api.raw("POST", "/api/v1/tenants/acme/merges/preview", "application/json",
+					[]byte(`{"target":"T","sources":["`+strings.Join(tc.sources, `","`)+`"]}`))
+				if st != http.StatusUnprocessableEntity {
+					t.Fatalf("the API took it: %d %s", st, body)
+				}
+				want := errorOf(t, body).Error.Message
+
+				before := e.snapshotAll()
+				a := c.post("/ui/t/acme/merge", url.Values{"csrf_token": {csrf}, "keep": {"T"}, "src": tc.sources, "ext": {"1"}})
+				if a.status != http.StatusSeeOther {
+					t.Fatalf("merge form: status %d, want a redirect back with the refusal", a.status)
+				}
+				back := c.follow(a)
+				if !strings.Contains(back.body, "Nothing was merged: "+htmlEscape(want)) {
+					t.Errorf("after the refused merge the page does not say %q:\n%s", want, back.body)
+				}
+				if diff := cmp.Diff(before, e.snapshotAll()); diff != "" {
+					t.Errorf("a refused merge changed the database (-before +after):\n%s", diff)
+				}
+
+				q := url.Values{"keep": {"T"}, "src": tc.sources, "step": {"preview"}}
+				p := c.get("/ui/t/acme/merge?" + q.Encode())
+				if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, htmlEscape(want)) {
+					t.Errorf("preview step: status %d, want 422 saying %q", p.status, want)
+				}
+			})
+		}
+	})
+}
+
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)
 }

@@ -42,11 +42,11 @@ func parseMergeState(q url.Values, extDefault bool) mergeState {
 	if q.Has("form") || q.Has("ext") {
 		st.Ext = q.Get("ext") == "1"
 	}
-	for _, s := range q["src"] {
-		if s != "" && s != st.Keep && !slices.Contains(st.Sources, s) && len(st.Sources) < usermerge.MaxSources {
-			st.Sources = append(st.Sources, s)
-		}
-	}
+	// The accounts to merge stay exactly as sent: the screen's own buttons
+	// never pick one twice or more than ten, and a form that does (edited,
+	// replayed, scripted) is refused by the merge's own rules with the
+	// API's messages, never quietly trimmed to something else.
+	st.Sources = slices.Clone(q["src"])
 	st.Offset, _ = strconv.Atoi(q.Get("offset"))
 	if q.Has("page_to") { // the Browse column's Previous and Next
 		st.Offset, _ = strconv.Atoi(q.Get("page_to"))

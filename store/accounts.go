@@ -11,6 +11,9 @@ import (
 
 // PutTenant inserts or updates a tenant and its policy.
 func (tx *Tx) PutTenant(ctx context.Context, t usermerge.Tenant) error {
+	if err := cleanIDs(ids{"tenant id", &t.ID}); err != nil {
+		return err
+	}
 	if err := t.Policy.Validate(); err != nil {
 		return err
 	}
@@ -63,6 +66,9 @@ func (tx *Tx) Tenants(ctx context.Context) ([]usermerge.Tenant, error) {
 
 // PutGroup inserts or updates a group.
 func (tx *Tx) PutGroup(ctx context.Context, g usermerge.Group) error {
+	if err := cleanIDs(ids{"tenant", &g.TenantID}, ids{"group id", &g.ID}, ids{"parent", &g.ParentID}); err != nil {
+		return err
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO groups (tenant_id, id, name, parent_id) VALUES (?, ?, ?, ?)
 		ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, parent_id = excluded.parent_id`,
 		g.TenantID, g.ID, g.Name, nullString(g.ParentID))
@@ -89,6 +95,9 @@ func (tx *Tx) Groups(ctx context.Context, tenant string) ([]usermerge.Group, err
 
 // PutJob inserts or updates a job.
 func (tx *Tx) PutJob(ctx context.Context, j usermerge.Job) error {
+	if err := cleanIDs(ids{"tenant", &j.TenantID}, ids{"job id", &j.ID}); err != nil {
+		return err
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO jobs (tenant_id, id, title) VALUES (?, ?, ?)
 		ON CONFLICT (tenant_id, id) DO UPDATE SET title = excluded.title`, j.TenantID, j.ID, j.Title)
 	return err
@@ -114,6 +123,9 @@ func (tx *Tx) Jobs(ctx context.Context, tenant string) ([]usermerge.Job, error) 
 
 // PutAccount inserts or updates an account, merge markers included.
 func (tx *Tx) PutAccount(ctx context.Context, a usermerge.Account) error {
+	if err := cleanIDs(ids{"tenant", &a.TenantID}, ids{"account id", &a.ID}, ids{"login", &a.Login}, ids{"merged_into", &a.MergedInto}); err != nil {
+		return err
+	}
 	var mergedBy any
 	if a.MergedBy != 0 || a.MergedInto != "" {
 		mergedBy = a.MergedBy
@@ -153,6 +165,9 @@ func (tx *Tx) Account(ctx context.Context, tenant, id string) (usermerge.Account
 
 // AccountByRef finds an account by id or, failing that, by login.
 func (tx *Tx) AccountByRef(ctx context.Context, tenant, ref string) (usermerge.Account, error) {
+	if err := cleanIDs(ids{"account", &ref}); err != nil {
+		return usermerge.Account{}, err
+	}
 	a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts a WHERE a.tenant_id = ? AND (a.id = ? OR a.login = ?)
 		ORDER BY CASE WHEN a.id = ? THEN 0 ELSE 1 END LIMIT 1`, tenant, ref, ref, ref))
 	if err != nil {
@@ -293,6 +308,9 @@ func (tx *Tx) PutAdmin(ctx context.Context, a usermerge.Admin, passwordHash stri
 	default:
 		return usermerge.Errorf(usermerge.Invalid, "invalid_role", "role must be tenant_admin or group_manager, not %q", a.Role)
 	}
+	if err := cleanIDs(ids{"tenant", &a.TenantID}, ids{"admin id", &a.ID}, ids{"login", &a.Login}, ids{"account", &a.AccountID}); err != nil {
+		return err
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO admins (tenant_id, id, login, name, role, account_id, password_hash) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (tenant_id, id) DO UPDATE SET login = excluded.login, name = excluded.name, role = excluded.role,
 		account_id = excluded.account_id,
@@ -319,6 +337,9 @@ func (tx *Tx) PutAdmin(ctx context.Context, a usermerge.Admin, passwordHash stri
 // AdminByLogin returns an admin with its scopes.
 func (tx *Tx) AdminByLogin(ctx context.Context, tenant, login string) (usermerge.Admin, string, error) {
 	a := usermerge.Admin{TenantID: tenant}
+	if err := cleanIDs(ids{"login", &login}); err != nil {
+		return a, "", err
+	}
 	var role, hash string
 	err := tx.QueryRow(ctx, `SELECT id, login, name, role, COALESCE(account_id, ''), password_hash FROM admins WHERE tenant_id = ? AND login = ?`,
 		tenant, login).Scan(&a.ID, &a.Login, &a.Name, &role, &a.AccountID, &hash)
@@ -413,4 +434,23 @@ func placeholders(n int) string {
 		panic(fmt.Sprintf("placeholders(%d)", n))
 	}
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// ids names one id or login for cleanIDs.
+type ids struct {
+	field string
+	v     *string
+}
+
+// cleanIDs puts each id in its stored form (usermerge.CleanID), so that
+// every write and lookup agrees with what import stores.
+func cleanIDs(list ...ids) error {
+	for _, x := range list {
+		c, err := usermerge.CleanID(x.field, *x.v)
+		if err != nil {
+			return err
+		}
+		*x.v = c
+	}
+	return nil
 }

@@ -20,6 +20,12 @@ type SignInCandidate struct {
 
 // SignInCandidates returns, per tenant, the admins with a login.
 func (tx *Tx) SignInCandidates(ctx context.Context, login string) ([]SignInCandidate, error) {
+	// The login in its stored form; one that cannot be stored (invisible
+	// characters) matches nobody, and is answered as any unknown login.
+	login, err := usermerge.CleanID("login", login)
+	if err != nil {
+		return nil, nil
+	}
 	rows, err := tx.Query(ctx, `SELECT tenant_id, id, password_hash, failed_signins, locked_until FROM admins WHERE login = ? ORDER BY tenant_id`, login)
 	if err != nil {
 		return nil, err
@@ -40,6 +46,9 @@ func (tx *Tx) SignInCandidates(ctx context.Context, login string) ([]SignInCandi
 
 // SetPassword stores an admin's password hash and clears its failures.
 func (tx *Tx) SetPassword(ctx context.Context, tenant, login, hash string) error {
+	if err := cleanIDs(ids{"login", &login}); err != nil {
+		return err
+	}
 	n, err := tx.Exec(ctx, `UPDATE admins SET password_hash = ?, failed_signins = 0, locked_until = NULL WHERE tenant_id = ? AND login = ?`, hash, tenant, login)
 	if err == nil && n == 0 {
 		err = usermerge.Errorf(usermerge.NotFound, "unknown_admin", "no administrator %q in tenant %q", login, tenant)

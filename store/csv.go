@@ -63,6 +63,7 @@ func (db *DB) ImportAccountsCSV(ctx context.Context, tenant string, r io.Reader)
 	if err != nil {
 		return ImportStats{PerKind: map[string]int{}}, err
 	}
+	db.analyze(ctx, stats.tables())
 	return stats, nil
 }
 
@@ -120,15 +121,21 @@ func (im *importer) csvRow(n int, tenant string, col map[string]int, rec []strin
 		if !ok {
 			return "", false
 		}
-		return strings.TrimSpace(rec[i]), true
+		return unescapeCell(strings.TrimSpace(rec[i])), true
 	}
 	id, _ := get("id")
 	login, _ := get("login")
-	if id == "" {
-		return badLine(n, "id must not be empty")
-	}
-	if login == "" {
-		return badLine(n, "login must not be empty")
+	var err error
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"id", &id}, {"login", &login}} {
+		if *f.v, err = usermerge.CleanID(f.name, *f.v); err != nil {
+			return badLine(n, "%s", usermerge.ErrorMessage(err))
+		}
+		if *f.v == "" {
+			return badLine(n, "%s must not be empty", f.name)
+		}
 	}
 	a := usermerge.Account{TenantID: tenant, ID: id, Status: usermerge.Active, CreatedAt: im.tx.Now}
 	cur, err := im.tx.Account(im.ctx, tenant, id)
@@ -174,7 +181,11 @@ func (im *importer) csvRow(n int, tenant string, col map[string]int, rec []strin
 	} {
 		list, _ := get(link.column)
 		for _, item := range strings.Split(list, ";") {
-			if item = strings.TrimSpace(item); item == "" {
+			item, err := usermerge.CleanID(link.column, item)
+			if err != nil {
+				return badLine(n, "%s", usermerge.ErrorMessage(err))
+			}
+			if item == "" {
 				continue
 			}
 			if err := link.check(n, tenant, item); err != nil {
@@ -247,6 +258,9 @@ func (db *DB) ExportAccountsCSV(ctx context.Context, w io.Writer, tenant string)
 				return nil
 			}
 			row[6], row[7] = strings.Join(groups, ";"), strings.Join(jobs, ";")
+			for i := range row {
+				row[i] = escapeCell(row[i])
+			}
 			return cw.Write(row)
 		}
 		for rows.Next() {
@@ -282,4 +296,41 @@ func (db *DB) ExportAccountsCSV(ctx context.Context, w io.Writer, tenant string)
 		}
 		return bw.Flush()
 	})
+}
+
+// formulaStart reports whether a spreadsheet would read a cell that starts
+// with c as a formula (OWASP, "CSV Injection"): = + - @, tab and carriage
+// return.
+func formulaStart(c byte) bool {
+	return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r'
+}
+
+// escapeCell neutralises formula injection as OWASP recommends: a cell that
+// would start a formula gets a leading single quote, which spreadsheets
+// show as text. So that import can undo exactly what export did, a cell of
+// single quotes followed by a formula character gets one more quote too:
+// the cell '=x is written with two quotes in front of the =.
+func escapeCell(v string) string {
+	i := 0
+	for i < len(v) && v[i] == '\'' {
+		i++
+	}
+	if i < len(v) && formulaStart(v[i]) {
+		return "'" + v
+	}
+	return v
+}
+
+// unescapeCell undoes escapeCell: one leading quote comes off a cell whose
+// quotes are followed by a formula character. Other cells, "'Tis" among
+// them, are read as they are.
+func unescapeCell(v string) string {
+	i := 0
+	for i < len(v) && v[i] == '\'' {
+		i++
+	}
+	if i > 0 && i < len(v) && formulaStart(v[i]) {
+		return v[1:]
+	}
+	return v
 }

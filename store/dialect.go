@@ -7,7 +7,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"net/url"
 	"sort"
 	"strconv"
@@ -169,9 +171,15 @@ func postgresDialect() *dialect {
 func mapPostgresError(err error) error {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) {
+		if connectionLost(err) {
+			return errUnavailable(err)
+		}
 		return nil
 	}
 	switch {
+	case strings.HasPrefix(pe.Code, "08"), pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03":
+		// connection exception; the server shutting down or starting up
+		return errUnavailable(err)
 	case pe.Code == "40001":
 		return &usermerge.Error{Code: usermerge.Conflict, Reason: "serialization", Message: "a concurrent change got in the way; try again", Err: err}
 	case pe.Code == "40P01":
@@ -190,6 +198,29 @@ func mapPostgresError(err error) error {
 		return &usermerge.Error{Code: usermerge.Invalid, Reason: "constraint", Message: "the change breaks a data constraint", Err: err}
 	}
 	return nil
+}
+
+// connectionLost reports whether a PostgreSQL driver error means the
+// connection to the server is gone or cannot be made: by type, never by
+// message.
+func connectionLost(err error) bool {
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+func errUnavailable(err error) error {
+	return &usermerge.Error{Code: usermerge.Unavailable, Reason: "database_unavailable",
+		Message: "the database cannot be reached just now; nothing was changed; try again shortly", Err: err}
+}
+
+// exhausted is the error of a transaction that kept failing on
+// serialization failures or deadlocks: the database is too busy with
+// concurrent changes to this data; trying later may work.
+func exhausted(err error) error {
+	return &usermerge.Error{Code: usermerge.Unavailable, Reason: "too_busy",
+		Message: "concurrent changes kept getting in the way; nothing was changed; try again shortly", Err: err}
 }
 
 // retryable reports whether a failed transaction may simply run again.

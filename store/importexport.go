@@ -269,7 +269,8 @@ func (o object) str(name string) (string, bool, error) {
 	return s, true, nil
 }
 
-// id returns a required non-empty string field.
+// id returns a required non-empty id, login or reference in its stored
+// form (usermerge.CleanID: trimmed, NFC, no invisible characters).
 func (o object) id(name string) (string, error) {
 	s, ok, err := o.str(name)
 	if err != nil {
@@ -278,10 +279,26 @@ func (o object) id(name string) (string, error) {
 	if !ok {
 		return "", o.missing(name)
 	}
+	if s, err = usermerge.CleanID(o.prefix+name, s); err != nil {
+		return "", badLine(o.n, "%s", usermerge.ErrorMessage(err))
+	}
 	if s == "" {
 		return "", badLine(o.n, "%s must not be empty", o.prefix+name)
 	}
 	return s, nil
+}
+
+// optID returns an optional id or reference in its stored form; ok is
+// false when absent.
+func (o object) optID(name string) (string, bool, error) {
+	s, ok, err := o.str(name)
+	if err != nil || !ok {
+		return "", false, err
+	}
+	if s, err = usermerge.CleanID(o.prefix+name, s); err != nil {
+		return "", false, badLine(o.n, "%s", usermerge.ErrorMessage(err))
+	}
+	return s, true, nil
 }
 
 // optStr returns an optional string field, "" when absent.

@@ -104,12 +104,15 @@ type Tx struct {
 func (db *DB) Transact(ctx context.Context, fn func(*Tx) error) (err error) {
 	for attempt := 1; ; attempt++ {
 		err = db.transact(ctx, db.w, false, fn)
-		if err == nil || !retryable(err) || attempt >= MaxAttempts {
+		if err == nil || !retryable(err) {
 			return err
+		}
+		if attempt >= MaxAttempts {
+			return exhausted(err)
 		}
 		select {
 		case <-ctx.Done():
-			return err
+			return exhausted(err)
 		case <-time.After(time.Duration(attempt*attempt) * 10 * time.Millisecond):
 		}
 	}
@@ -117,9 +120,14 @@ func (db *DB) Transact(ctx context.Context, fn func(*Tx) error) (err error) {
 
 // TransactOnce is Transact without the retry, for callbacks that consume
 // input (an import reads its stream once): a serialization failure or
-// deadlock is returned to the caller, and nothing was written.
+// deadlock is returned to the caller as unavailable (try again), and
+// nothing was written.
 func (db *DB) TransactOnce(ctx context.Context, fn func(*Tx) error) error {
-	return db.transact(ctx, db.w, false, fn)
+	err := db.transact(ctx, db.w, false, fn)
+	if retryable(err) {
+		return exhausted(err)
+	}
+	return err
 }
 
 // MaxAttempts bounds how often Transact runs a transaction that failed on a

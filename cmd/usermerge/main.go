@@ -62,7 +62,7 @@ var exitCodes = map[usermerge.Code]int{
 
 	usermerge.Unauthenticated: exitUnauthenticated,
 	usermerge.RateLimited:     exitConflict, // busy: try again later
-	client.Unavailable:        exitInternal, // the server cannot be reached
+	usermerge.Unavailable:     exitInternal, // the server or the database cannot be reached; try again later
 }
 
 // defaultDB is the database file used when neither --db nor USERMERGE_DB is set.

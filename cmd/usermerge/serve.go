@@ -24,12 +24,20 @@ import (
 
 var serveCmd = &command{
 	name:    "serve",
-	usage:   "serve [--addr HOST:PORT] [--demo] [--secure-cookies]",
+	usage:   "serve [--addr HOST:PORT] [--demo] [--secure-cookies] [--max-connections N] [--import-timeout D]",
 	summary: "run the HTTP server (JSON API under /api/v1)",
 	help: `Serves the JSON API (documented at /api/v1/openapi.json), a health check at
 /healthz and Prometheus metrics at /metrics, on the database named by --db.
 Requests are logged to stderr. Ctrl-C (or SIGTERM) stops it gracefully,
 letting requests in flight finish.
+
+Slow clients cannot hold it: request headers must arrive within 10 s,
+bodies within a minute, answers are written within 5 minutes (an export
+streams as long as the client keeps reading), idle connections close after
+2 minutes, and at most --max-connections are served at once (more are
+answered 503 at once). An import's body may take --import-timeout to
+arrive; it is received into a temporary file ($TMPDIR) and checked before
+the import's transaction opens, so a slow upload delays nobody else.
 
 With --demo, a database without tenants is first filled with the demo data
 (see "usermerge help demo"; every demo administrator's password is
@@ -45,7 +53,12 @@ Examples:
 		addr := fs.String("addr", "127.0.0.1:8080", "listen on `HOST:PORT` (port 0: any free port)")
 		withDemo := fs.Bool("demo", false, "fill an empty database with demo data and demo passwords first")
 		secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (when served over HTTPS)")
+		maxConns := fs.Int("max-connections", server.DefaultMaxConnections, "serve at most `N` connections at once")
+		importTimeout := fs.Duration("import-timeout", server.DefaultImportTimeout, "how long an import's body may take to arrive")
 		return func(ctx context.Context, m *Main, args []string) error {
+			if *maxConns < 1 || *importTimeout <= 0 {
+				return usageError("serve: --max-connections must be at least 1 and --import-timeout positive")
+			}
 			ts, err := m.tenants(ctx)
 			if err != nil {
 				return err
@@ -66,8 +79,9 @@ Examples:
 			}
 			url := "http://" + ln.Addr().String()
 			log := slog.New(slog.NewTextHandler(m.Stderr, nil))
-			srv := server.New(server.Config{Engine: engine.New(m.db, log), Logger: log, SecureCookies: *secure})
-			hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+			srv := server.New(server.Config{Engine: engine.New(m.db, log), Logger: log, SecureCookies: *secure, ImportTimeout: *importTimeout})
+			hs := srv.HTTPServer()
+			ln = server.LimitListener(ln, *maxConns)
 			fmt.Fprintf(out, "usermerge is serving %s on %s (database: %s)\n", url, ln.Addr(), m.db.Dialect())
 			fmt.Fprintf(out, "  Web UI:  %s/  (the admin UI: sign in with an administrator's login and password)\n", url)
 			fmt.Fprintf(out, "  API:     %s/api/v1  (OpenAPI: %s/api/v1/openapi.json)\n  Health:  %s/healthz\n  Metrics: %s/metrics\n", url, url, url, url)
