@@ -96,8 +96,10 @@ type Combine struct {
 type KindSpec struct {
 	Kind  Kind
 	Label string // the kind's name ("Sign-ins"); the seeds' words where they have one
-	Title string // the heading of its details tab
-	Table string // the table holding its records
+	// Aliases are other names operators use for the kind on the command line.
+	Aliases []string
+	Title   string // the heading of its details tab
+	Table   string // the table holding its records
 	// Fields are the record's own fields, after tenant, id and account.
 	Fields []Field
 	Shape  Shape
@@ -157,14 +159,14 @@ const progressRule = "combined per item: completion beats incompletion, earliest
 // Specs describes every record kind, in the order of display and of export
 // files.
 var Specs = []*KindSpec{
-	{Kind: KindSignIns, Label: "Sign-ins", Title: "Sign-in details", Table: "signins", Always: true,
+	{Kind: KindSignIns, Label: "Sign-ins", Aliases: []string{"sign-in", "sign-ins", "signins", "access-log"}, Title: "Sign-in details", Table: "signins", Always: true,
 		Fields: []Field{
 			{Name: "at", Type: Time, Label: "Signed in at"},
 			{Name: "ip", Type: Text, Label: "IP address"},
 			{Name: "client", Type: Text, Label: "Client"},
 		},
 		Shape: ShapeMove, Rule: "all move to the kept account"},
-	{Kind: KindAttempts, Label: "Scores (assessment attempts)", Title: "Score details", Table: "attempts", Always: true,
+	{Kind: KindAttempts, Label: "Scores (assessment attempts)", Aliases: []string{"score", "scores", "attempts"}, Title: "Score details", Table: "attempts", Always: true,
 		Fields: []Field{
 			{Name: "content_id", Type: Text, Label: "Content", Required: true, Catalog: "content"},
 			{Name: "content_type", Type: Text, Label: "Type", Required: true, Enum: []string{"quiz", "test", "exam", "vignette"}},
@@ -177,7 +179,7 @@ var Specs = []*KindSpec{
 		},
 		Shape: ShapeRenumber, Item: "content_id", ItemType: "content_type", Renumber: "attempt_no", OrderBy: "started_at",
 		Rule: "all move; attempt numbers of the same content are renumbered in time order across both accounts"},
-	{Kind: KindBadges, Label: "Badges", Title: "Badge details", Table: "badges", Always: true,
+	{Kind: KindBadges, Label: "Badges", Aliases: []string{"badges"}, Title: "Badge details", Table: "badges", Always: true,
 		Fields: []Field{
 			{Name: "badge_id", Type: Text, Label: "Badge", Required: true, Catalog: "badge"},
 			{Name: "acquired_at", Type: Time, Label: "Acquired"},
@@ -186,7 +188,7 @@ var Specs = []*KindSpec{
 		Applies:  func(p Policy, _ bool) bool { return p.Badges == BadgesTransfer },
 		Rule:     "move; where both hold a badge the kept account takes the source's acquisition time and the source's copy is retired",
 		LeftRule: "stay with the merged account"},
-	{Kind: KindCredits, Label: "Credits / points", Title: "Credits / points", Table: "credits",
+	{Kind: KindCredits, Label: "Credits / points", Aliases: []string{"credits", "points"}, Title: "Credits / points", Table: "credits",
 		Fields: []Field{
 			{Name: "points", Type: Int, Label: "Points"},
 			{Name: "reason", Type: Text, Label: "Reason"},
@@ -196,7 +198,7 @@ var Specs = []*KindSpec{
 		Applies:  func(p Policy, _ bool) bool { return p.Credits == CreditsTransfer },
 		Rule:     "all move to the kept account",
 		LeftRule: "stay with the merged account"},
-	{Kind: KindCertificates, Label: "Certificates", Title: "Certificates", Table: "certificates",
+	{Kind: KindCertificates, Label: "Certificates", Aliases: []string{"certificates"}, Title: "Certificates", Table: "certificates",
 		Fields: []Field{
 			{Name: "subject_type", Type: Text, Label: "For", Required: true, Enum: []string{"course", "path"}},
 			{Name: "subject_id", Type: Text, Label: "Course or path", Required: true},
@@ -207,10 +209,10 @@ var Specs = []*KindSpec{
 		Applies:  func(p Policy, _ bool) bool { return p.Certificates == CertificatesTransfer },
 		Rule:     "all move to the kept account and are all kept",
 		LeftRule: "not merged: stay with the merged account"},
-	{Kind: KindCourses, Label: "Course progress", Title: "Course progress", Table: "course_progress",
+	{Kind: KindCourses, Label: "Course progress", Aliases: []string{"courses"}, Title: "Course progress", Table: "course_progress",
 		Fields: progressFields("course_id", "Course", "course"),
 		Shape:  ShapeCombine, Item: "course_id", Combine: progressCombine, Rule: progressRule},
-	{Kind: KindLectures, Label: "Lecture progress", Title: "Lecture progress", Table: "lecture_progress",
+	{Kind: KindLectures, Label: "Lecture progress", Aliases: []string{"lectures"}, Title: "Lecture progress", Table: "lecture_progress",
 		Fields: []Field{
 			{Name: "lecture_id", Type: Text, Label: "Lecture", Required: true, Catalog: "lecture"},
 			{Name: "course_id", Type: Text, Label: "Course", Required: true, Catalog: "course"},
@@ -220,10 +222,10 @@ var Specs = []*KindSpec{
 		Shape: ShapeCombine, Item: "lecture_id",
 		Combine: []Combine{{Field: "percent", Op: OpHighest}, {Field: "last_access", Op: OpLatest}},
 		Rule:    "combined per lecture: highest percent, latest last access"},
-	{Kind: KindPaths, Label: "Learning-path progress", Title: "Learning-path progress", Table: "path_progress",
+	{Kind: KindPaths, Label: "Learning-path progress", Aliases: []string{"paths"}, Title: "Learning-path progress", Table: "path_progress",
 		Fields: progressFields("path_id", "Learning path", "path"),
 		Shape:  ShapeCombine, Item: "path_id", Combine: progressCombine, Rule: progressRule},
-	{Kind: KindQuizSessions, Label: "Suspended quiz sessions", Title: "Suspended quiz sessions", Table: "quiz_sessions",
+	{Kind: KindQuizSessions, Label: "Suspended quiz sessions", Aliases: []string{"quiz-sessions"}, Title: "Suspended quiz sessions", Table: "quiz_sessions",
 		Fields: []Field{
 			{Name: "quiz_id", Type: Text, Label: "Quiz", Required: true, Catalog: "quiz"},
 			{Name: "answers", Type: Answers, Label: "Saved answers"},
@@ -233,7 +235,7 @@ var Specs = []*KindSpec{
 		Shape: ShapeKeep, Item: "quiz_id", Latest: "last_studied_at", Kept: []string{"answers", "last_studied_at", "graded_at"},
 		OpenWhileNull: "graded_at",
 		Rule:          "per quiz the session with the latest study time is kept; the other is retired (not resumable, not gradeable)"},
-	{Kind: KindMasterStates, Label: "Master-mode quiz state", Title: "Master-mode quiz state", Table: "master_states",
+	{Kind: KindMasterStates, Label: "Master-mode quiz state", Aliases: []string{"master-states"}, Title: "Master-mode quiz state", Table: "master_states",
 		Fields: []Field{
 			{Name: "quiz_id", Type: Text, Label: "Quiz", Required: true, Catalog: "quiz"},
 			{Name: "results", Type: Answers, Label: "Results"},
@@ -241,7 +243,7 @@ var Specs = []*KindSpec{
 		},
 		Shape: ShapeKeep, Item: "quiz_id", Latest: "last_studied_at", Kept: []string{"results", "last_studied_at"},
 		Rule: "per quiz the state with the latest study time is kept; the other is retired"},
-	{Kind: KindPolls, Label: "Poll responses", Title: "Poll responses", Table: "poll_responses",
+	{Kind: KindPolls, Label: "Poll responses", Aliases: []string{"polls"}, Title: "Poll responses", Table: "poll_responses",
 		Fields: []Field{
 			{Name: "poll_id", Type: Text, Label: "Poll", Required: true, Catalog: "poll"},
 			{Name: "answer", Type: Answers, Label: "Answer"},
@@ -249,7 +251,7 @@ var Specs = []*KindSpec{
 		},
 		Shape: ShapeKeep, Item: "poll_id", Latest: "answered_at", Kept: []string{"answer", "answered_at"},
 		Rule: "per poll the latest answer is kept; the other is retired"},
-	{Kind: KindEvents, Label: "Event registrations", Title: "Event registrations", Table: "event_registrations",
+	{Kind: KindEvents, Label: "Event registrations", Aliases: []string{"events"}, Title: "Event registrations", Table: "event_registrations",
 		Fields: []Field{
 			{Name: "event_id", Type: Text, Label: "Event", Required: true, Catalog: "event"},
 			{Name: "registered_at", Type: Time, Label: "Registered"},
@@ -258,7 +260,7 @@ var Specs = []*KindSpec{
 		Shape: ShapeCombine, Item: "event_id",
 		Combine: []Combine{{Field: "registered_at", Op: OpEarliest}, {Field: "attended", Op: OpEither}},
 		Rule:    "per event one registration: attended if either attended, earliest registration time"},
-	{Kind: KindExternalIDs, Label: "External IDs", Title: "External IDs", Table: "external_ids",
+	{Kind: KindExternalIDs, Label: "External IDs", Aliases: []string{"external-ids"}, Title: "External IDs", Table: "external_ids",
 		Fields: []Field{
 			{Name: "system", Type: Text, Label: "System", Required: true},
 			{Name: "value", Type: Text, Label: "Value", Required: true},
@@ -267,7 +269,7 @@ var Specs = []*KindSpec{
 		Applies:  func(_ Policy, moveExternalIDs bool) bool { return moveExternalIDs },
 		Rule:     "move to the kept account and resolve to it",
 		LeftRule: "stay with the merged account (external IDs not selected)"},
-	{Kind: KindFinancial, Label: "Financial records", Title: "Financial records", Table: "financial_records",
+	{Kind: KindFinancial, Label: "Financial records", Aliases: []string{"financial"}, Title: "Financial records", Table: "financial_records",
 		Fields: []Field{
 			{Name: "type", Type: Text, Label: "Type", Required: true, Enum: []string{"order", "payment", "refund", "invoice"}},
 			{Name: "amount_cents", Type: Int, Label: "Amount (cents)"},
@@ -276,11 +278,11 @@ var Specs = []*KindSpec{
 			{Name: "at", Type: Time, Label: "At"},
 		},
 		Shape: ShapeMove, Rule: "all move to the kept account"},
-	{Kind: KindMemberships, Label: "Group memberships", Title: "Group memberships", Table: "memberships",
+	{Kind: KindMemberships, Label: "Group memberships", Aliases: []string{"groups"}, Title: "Group memberships", Table: "memberships",
 		Fields:   []Field{{Name: "group_id", Type: Text, Label: "Group", Required: true, Catalog: "group"}},
 		Shape:    ShapeLeave,
 		LeftRule: "the kept account's org structure is kept; the merged account's stays with it"},
-	{Kind: KindAccountJobs, Label: "Jobs", Title: "Jobs", Table: "account_jobs",
+	{Kind: KindAccountJobs, Label: "Jobs", Aliases: []string{"jobs"}, Title: "Jobs", Table: "account_jobs",
 		Fields:   []Field{{Name: "job_id", Type: Text, Label: "Job", Required: true, Catalog: "job"}},
 		Shape:    ShapeLeave,
 		LeftRule: "the kept account's org structure is kept; the merged account's stays with it"},
@@ -391,4 +393,20 @@ func answerText(v any) string {
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TitledCatalogs lists the catalogs whose titles an import may give
+// (courses, contents, badges, polls...): those the kinds' fields name,
+// groups and jobs aside, which carry their names themselves.
+func TitledCatalogs() []string {
+	var out []string
+	for _, s := range Specs {
+		for _, f := range s.Fields {
+			if f.Catalog != "" && f.Catalog != "group" && f.Catalog != "job" && !slices.Contains(out, f.Catalog) {
+				out = append(out, f.Catalog)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }

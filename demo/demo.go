@@ -224,6 +224,7 @@ func (g *gen) write(w io.Writer) error {
 	for _, j := range sortedBy(s.jobs, func(j job) string { return j.id }) {
 		lines = append(lines, line{{"kind", "job"}, {"tenant", s.id}, {"id", j.id}, {"title", j.title}})
 	}
+	lines = append(lines, titleLines(s)...)
 	byID := sortedBy(g.accounts, func(a *account) string { return a.id })
 	for _, a := range byID {
 		status := "active"
@@ -298,4 +299,63 @@ func (g *gen) summary() Tenant {
 			Scope: m.right + " over " + g.groupOf[m.group]})
 	}
 	return t
+}
+
+// titleLines names the tenant's courses, lectures, paths, contents,
+// quizzes, badges, polls and events, so that merge details show titles
+// beside ids; in the order an export writes them (catalog, then id).
+func titleLines(s *tenantSpec) []line {
+	type item struct{ catalog, id, title string }
+	var items []item
+	add := func(catalog, id string) { items = append(items, item{catalog, id, titleOf(id)}) }
+	for _, c := range s.courses {
+		add("course", c.id)
+		for i := 1; i <= c.lectures; i++ {
+			id := lectureID(c.id, i)
+			items = append(items, item{"lecture", id, fmt.Sprintf("%s, lesson %d", titleOf(c.id), i)})
+		}
+	}
+	for _, p := range s.paths {
+		add("path", p)
+	}
+	for _, c := range s.contents {
+		add("content", c.id)
+	}
+	for _, q := range s.quizzes {
+		add("quiz", q)
+	}
+	for _, b := range s.badges {
+		add("badge", b)
+	}
+	for _, p := range s.polls {
+		add("poll", p.id)
+	}
+	for _, e := range s.events {
+		add("event", e)
+	}
+	slices.SortFunc(items, func(a, b item) int {
+		if c := strings.Compare(a.catalog, b.catalog); c != 0 {
+			return c
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	out := make([]line, 0, len(items))
+	for _, it := range items {
+		out = append(out, line{{"kind", "title"}, {"tenant", s.id}, {"catalog", it.catalog}, {"id", it.id}, {"title", it.title}})
+	}
+	return slices.CompactFunc(out, func(a, b line) bool { return fmt.Sprint(a) == fmt.Sprint(b) })
+}
+
+// titleOf makes a title from a demo id: "c-first-aid" → "First aid",
+// "ev-town-hall-spring" → "Town hall spring".
+func titleOf(id string) string {
+	_, rest, ok := strings.Cut(id, "-")
+	if !ok {
+		rest = id
+	}
+	words := strings.ReplaceAll(rest, "-", " ")
+	if words == "" {
+		return id
+	}
+	return strings.ToUpper(words[:1]) + words[1:]
 }

@@ -88,7 +88,7 @@ func checkTimes(t *testing.T, out []byte, now time.Time) {
 		switch m["kind"] {
 		case "account":
 			created[fmt.Sprint(m["tenant"], "/", m["id"])] = times["created_at"]
-		case "tenant", "group", "job", "membership", "account_job", "admin":
+		case "tenant", "group", "job", "title", "membership", "account_job", "admin":
 		default:
 			c, ok := created[key]
 			if !ok {

@@ -93,6 +93,16 @@ func (tx *Tx) Groups(ctx context.Context, tenant string) ([]usermerge.Group, err
 	return out, rows.Err()
 }
 
+// PutTitle inserts or updates the title of an item of a catalog.
+func (tx *Tx) PutTitle(ctx context.Context, tenant, catalog, id, title string) error {
+	if err := cleanIDs(ids{"tenant", &tenant}, ids{"id", &id}); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO titles (tenant_id, catalog, id, title) VALUES (?, ?, ?, ?)
+		ON CONFLICT (tenant_id, catalog, id) DO UPDATE SET title = excluded.title`, tenant, catalog, id, title)
+	return err
+}
+
 // PutJob inserts or updates a job.
 func (tx *Tx) PutJob(ctx context.Context, j usermerge.Job) error {
 	if err := cleanIDs(ids{"tenant", &j.TenantID}, ids{"job id", &j.ID}); err != nil {

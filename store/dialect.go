@@ -357,9 +357,22 @@ func (db *DB) lockForMigration(ctx context.Context) (unlock func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
+	// Wait for another instance's migrations longer than the lock timeout
+	// that guards merges: a fresh database takes a few seconds to migrate,
+	// and several instances (or test schemas) may start at once.
+	if _, err := conn.ExecContext(ctx, `SET lock_timeout = '300s'`); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(hashtext('usermerge migrate'))`); err != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn })
 		conn.Close()
 		return nil, fmt.Errorf("migrate: take the migration lock: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `RESET lock_timeout`); err != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn })
+		conn.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	unlock = func() {
 		// A fresh context: the lock must go even when ctx is done, or the

@@ -51,7 +51,7 @@ func (ex *exporter) run() error {
 	if err := ex.tenantLine(t); err != nil {
 		return err
 	}
-	for _, step := range []func() error{ex.groups, ex.jobs, ex.accounts, ex.memberships, ex.accountJobs, ex.admins} {
+	for _, step := range []func() error{ex.groups, ex.jobs, ex.titles, ex.accounts, ex.memberships, ex.accountJobs, ex.admins} {
 		if err := step(); err != nil {
 			return err
 		}
@@ -175,6 +175,25 @@ func (ex *exporter) jobs() error {
 		ex.l.optStr("title", title)
 		return ex.emit()
 	})
+}
+
+// titles writes the catalog titles. An export of one account leaves them
+// out: they are the platform's catalog, not the learner's data.
+func (ex *exporter) titles() error {
+	if ex.account != "" {
+		return nil
+	}
+	t := ex.tenant
+	var catalog, id, title string
+	return ex.each(`SELECT catalog, id, title FROM titles WHERE tenant_id = ? ORDER BY catalog, id`+ex.c, []any{t},
+		[]any{&catalog, &id, &title}, func() error {
+			ex.l.reset("title")
+			ex.l.str("tenant", t)
+			ex.l.str("catalog", catalog)
+			ex.l.str("id", id)
+			ex.l.str("title", title)
+			return ex.emit()
+		})
 }
 
 // accounts writes the accounts; for one account also the accounts it is

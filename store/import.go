@@ -72,7 +72,7 @@ func (st ImportStats) tables() []string {
 	var out []string
 	for kind := range st.PerKind {
 		switch kind {
-		case "tenant", "group", "job", "account", "membership", "account_job":
+		case "tenant", "group", "job", "account", "membership", "account_job", "title":
 			out = append(out, kind+"s")
 		case "admin":
 			out = append(out, "admins", "admin_scopes")
@@ -312,6 +312,8 @@ func (im *importer) line(n int, b []byte) (string, error) {
 		err = im.groupLine(o)
 	case "job":
 		err = im.jobLine(o)
+	case "title":
+		err = im.titleLine(o)
 	case "account":
 		err = im.accountLine(o)
 	case "membership":
@@ -614,6 +616,40 @@ func (im *importer) jobLine(o object) error {
 		}
 	}
 	if err := im.tx.PutJob(im.ctx, usermerge.Job{TenantID: tenant, ID: id, Title: title}); err != nil {
+		return im.writeErr(o.n, err, nil)
+	}
+	return nil
+}
+
+// titleLine writes the title of one item of a catalog (a course, a
+// content, a badge, a poll...), which merge details show beside its id.
+func (im *importer) titleLine(o object) error {
+	tenant, err := im.tenantRef(o)
+	if err != nil {
+		return err
+	}
+	catalog, ok, err := o.str("catalog")
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return o.missing("catalog")
+	}
+	if err := oneOf(o.n, "catalog", catalog, usermerge.TitledCatalogs()...); err != nil {
+		return err
+	}
+	id, err := o.id("id")
+	if err != nil {
+		return err
+	}
+	title, ok, err := o.str("title")
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return o.missing("title")
+	}
+	if err := im.tx.PutTitle(im.ctx, tenant, catalog, id, title); err != nil {
 		return im.writeErr(o.n, err, nil)
 	}
 	return nil

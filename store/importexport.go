@@ -39,6 +39,7 @@ var orgFields = map[string][]string{
 	"tenant":      {"kind", "id", "name", "preset", "policy"},
 	"group":       {"kind", "tenant", "id", "name", "parent"},
 	"job":         {"kind", "tenant", "id", "title"},
+	"title":       {"kind", "tenant", "catalog", "id", "title"},
 	"account":     {"kind", "tenant", "id", "login", "email", "name", "status", "created_at", "deleted_at", "merged_into"},
 	"membership":  {"kind", "tenant", "account", "group"},
 	"account_job": {"kind", "tenant", "account", "job"},

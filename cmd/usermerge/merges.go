@@ -130,12 +130,9 @@ before and after; and, for a reverted merge, who reverted it and which
 records kept newer values.
 
 Without --kind, the score, badge and sign-in sections are always shown and
-other kinds when the merge touched them. KIND is a kind name (signin,
-attempt, badge, credit, certificate, course_progress, lecture_progress,
-path_progress, quiz_session, master_state, poll_response,
-event_registration, external_id, financial_record, membership,
-account_job) or score, sign-in.
-
+other kinds when the merge touched them. KIND is a kind name or one of its
+other names:
+` + kindNames() + `
 Examples:
   usermerge --tenant acme --as admin show 1
   usermerge --tenant acme --as admin show 1 --kind badge --limit 500`,
@@ -175,24 +172,15 @@ Examples:
 	},
 }
 
-// kindAliases are the other names operators use for kinds.
-var kindAliases = map[string]usermerge.Kind{
-	"score": usermerge.KindAttempts, "scores": usermerge.KindAttempts, "attempts": usermerge.KindAttempts,
-	"badges": usermerge.KindBadges, "sign-in": usermerge.KindSignIns, "sign-ins": usermerge.KindSignIns,
-	"signins": usermerge.KindSignIns, "access-log": usermerge.KindSignIns, "credits": usermerge.KindCredits,
-	"points": usermerge.KindCredits, "certificates": usermerge.KindCertificates, "courses": usermerge.KindCourses,
-	"lectures": usermerge.KindLectures, "paths": usermerge.KindPaths, "polls": usermerge.KindPolls,
-	"events": usermerge.KindEvents, "external-ids": usermerge.KindExternalIDs, "financial": usermerge.KindFinancial,
-	"groups": usermerge.KindMemberships, "jobs": usermerge.KindAccountJobs,
-}
-
 func parseKind(s string) (usermerge.Kind, error) {
 	k := usermerge.Kind(strings.ToLower(s))
 	if k.Valid() {
 		return k, nil
 	}
-	if a, ok := kindAliases[string(k)]; ok {
-		return a, nil
+	for _, spec := range usermerge.Specs {
+		if slices.Contains(spec.Aliases, string(k)) {
+			return spec.Kind, nil
+		}
 	}
 	var names []string
 	for _, k := range usermerge.Kinds {
@@ -309,4 +297,13 @@ func noneIfEmpty(s string) string {
 		return "(none)"
 	}
 	return s
+}
+
+// kindNames lists every kind with its other names, one per line, for help.
+func kindNames() string {
+	var b strings.Builder
+	for _, spec := range usermerge.Specs {
+		fmt.Fprintf(&b, "  %-20s %s\n", spec.Kind, strings.Join(spec.Aliases, ", "))
+	}
+	return b.String()
 }
