@@ -34,6 +34,8 @@ func TestPropertyMergeRevert(t *testing.T) {
 		}
 		f := newFixture(t, "learningbox")
 		ctx := f.ctx
+		// a neighbour tenant with data of every kind, which no step touches
+		seedRandomTenant(t, f, "neighbour", rand.New(rand.NewPCG(7, 7)))
 		for i := range n {
 			tenant := fmt.Sprintf("p%03d", i)
 			rng := rand.New(rand.NewPCG(uint64(i), 42))
@@ -155,6 +157,65 @@ func seedRandomTenant(t *testing.T, f *fixture, tenant string, rng *rand.Rand) [
 type propOp struct {
 	merges []int64
 	before map[string][]string
+	dirty  bool // activity came after it: its revert keeps newer values, so before no longer holds
+}
+
+// activity is one value set after a merge.
+type activity struct {
+	table, id, col string
+	value          any
+}
+
+// randomActivity is what learners do after merges: a new sign-in on a
+// random account, and new values on up to three live records of the kinds
+// a merge combines or keeps (a later study time, a new answer, a higher
+// percent), taken from the kinds' descriptors. It returns the values set
+// and the number of records added.
+func randomActivity(t *testing.T, f *fixture, tenant string, accounts []string, rng *rand.Rand, step int) ([]activity, int64) {
+	t.Helper()
+	var out []activity
+	acc := accounts[rng.IntN(len(accounts))]
+	f.tx(func(tx *store.Tx) error {
+		_, err := tx.Exec(f.ctx, `INSERT INTO signins (tenant_id, id, account_id, at, ip, client) VALUES (?, ?, ?, ?, '10.9.9.9', 'after')`,
+			tenant, fmt.Sprintf("new-%d", step), acc, day(-step))
+		return err
+	})
+	for range 3 {
+		spec := usermerge.Specs[rng.IntN(len(usermerge.Specs))]
+		var fields []usermerge.Field
+		for _, fl := range spec.Fields {
+			changeable := spec.Shape == usermerge.ShapeCombine || spec.Shape == usermerge.ShapeKeep
+			if changeable && fl.Enum == nil && fl.Name != spec.Item && (fl.Type == usermerge.Time || fl.Type == usermerge.Int || fl.Type == usermerge.Answers) {
+				fields = append(fields, fl)
+			}
+		}
+		if len(fields) == 0 {
+			continue
+		}
+		fl := fields[rng.IntN(len(fields))]
+		var id string
+		f.tx(func(tx *store.Tx) error {
+			err := tx.QueryRow(f.ctx, `SELECT id FROM `+spec.Table+` WHERE tenant_id = ? AND retired_by IS NULL ORDER BY id LIMIT 1 OFFSET ?`,
+				tenant, rng.IntN(5)).Scan(&id)
+			if err != nil {
+				id = "" // fewer live records than the offset
+			}
+			return nil
+		})
+		if id == "" {
+			continue
+		}
+		var v any = day(-step - 1) // later than anything before
+		switch fl.Type {
+		case usermerge.Int:
+			v = int64(1 + rng.IntN(100))
+		case usermerge.Answers:
+			v = fmt.Sprintf("changed at step %d", step)
+		}
+		f.exec(`UPDATE `+spec.Table+` SET `+fl.Name+` = ? WHERE tenant_id = ? AND id = ?`, v, tenant, id)
+		out = append(out, activity{spec.Table, id, fl.Name, v})
+	}
+	return out, 1
 }
 
 func runRandomSequence(t *testing.T, f *fixture, tenant string, accounts []string, rng *rand.Rand) {
@@ -163,7 +224,11 @@ func runRandomSequence(t *testing.T, f *fixture, tenant string, accounts []strin
 	initial := tenantSnapshot(t, f.db, tenant)
 	counts := recordCounts(t, f.db, tenant)
 	var stack []propOp
-	others := tenantSnapshot(t, f.db, "other") // a tenant no op touches stays empty
+	others := tenantSnapshot(t, f.db, "neighbour")
+	if len(others["signins"]) == 0 {
+		t.Fatal("the neighbour tenant holds no data: the isolation check would prove nothing")
+	}
+	acts := map[string]activity{} // values set after merges, which reverts must keep
 	for step := range 14 {
 		before := tenantSnapshot(t, f.db, tenant)
 		switch r := rng.IntN(10); {
@@ -188,13 +253,22 @@ func runRandomSequence(t *testing.T, f *fixture, tenant string, accounts []strin
 				ids = append(ids, m.ID)
 			}
 			stack = append(stack, propOp{merges: ids, before: before})
-		case r < 8 && len(stack) > 0: // revert the newest operation: exact
+		case r < 6 && len(stack) > 0: // activity after the merges: new records, changed ones
+			a, added := randomActivity(t, f, tenant, accounts, rng, step)
+			for _, x := range a {
+				acts[x.table+"/"+x.id+"/"+x.col] = x
+			}
+			counts["signin"] += added
+			for i := range stack { // the states before them no longer hold
+				stack[i].dirty = true
+			}
+		case r < 8 && len(stack) > 0: // revert the newest operation: exact unless activity came after it
 			op := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
 			if _, err := f.e.Revert(ctx, who, op.merges); err != nil {
 				t.Fatalf("step %d revert %v: %v", step, op.merges, err)
 			}
-			if diff := cmp.Diff(op.before, tenantSnapshot(t, f.db, tenant)); diff != "" {
+			if diff := cmp.Diff(op.before, tenantSnapshot(t, f.db, tenant)); !op.dirty && diff != "" {
 				t.Fatalf("step %d: revert of %v is not exact (-before +after):\n%s", step, op.merges, diff)
 			}
 		case len(stack) > 1: // revert an older operation alone: refused if a later one shares an account
@@ -202,8 +276,10 @@ func runRandomSequence(t *testing.T, f *fixture, tenant string, accounts []strin
 			_, err := f.e.Revert(ctx, who, op.merges)
 			if err == nil {
 				// independent of every later operation: allowed; the stack
-				// above it no longer describes exact states, so drop it
+				// above it no longer describes exact states, so drop it, and
+				// the merges left in force may combine the values set since
 				stack = nil
+				clear(acts)
 				continue
 			}
 			if usermerge.ErrorReason(err) != "later_merge" {
@@ -226,12 +302,17 @@ func runRandomSequence(t *testing.T, f *fixture, tenant string, accounts []strin
 		if _, err := f.e.Revert(ctx, who, op.merges); err != nil {
 			t.Fatalf("unwind revert %v: %v", op.merges, err)
 		}
-		if diff := cmp.Diff(op.before, tenantSnapshot(t, f.db, tenant)); diff != "" {
+		if diff := cmp.Diff(op.before, tenantSnapshot(t, f.db, tenant)); !op.dirty && diff != "" {
 			t.Fatalf("unwind: revert of %v not exact (-before +after):\n%s", op.merges, diff)
 		}
 	}
 	_ = initial
-	if diff := cmp.Diff(others, tenantSnapshot(t, f.db, "other")); diff != "" {
+	for _, a := range acts { // no revert gave back an older value over activity after a merge
+		if got := fmt.Sprint(norm(valIn(t, f, tenant, a.table, a.id, a.col))); got != fmt.Sprint(norm(a.value)) {
+			t.Fatalf("after every revert %s %s.%s = %s, want the value set after the merge, %v", a.table, a.id, a.col, got, a.value)
+		}
+	}
+	if diff := cmp.Diff(others, tenantSnapshot(t, f.db, "neighbour")); diff != "" {
 		t.Fatalf("another tenant changed:\n%s", diff)
 	}
 }
@@ -254,13 +335,16 @@ func checkNothingLost(t *testing.T, db *store.DB, tenant string, want map[string
 	err := db.View(context.Background(), func(tx *store.Tx) error {
 		for _, k := range store.RecordKinds() {
 			table := store.RecordTable(k)
+			// a record stays retired by a reverted merge only where its
+			// revert reported it (a newer record of the item holds its place)
 			bad, err := tx.Count(context.Background(), `SELECT COUNT(*) FROM `+table+` r WHERE r.tenant_id = ? AND r.retired_by IS NOT NULL
-				AND NOT EXISTS (SELECT 1 FROM merges m WHERE m.tenant_id = r.tenant_id AND m.id = r.retired_by AND m.state <> 'reverted')`, tenant)
+				AND NOT EXISTS (SELECT 1 FROM merges m WHERE m.tenant_id = r.tenant_id AND m.id = r.retired_by AND m.state <> 'reverted')
+				AND NOT EXISTS (SELECT 1 FROM revert_kept k WHERE k.tenant_id = r.tenant_id AND k.merge_id = r.retired_by AND k.record_id = r.id)`, tenant)
 			if err != nil {
 				return err
 			}
 			if bad > 0 {
-				t.Errorf("%s: %d records retired by a missing or reverted merge", table, bad)
+				t.Errorf("%s: %d records retired by a missing merge, or by a reverted one that did not report them", table, bad)
 			}
 			// a live merge's target holds what it moved; a reverted
 			// merge's mark stays as audit, on the source it went back to
@@ -322,4 +406,14 @@ func tenantSnapshot(t testing.TB, db *store.DB, tenant string) map[string][]stri
 		t.Fatal(err)
 	}
 	return out
+}
+
+// valIn reads one column of one record of a tenant.
+func valIn(t *testing.T, f *fixture, tenant, table, id, col string) any {
+	t.Helper()
+	var v any
+	f.tx(func(tx *store.Tx) error {
+		return tx.QueryRow(f.ctx, "SELECT "+col+" FROM "+table+" WHERE tenant_id = ? AND id = ?", tenant, id).Scan(&v)
+	})
+	return v
 }

@@ -70,9 +70,12 @@ func (tx *Tx) RevertKind(ctx context.Context, m MergeRef, k usermerge.Kind) ([]u
 		WHERE tenant_id = ? AND account_id = ? AND moved_by = ?`+stays, m.Source, m.Tenant, m.Target, m.ID); err != nil {
 		return nil, err
 	}
+	// the records that went back get their earlier mark back (those that
+	// stayed on the target keep this merge's)
 	if _, err := tx.Exec(ctx, `UPDATE `+t.table+` SET moved_by = jm.prev_moved_by FROM journal_moves jm
 		WHERE jm.tenant_id = ? AND jm.merge_id = ? AND jm.kind = ?
-		AND `+t.table+`.tenant_id = jm.tenant_id AND `+t.table+`.id = jm.record_id`, m.Tenant, m.ID, string(t.kind)); err != nil {
+		AND `+t.table+`.tenant_id = jm.tenant_id AND `+t.table+`.id = jm.record_id AND `+t.table+`.account_id = ?`,
+		m.Tenant, m.ID, string(t.kind), m.Source); err != nil {
 		return nil, err
 	}
 	if t.key != "" {
