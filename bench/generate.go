@@ -307,13 +307,13 @@ func b2i(b bool) int64 {
 	return 0
 }
 
-// itemTable describes a record table of the heavy pair: per record, its
-// item key (for kinds with one record per item) and the other columns.
+// itemTable describes how to generate a record table of the heavy pair: the
+// prefix of its item keys (for kinds with one record per item) and the
+// values of the other fields, in the descriptor's field order; the table and
+// its columns come from the kind's descriptor.
 type itemTable struct {
 	kind   usermerge.Kind
-	name   string
-	prefix string   // of item keys
-	cols   []string // after tenant_id, id, account_id
+	prefix string // of item keys
 	values func(r *rand.Rand, item int64, at int64) []any
 }
 
@@ -329,31 +329,31 @@ func (d *dataset) recordTables() []table {
 		return []any{st, pct, at, done}
 	}
 	items := []itemTable{
-		{usermerge.KindLectures, "lecture_progress", "l", []string{"lecture_id", "course_id", "percent", "last_access"},
+		{usermerge.KindLectures, "l",
 			func(r *rand.Rand, item, at int64) []any { return []any{"c" + pad(item/10, 5), int64(r.IntN(101)), at} }},
-		{usermerge.KindCourses, "course_progress", "k", []string{"course_id", "status", "percent", "enrolled_at", "completed_at"}, progress},
-		{usermerge.KindBadges, "badges", "b", []string{"badge_id", "acquired_at"},
+		{usermerge.KindCourses, "k", progress},
+		{usermerge.KindBadges, "b",
 			func(r *rand.Rand, item, at int64) []any { return []any{at} }},
-		{usermerge.KindFinancial, "financial_records", "", []string{"type", "amount_cents", "currency", "reference", "at"},
+		{usermerge.KindFinancial, "",
 			func(r *rand.Rand, item, at int64) []any {
 				return []any{[]string{"order", "payment", "refund", "invoice"}[item%4], int64(r.IntN(50_000)), "EUR", "ref-" + strconv.FormatInt(item, 10), at}
 			}},
-		{usermerge.KindPaths, "path_progress", "p", []string{"path_id", "status", "percent", "enrolled_at", "completed_at"}, progress},
-		{usermerge.KindQuizSessions, "quiz_sessions", "q", []string{"quiz_id", "answers", "last_studied_at", "graded_at"},
+		{usermerge.KindPaths, "p", progress},
+		{usermerge.KindQuizSessions, "q",
 			func(r *rand.Rand, item, at int64) []any { return []any{`{"1":"b","2":"d"}`, at, nil} }},
-		{usermerge.KindMasterStates, "master_states", "q", []string{"quiz_id", "results", "last_studied_at"},
+		{usermerge.KindMasterStates, "q",
 			func(r *rand.Rand, item, at int64) []any { return []any{`{"mastered":12}`, at} }},
-		{usermerge.KindPolls, "poll_responses", "o", []string{"poll_id", "answer", "answered_at"},
+		{usermerge.KindPolls, "o",
 			func(r *rand.Rand, item, at int64) []any { return []any{[]string{"yes", "no", "maybe"}[r.IntN(3)], at} }},
-		{usermerge.KindEvents, "event_registrations", "e", []string{"event_id", "registered_at", "attended"},
+		{usermerge.KindEvents, "e",
 			func(r *rand.Rand, item, at int64) []any { return []any{at, int64(r.IntN(2))} }},
-		{usermerge.KindCredits, "credits", "", []string{"points", "reason", "awarded_at"},
+		{usermerge.KindCredits, "",
 			func(r *rand.Rand, item, at int64) []any { return []any{int64(10 + r.IntN(90)), "course completed", at} }},
-		{usermerge.KindCertificates, "certificates", "", []string{"subject_type", "subject_id", "number", "issued_at"},
+		{usermerge.KindCertificates, "",
 			func(r *rand.Rand, item, at int64) []any {
 				return []any{"course", "k" + pad(item, 5), "CERT-" + pad(item, 6), at}
 			}},
-		{usermerge.KindExternalIDs, "external_ids", "", []string{"system", "value"}, nil},
+		{usermerge.KindExternalIDs, "", nil},
 	}
 	var out []table
 	for i, it := range items {
@@ -374,9 +374,13 @@ func (d *dataset) itemRows(it itemTable, stream uint64) table {
 	if it.kind == usermerge.KindExternalIDs || it.kind == usermerge.KindCourses {
 		bg = d.bg
 	}
-	cols := append([]string{"tenant_id", "id", "account_id"}, it.cols...)
+	spec := it.kind.Spec()
+	cols := []string{"tenant_id", "id", "account_id"}
+	for _, f := range spec.Fields {
+		cols = append(cols, f.Name)
+	}
 	r := d.rng(stream)
-	return table{name: it.name, cols: cols, rows: int64(v.source + v.target + bg), gen: func(yield func([]any) bool) {
+	return table{name: spec.Table, cols: cols, rows: int64(v.source + v.target + bg), gen: func(yield func([]any) bool) {
 		var n int64
 		emit := func(owner string, item int64, at int64) bool {
 			n++

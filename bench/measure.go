@@ -171,22 +171,22 @@ type bareSpec struct {
 	key   string
 }
 
-var bareSpecs = []bareSpec{
-	{usermerge.KindAttempts, "attempts", ""},
-	{usermerge.KindBadges, "badges", "badge_id"},
-	{usermerge.KindSignIns, "signins", ""},
-	{usermerge.KindCourses, "course_progress", "course_id"},
-	{usermerge.KindLectures, "lecture_progress", "lecture_id"},
-	{usermerge.KindPaths, "path_progress", "path_id"},
-	{usermerge.KindCertificates, "certificates", ""},
-	{usermerge.KindCredits, "credits", ""},
-	{usermerge.KindQuizSessions, "quiz_sessions", "quiz_id"},
-	{usermerge.KindMasterStates, "master_states", "quiz_id"},
-	{usermerge.KindPolls, "poll_responses", "poll_id"},
-	{usermerge.KindEvents, "event_registrations", "event_id"},
-	{usermerge.KindExternalIDs, "external_ids", ""},
-	{usermerge.KindFinancial, "financial_records", ""},
-}
+// bareSpecs derive from the kinds' descriptors: every kind a merge moves,
+// with its item key where it holds one live record per item.
+var bareSpecs = func() []bareSpec {
+	var out []bareSpec
+	for _, spec := range usermerge.Specs {
+		if spec.Shape == usermerge.ShapeLeave {
+			continue
+		}
+		key := ""
+		if spec.Shape == usermerge.ShapeCombine || spec.Shape == usermerge.ShapeKeep {
+			key = spec.Item
+		}
+		out = append(out, bareSpec{spec.Kind, spec.Table, key})
+	}
+	return out
+}()
 
 // bare runs the bare baseline on the copy: one plain UPDATE per kind in one
 // transaction, with no journal, no policy and no checks.
@@ -222,7 +222,7 @@ func (m *measurer) bare(ctx context.Context, db *store.DB) error {
 	m.add("bare", took, cpu, rows)
 	for _, b := range bareSpecs {
 		got, merged := m.r.BareRows[b.kind], m.r.Counts[b.kind].Moved
-		keep := b.kind == usermerge.KindQuizSessions || b.kind == usermerge.KindMasterStates || b.kind == usermerge.KindPolls
+		keep := b.kind.Spec().Shape == usermerge.ShapeKeep
 		if got != merged && !(keep && got <= merged) {
 			return fmt.Errorf("bench: the bare baseline moved %d %s, the merge %d", got, b.table, merged)
 		}
