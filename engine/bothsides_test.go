@@ -168,3 +168,72 @@ func TestKeepLatestPollBothSides(t *testing.T) {
 		{name: "tie keeps the target's", t: rec(day(3), "yes"), s: rec(day(3), "no"), keptFrom: "T", want: map[string]any{"answer": "yes"}},
 	})
 }
+
+// Only suspended (ungraded) sessions are paired: a graded session is a
+// result, not an open session, so it neither retires nor is retired; it
+// moves with the rest. Forced grading after the merge grades the kept
+// suspended session and no other.
+func TestKeepLatestQuizSessionGradedAndUngraded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T) {
+		for _, c := range []struct {
+			name             string
+			tGraded, sGraded bool
+			wantRetired      string // "" none
+		}{
+			{"both suspended", false, false, "rt"},
+			{"target's graded", true, false, ""},
+			{"source's graded", false, true, ""},
+			{"both graded", true, true, ""},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				f := pair(t, "learningbox")
+				graded := func(g bool) any {
+					if g {
+						return day(0)
+					}
+					return nil
+				}
+				// the source's is the later: where both are open it is kept
+				f.rec("quiz_sessions", "rt", "T", "quiz_id", "q1", "answers", "{}", "last_studied_at", day(6), "graded_at", graded(c.tGraded))
+				f.rec("quiz_sessions", "rs", "S", "quiz_id", "q1", "answers", "{}", "last_studied_at", day(2), "graded_at", graded(c.sGraded))
+				before := snapshot(t, f.db)
+				m := f.merge("T", "S")[0]
+				for _, id := range []string{"rt", "rs"} {
+					want := "T"
+					if id == c.wantRetired {
+						want = "T (retired)"
+					}
+					if got := f.owner("quiz_sessions", id); got != want {
+						t.Errorf("%s belongs to %s, want %s", id, got, want)
+					}
+				}
+				open := []string{}
+				if !c.sGraded {
+					open = append(open, "rs")
+				} else if !c.tGraded {
+					open = append(open, "rt")
+				}
+				got, err := f.e.ForceGrade(f.ctx, f.as("admin"), "T", "q1")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(open, append([]string{}, got...)); diff != "" {
+					t.Errorf("forced grading graded (-want +got):\n%s", diff)
+				}
+				if c.wantRetired != "" && f.val("quiz_sessions", c.wantRetired, "graded_at") != nil {
+					t.Errorf("the retired session was graded")
+				}
+				rep := f.revert(m.ID)
+				// grading after the merge changed the kept session: it stays
+				if len(open) > 0 && open[0] == "rs" && len(rep.KeptNewer) == 0 {
+					t.Errorf("revert restored a session graded after the merge")
+				}
+				if len(open) == 0 {
+					if diff := cmp.Diff(before, snapshot(t, f.db)); diff != "" {
+						t.Errorf("revert is not exact (-before +after):\n%s", diff)
+					}
+				}
+			})
+		}
+	})
+}
