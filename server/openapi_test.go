@@ -17,6 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"usermerge"
 	"usermerge/engine"
 	"usermerge/store/storetest"
 )
@@ -571,5 +574,26 @@ func (c *openAPISchemaCheck) check(where string, s map[string]any, v any) {
 	case nil:
 	default:
 		c.fail(where, "the schema has an unknown type %v", s["type"])
+	}
+}
+
+// The document's Kind enum is the kinds' descriptors (usermerge.Specs), in
+// their order: a new kind cannot be left out of the API's contract.
+func TestOpenAPIKindsAreTheDescriptors(t *testing.T) {
+	doc, err := openAPIParsed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kind := doc["components"].(map[string]any)["schemas"].(map[string]any)["Kind"].(map[string]any)
+	var got []string
+	for _, v := range kind["enum"].([]any) {
+		got = append(got, v.(string))
+	}
+	var want []string
+	for _, k := range usermerge.Kinds {
+		want = append(want, string(k))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("openapi.json Kind enum differs from the kinds' descriptors (-descriptors +document):\n%s", diff)
 	}
 }
