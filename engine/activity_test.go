@@ -194,32 +194,14 @@ func TestDetailsCompleteAfterRevertAndChain(t *testing.T) {
 
 		m2 := f.merge("C", "A")[0]
 		chained := detailRecords(t, f, m1.ID)
-		for k, r := range first {
-			c, ok := chained[k]
-			if !ok {
-				t.Errorf("after the chain merge 1 no longer lists %s", k)
-				continue
-			}
-			if !slices.Equal(c.Actions, r.Actions) {
-				t.Errorf("after the chain %s lists %v, before %v", k, c.Actions, r.Actions)
-			}
-		}
+		sameRecords(t, "after the chain", first, chained)
 		if r := chained["signin/si-B"]; r.Account != "C" {
 			t.Errorf("si-B is now on %s per merge 1's details, want C", r.Account)
 		}
 
 		f.revert(m2.ID, m1.ID)
 		reverted := detailRecords(t, f, m1.ID)
-		for k, r := range first {
-			c, ok := reverted[k]
-			if !ok {
-				t.Errorf("after the revert merge 1 no longer lists %s", k)
-				continue
-			}
-			if !slices.Equal(c.Actions, r.Actions) {
-				t.Errorf("after the revert %s lists %v, before %v", k, c.Actions, r.Actions)
-			}
-		}
+		sameRecords(t, "after the revert", first, reverted)
 		if r := reverted["signin/si-B"]; r.Account != "B" {
 			t.Errorf("si-B is now on %s per the reverted merge's details, want B", r.Account)
 		}
@@ -235,4 +217,20 @@ func TestDetailsCompleteAfterRevertAndChain(t *testing.T) {
 			t.Errorf("merge 2 does not list si-B, which it moved from A to C")
 		}
 	})
+}
+
+// sameRecords demands that a merge's details still list every record of
+// first, with the same actions.
+func sameRecords(t *testing.T, when string, first, now map[string]usermerge.RecordChange) {
+	t.Helper()
+	for k, r := range first {
+		c, ok := now[k]
+		if !ok {
+			t.Errorf("%s merge 1 no longer lists %s", when, k)
+			continue
+		}
+		if !slices.Equal(c.Actions, r.Actions) {
+			t.Errorf("%s %s lists %v, before %v", when, k, c.Actions, r.Actions)
+		}
+	}
 }
