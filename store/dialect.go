@@ -345,17 +345,23 @@ func (db *DB) migrate(ctx context.Context) error {
 }
 
 // lockForMigration makes instances that start at once on one PostgreSQL
-// database migrate one after the other: it takes a session advisory lock on
-// a connection of its own, held until unlock. The lock is one per database,
-// not per schema, because migrations also install extensions, which belong
-// to the database. (On
-// SQLite every migration's transaction takes the write lock up front.)
-// Under the lock it creates the schema the search path names when there is
-// none yet, so a URL may name a new schema.
+// schema migrate one after the other: it takes a session advisory lock
+// named after the schema on a connection of its own, held until unlock,
+// waiting up to 300 s (not lock_timeout, which is for merges).
+// Migrations of other schemas go on meanwhile; where one installs an
+// extension, which belongs to the whole database, it takes a second lock for
+// that (007_search.sql). (On SQLite every migration's transaction takes the
+// write lock up front.) Under the lock it creates the schema the search path
+// names when there is none yet, so a URL may name a new schema.
 func (db *DB) lockForMigration(ctx context.Context) (unlock func(), err error) {
 	conn, err := db.w.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	var path string
+	if err := conn.QueryRowContext(ctx, `SELECT current_setting('search_path')`).Scan(&path); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("migrate: read the search path: %w", err)
 	}
 	// Wait for another instance's migrations longer than the lock timeout
 	// that guards merges: a fresh database takes a few seconds to migrate,
@@ -364,27 +370,27 @@ func (db *DB) lockForMigration(ctx context.Context) (unlock func(), err error) {
 		conn.Close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(hashtext('usermerge migrate'))`); err != nil {
-		conn.Raw(func(any) error { return driver.ErrBadConn })
-		conn.Close()
-		return nil, fmt.Errorf("migrate: take the migration lock: %w", err)
-	}
-	if _, err := conn.ExecContext(ctx, `RESET lock_timeout`); err != nil {
-		conn.Raw(func(any) error { return driver.ErrBadConn })
-		conn.Close()
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
 	unlock = func() {
 		// A fresh context: the lock must go even when ctx is done, or the
 		// connection returns to the pool still holding it.
-		if _, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock_all()`); err != nil {
+		bg := context.Background()
+		if _, err := conn.ExecContext(bg, `SELECT pg_advisory_unlock_all()`); err != nil {
 			conn.Raw(func(any) error { return driver.ErrBadConn }) // drop the connection, and the lock with it
+		} else if _, err := conn.ExecContext(bg, `RESET lock_timeout`); err != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
 		conn.Close()
 	}
+	key := firstSchema(path)
+	if key == "" {
+		key = path
+	}
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(hashtext('usermerge migrate ' || $1))`, key); err != nil {
+		unlock()
+		return nil, fmt.Errorf("migrate: take the migration lock: %w", err)
+	}
 	var current sql.NullString
-	var path string
-	if err := conn.QueryRowContext(ctx, `SELECT current_schema(), current_setting('search_path')`).Scan(&current, &path); err != nil {
+	if err := conn.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&current); err != nil {
 		unlock()
 		return nil, fmt.Errorf("migrate: read the search path: %w", err)
 	}

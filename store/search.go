@@ -118,7 +118,8 @@ const gramProbe = 5000
 // holds the term's next rarest grams too (lookups by primary key), and the
 // few that are left are compared with LIKE. A gram's frequency is counted
 // up to gramProbe entries first, so the cost is that of the rarest gram,
-// not of the common ones ("son", "ar"). It returns "" when some gram occurs
+// not of the common ones ("son", "ari"); when even the rarest is common,
+// the search column is scanned instead. It returns "" when some gram occurs
 // in no row, so nothing can match.
 func (tx *Tx) gramMatch(ctx context.Context, gramTable, key, table, owner, tenant string, gs []string, like string) (string, []any, error) {
 	type freq struct {
@@ -137,6 +138,11 @@ func (tx *Tx) gramMatch(ctx context.Context, gramTable, key, table, owner, tenan
 		fs[i] = freq{g, n}
 	}
 	slices.SortStableFunc(fs, func(a, b freq) int { return int(a.n - b.n) })
+	if fs[0].n >= gramProbe {
+		// Every gram is common ("john"): the index saves nothing, and a
+		// scan of the search column finds the first matches soonest.
+		return `SELECT t.` + owner + ` FROM ` + table + ` t WHERE t.tenant_id = ? AND t.search LIKE ? ESCAPE '\'`, []any{tenant, like}, nil
+	}
 	// Three more grams narrow the candidates enough; LIKE decides.
 	q := `SELECT t.` + owner + ` FROM ` + gramTable + ` g CROSS JOIN ` + table + ` t
 		WHERE g.tenant_id = ? AND g.gram = ?`

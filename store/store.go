@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -49,7 +50,11 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	d.configure(w, r)
 	db := &DB{w: w, r: r, dialect: d, url: url, Now: func() time.Time { return time.Now().UTC() }}
 	if d.name == "postgres" {
-		if db.ids, err = sql.Open(d.driver, dsnW); err != nil {
+		// An id's commit need not wait for the disk: the transaction that
+		// uses it commits later and durably, which flushes the log up to and
+		// past the counter's change; if that transaction fails, a counter
+		// lost in a crash only means the id is handed out again.
+		if db.ids, err = sql.Open(d.driver, withParam(dsnW, "synchronous_commit", "off")); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("open %s: %w", d.name, err)
 		}
@@ -66,7 +71,19 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	return db, nil
 }
 
-// Close closes both pools.
+// withParam adds a run-time parameter to a PostgreSQL URL.
+func withParam(rawURL, name, value string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL
+	}
+	q := u.Query()
+	q.Set(name, value)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Close closes the pools.
 func (db *DB) Close() error {
 	err := db.w.Close()
 	for _, p := range []*sql.DB{db.r, db.ids} {

@@ -33,6 +33,10 @@ DO $$
 DECLARE
     trgm text;
 BEGIN
+    -- Extensions belong to the database: migrations of two schemas at once
+    -- take turns creating them (the migration lock is per schema).
+    SET LOCAL lock_timeout = '300s';
+    PERFORM pg_advisory_xact_lock(hashtext('usermerge extensions'));
     CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
     CREATE EXTENSION IF NOT EXISTS btree_gin WITH SCHEMA public;
     SELECT n.nspname INTO trgm FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
