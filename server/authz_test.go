@@ -92,7 +92,7 @@ func authzSetup(t *testing.T, e *env) authzFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, tok, err := e.eng.CreateToken(ctx, engine.Caller{Tenant: "acme", Admin: "editor"}, "editor's script")
+	_, tok, err := e.eng.CreateToken(ctx, engine.Caller{Tenant: "acme", Admin: "editor"}, "editor's script", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func TestAPITenantIsolation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, gtok, err := e.eng.CreateToken(ctx, apiGlobexAdmin, "globex script")
+		_, gtok, err := e.eng.CreateToken(ctx, apiGlobexAdmin, "globex script", nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -743,3 +743,29 @@ func splitArgs(t *testing.T, s string) []string {
 	}
 	return args
 }
+
+// TestTokenExpires: token create --expires takes a duration in days or
+// hours or a date; the token carries it, the list shows it, and bad values
+// and past dates are refused.
+func TestTokenExpires(t *testing.T) {
+	c := newCLI(t)
+	var out struct {
+		Token string `json:"token"`
+		Info  struct {
+			ExpiresAt *time.Time `json:"expires_at"`
+		} `json:"info"`
+	}
+	c.json(&out, append(append([]string{}, acme...), "token", "create", "--expires", "30d", "monthly")...)
+	if out.Info.ExpiresAt == nil || !out.Info.ExpiresAt.Equal(clock.Add(30*24*time.Hour)) {
+		t.Errorf("--expires 30d: expires at %v, want %v", out.Info.ExpiresAt, clock.Add(30*24*time.Hour))
+	}
+	c.json(&out, append(append([]string{}, acme...), "token", "create", "--expires", "2026-06-30", "june")...)
+	if want := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC); out.Info.ExpiresAt == nil || !out.Info.ExpiresAt.Equal(want) {
+		t.Errorf("--expires 2026-06-30: expires at %v, want %v", out.Info.ExpiresAt, want)
+	}
+	contains(t, "token list", c.acme("token", "list"), "active until 2026-05-31 12:00", "active until 2026-06-30 00:00")
+	r := c.fails(exitUsage, append(append([]string{}, acme...), "token", "create", "--expires", "soon", "x")...)
+	contains(t, "--expires soon", r.stderr, "neither a duration")
+	r = c.fails(exitUsage, append(append([]string{}, acme...), "token", "create", "--expires", "2026-04-01", "x")...)
+	contains(t, "--expires in the past", r.stderr, "must be in the future")
+}
