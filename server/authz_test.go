@@ -219,6 +219,12 @@ func TestAPICSRF(t *testing.T) {
 			[]byte("csrf_token="+url.QueryEscape(admin.csrf)))
 		apiExpect(t, "POST deactivate with the token as a form field", st, body, "200")
 
+		// Never from the query string, where logs and Referer headers keep it.
+		st, body = noToken.raw("POST", apiAcme+"/accounts/S2/activate?csrf_token="+url.QueryEscape(admin.csrf), "", nil)
+		apiExpect(t, "POST activate with the token in the query string", st, body, "403 csrf_failed")
+		st, body = noToken.raw("POST", apiAcme+"/accounts/S2/activate?csrf_token="+url.QueryEscape(admin.csrf), "application/x-www-form-urlencoded", nil)
+		apiExpect(t, "POST activate, a form without the token, the token in the query string", st, body, "403 csrf_failed")
+
 		// A bearer token needs no CSRF token, even with a session cookie beside it.
 		tok := e.withToken("acme", "admin")
 		st, body = tok.raw("POST", apiAcme+"/accounts/S2/activate", "", nil)

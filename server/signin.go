@@ -38,7 +38,11 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, c *call) error {
 	if req.Tenant == "" {
 		return badRequest(`name the tenant to sign in to: {"tenant": "acme", "login": "...", "password": "..."}`)
 	}
-	out, err := s.checkSignIn(w, r, engine.SignInRequest{Tenant: req.Tenant, Login: req.Login, Password: req.Password, Secret: c.secret})
+	in := engine.SignInRequest{Tenant: req.Tenant, Login: req.Login, Password: req.Password}
+	if ck, err := r.Cookie(SessionCookie); err == nil {
+		in.Secret = ck.Value // a live session this tenant joins
+	}
+	out, err := s.checkSignIn(w, r, in)
 	if err != nil {
 		return err
 	}
