@@ -39,10 +39,20 @@ func (e *Engine) Activate(ctx context.Context, c Caller, ref string) (usermerge.
 	return acc, err
 }
 
+// mergedError refuses activating a merged account, naming the target and
+// the merge, unless the caller cannot see the target: then it says only
+// that the account went into one outside the caller's groups.
 func mergedError(ctx context.Context, tx *store.Tx, a *actor, acc usermerge.Account) error {
 	target, err := tx.Account(ctx, a.tenant.ID, acc.MergedInto)
 	if err != nil {
 		return err
+	}
+	if ok, err := inScope(ctx, tx, a, target.ID, a.view); err != nil {
+		return err
+	} else if !ok {
+		return usermerge.Errorf(usermerge.Conflict, "account_merged",
+			"%s (%s) was merged into an account outside your groups; it cannot be activated. A tenant administrator can revert that merge.",
+			acc.Login, acc.Name)
 	}
 	if acc.MergedBy == 0 { // marked merged by the platform it was imported from
 		return usermerge.Errorf(usermerge.Conflict, "account_merged",

@@ -1,0 +1,128 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"usermerge"
+	"usermerge/store"
+	"usermerge/store/storetest"
+)
+
+// scopeExport is the body of a one-account export by a client.
+func scopeExport(t *testing.T, e *env, c *client, account string) string {
+	t.Helper()
+	resp, body := apiDo(t, e, "GET", apiAcme+"/export?account="+account, http.Header{"Cookie": {apiCookieOf(t, c)}}, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("export of %s: %d %s", account, resp.StatusCode, body)
+	}
+	return string(body)
+}
+
+// TestAPIExportSecretsAndScope: an account that is also a tenant
+// administrator (T) exports with the admin line and its hash only for a tenant
+// administrator; a group manager's export of it has no admin line and no
+// hash, and does not name the account it was merged into when that
+// account is outside the manager's groups (the chain stops there), while
+// a manager who sees that account gets it.
+func TestAPIExportSecretsAndScope(t *testing.T) {
+	storetest.Each(t, func(t *testing.T) {
+		e := newEnv(t)
+		ctx := context.Background()
+		if err := e.db.Transact(ctx, func(tx *store.Tx) error {
+			return tx.PutAdmin(ctx, usermerge.Admin{TenantID: "acme", ID: "a-S", Login: "learner-admin", Role: usermerge.TenantAdmin, AccountID: "T"}, testHash())
+		}); err != nil {
+			t.Fatal(err)
+		}
+		// S (Sales East) goes into E1 (Engineering): outside the editor's groups.
+		if _, err := e.eng.Merge(ctx, apiAcmeAdmin, usermerge.MergeRequest{TenantID: "acme", Target: "E1", Sources: []string{"S"}}); err != nil {
+			t.Fatal(err)
+		}
+		admin, editor, viewer := e.signIn("admin"), e.signIn("editor"), e.signIn("viewer")
+
+		full := scopeExport(t, e, admin, "T")
+		for _, want := range []string{`"kind":"admin"`, `"password_hash":"$argon2id$`, "learner-admin"} {
+			if !strings.Contains(full, want) {
+				t.Errorf("the tenant administrator's export of T lacks %s:\n%s", want, full)
+			}
+		}
+		if full := scopeExport(t, e, admin, "S"); !strings.Contains(full, `"merged_into":"E1"`) || !strings.Contains(full, `"id":"E1"`) {
+			t.Errorf("the tenant administrator's export of S leaves out E1:\n%s", full)
+		}
+		for _, who := range []struct {
+			name string
+			c    *client
+		}{{"editor (edit over sales)", editor}, {"viewer (view over sales and eng)", viewer}} {
+			body := scopeExport(t, e, who.c, "T")
+			for _, leak := range []string{`"kind":"admin"`, "password_hash", "argon2", "learner-admin"} {
+				if strings.Contains(body, leak) {
+					t.Errorf("%s: the export of T holds %s:\n%s", who.name, leak, body)
+				}
+			}
+		}
+		body := scopeExport(t, e, editor, "S")
+		for _, leak := range []string{"E1", "e1.login", "Learner E1", "e1@example.test"} {
+			if strings.Contains(body, leak) {
+				t.Errorf("the editor's export of S names %q, outside the editor's groups:\n%s", leak, body)
+			}
+		}
+		for _, l := range strings.Split(strings.TrimSpace(body), "\n") {
+			var x map[string]any
+			if err := json.Unmarshal([]byte(l), &x); err != nil {
+				t.Fatal(err)
+			}
+			if x["kind"] == "account" && x["id"] == "S" && (x["status"] == nil || x["merged_into"] != nil) {
+				t.Errorf("the editor's export of S: %s; want S without merged_into", l)
+			}
+		}
+		if body := scopeExport(t, e, viewer, "S"); !strings.Contains(body, `"merged_into":"E1"`) || !strings.Contains(body, `"id":"E1"`) {
+			t.Errorf("the viewer sees E1, yet the export of S leaves it out:\n%s", body)
+		}
+	})
+}
+
+// TestAPIActivateRefusalInScope: activating a merged source tells a
+// manager who sees the target which account and merge hold it, and a
+// manager who does not see the target neither its name nor the merge; nor
+// does a merge refusal for that source.
+func TestAPIActivateRefusalInScope(t *testing.T) {
+	storetest.Each(t, func(t *testing.T) {
+		e := newEnv(t)
+		ctx := context.Background()
+		if _, err := e.eng.Merge(ctx, apiAcmeAdmin, usermerge.MergeRequest{TenantID: "acme", Target: "E1", Sources: []string{"S"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.eng.Merge(ctx, apiAcmeAdmin, usermerge.MergeRequest{TenantID: "acme", Target: "T", Sources: []string{"S2"}}); err != nil {
+			t.Fatal(err)
+		}
+		admin, editor := e.signIn("admin"), e.signIn("editor")
+		st, body := admin.raw("POST", apiAcme+"/accounts/S/activate", "", nil)
+		if apiExpect(t, "admin activates S", st, body, "409 account_merged") && !strings.Contains(string(body), "e1.login (Learner E1) by merge 1") {
+			t.Errorf("the tenant administrator is not told where S went: %s", body)
+		}
+		st, body = editor.raw("POST", apiAcme+"/accounts/S2/activate", "", nil)
+		if apiExpect(t, "editor activates S2 (merged into T, in scope)", st, body, "409 account_merged") && !strings.Contains(string(body), "t.login (Learner T) by merge 2") {
+			t.Errorf("the editor is not told where S2 went, though T is in scope: %s", body)
+		}
+		st, body = editor.raw("POST", apiAcme+"/accounts/S/activate", "", nil)
+		if apiExpect(t, "editor activates S (merged into E1, out of scope)", st, body, "409 account_merged") {
+			for _, leak := range []string{"E1", "e1.login", "Learner E1", "merge 1"} {
+				if strings.Contains(string(body), leak) {
+					t.Errorf("the editor's refusal names %q, outside the editor's groups: %s", leak, body)
+				}
+			}
+			if !strings.Contains(string(body), "outside your groups") {
+				t.Errorf("the editor's refusal does not say why: %s", body)
+			}
+		}
+		// So does a merge naming S as a source.
+		st, body = apiSend(editor, "POST", apiAcme+"/merges/preview", MergeBody{Target: "S3", Sources: []string{"S"}})
+		if apiExpect(t, "editor previews merging S (merged into E1)", st, body, "409 source_already_merged") &&
+			(strings.Contains(string(body), "E1") || strings.Contains(string(body), "merge 1") || !strings.Contains(string(body), "outside your groups")) {
+			t.Errorf("the editor's merge refusal names what is outside the editor's groups: %s", body)
+		}
+	})
+}
