@@ -74,8 +74,8 @@ func (e *Engine) MergeDetails(ctx context.Context, c Caller, id int64, limit int
 		}
 		for _, acc := range []usermerge.Account{m.Source, m.Target} {
 			if _, err := a.account(ctx, tx, acc.ID, false); err != nil {
-				if usermerge.ErrorCode(err) == usermerge.Forbidden {
-					return usermerge.Errorf(usermerge.NotFound, "merge_not_found", "merge %d does not exist", id)
+				if usermerge.ErrorCode(err) == usermerge.NotFound {
+					return store.MergeNotFound(id)
 				}
 				return err
 			}

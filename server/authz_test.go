@@ -29,7 +29,8 @@ type authzRoute struct {
 
 const (
 	authzNoEdit     = "403 no_merge_permission"
-	authzOutOfScope = "403 out_of_scope"
+	// Out of scope reads as not there (PRODUCT.md §8).
+	authzOutOfScope = "404 not_found"
 	authzAdminOnly  = "403 tenant_admin_only"
 )
 

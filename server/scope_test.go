@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -124,5 +125,56 @@ func TestAPIActivateRefusalInScope(t *testing.T) {
 			(strings.Contains(string(body), "E1") || strings.Contains(string(body), "merge 1") || !strings.Contains(string(body), "outside your groups")) {
 			t.Errorf("the editor's merge refusal names what is outside the editor's groups: %s", body)
 		}
+	})
+}
+
+// TestAPIOutOfScopeReadsAsNotFound: to a group manager, an account or a
+// merge outside their groups gets exactly the answer (status, code,
+// reason, message) of one that does not exist, on every route that names
+// one, and searches find as little for it as for a name nobody has.
+func TestAPIOutOfScopeReadsAsNotFound(t *testing.T) {
+	storetest.Each(t, func(t *testing.T) {
+		e := newEnv(t)
+		admin, editor := e.signIn("admin"), e.signIn("editor")
+		hidden := apiMerge(t, admin, "E1", "E2")[0] // Engineering: outside the editor's groups
+		missing := hidden + 1000
+		before := apiState(e)
+		for _, r := range []struct{ method, path, body string }{
+			{"GET", "/accounts/{ref}", ""},
+			{"GET", "/accounts/{ref}/deletion", ""},
+			{"POST", "/accounts/{ref}/activate", ""},
+			{"POST", "/accounts/{ref}/deactivate", ""},
+			{"DELETE", "/accounts/{ref}", ""},
+			{"DELETE", "/accounts/{ref}?confirm=true", ""},
+			{"POST", "/merges/preview", `{"target":"T","sources":["{ref}"]}`},
+			{"POST", "/merges/preview", `{"target":"{ref}","sources":["S3"]}`},
+			{"POST", "/merges", `{"target":"T","sources":["{ref}"]}`},
+			{"POST", "/merges", `{"target":"{ref}","sources":["S3"]}`},
+			{"GET", "/export?account={ref}", ""},
+			{"GET", "/merges/{id}", ""},
+			{"POST", "/merges/revert", `{"merges":[{id}]}`},
+			{"GET", "/accounts?q={login}", ""},
+			{"GET", "/merges?source={login}", ""},
+			{"GET", "/merges?target={name}", ""},
+		} {
+			call := func(ref, login, name string, id int64) (int, string) {
+				fill := strings.NewReplacer("{ref}", ref, "{login}", login, "{name}", name, "{id}", fmt.Sprint(id))
+				st, body := editor.raw(r.method, apiAcme+fill.Replace(r.path), "application/json", []byte(fill.Replace(r.body)))
+				return st, string(body)
+			}
+			label := r.method + " " + r.path + " " + r.body
+			for _, ref := range []string{"E1", "e1.login", "E2"} {
+				stHidden, bodyHidden := call(ref, "e2.login", "Learner+E1", hidden)
+				stMissing, bodyMissing := call("NOPE", "nope.login", "Nobody+At+All", missing)
+				norm := strings.NewReplacer(`\"`+ref+`\"`, `\"NOPE\"`, fmt.Sprintf("merge %d", hidden), fmt.Sprintf("merge %d", missing))
+				if stHidden != stMissing || norm.Replace(bodyHidden) != bodyMissing {
+					t.Errorf("%s: out of scope (%s) answers %d %s\nwhere one that does not exist answers %d %s", label, ref, stHidden, bodyHidden, stMissing, bodyMissing)
+				}
+				if !strings.Contains(r.path, "{ref}") && !strings.Contains(r.body, "{ref}") {
+					break
+				}
+			}
+		}
+		apiUnchanged(t, e, "a manager naming what is outside their groups", before)
 	})
 }

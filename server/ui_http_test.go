@@ -232,7 +232,7 @@ func TestUIScope(t *testing.T) {
 			t.Errorf("the sales editor's Browse column: want Sales accounts only:\n%s", browse.body)
 		}
 		out := c.get("/ui/t/acme/merge?keep=E1")
-		if !strings.Contains(out.body, "is not in a group editor manages") || strings.Contains(out.body, "Learner E1") {
+		if !strings.Contains(out.body, "account &#34;E1&#34; does not exist") || strings.Contains(out.body, "Learner E1") {
 			t.Errorf("an account outside scope, named in the URL: want a refusal that shows nothing of it:\n%s", out.body)
 		}
 		if _, err := e.eng.Merge(context.Background(), engine.Caller{Tenant: "acme", Admin: "editor"},
