@@ -28,7 +28,7 @@ type authzRoute struct {
 }
 
 const (
-	authzNoEdit     = "403 no_merge_permission"
+	authzNoEdit = "403 no_merge_permission"
 	// Out of scope reads as not there (PRODUCT.md §8).
 	authzOutOfScope = "404 not_found"
 	authzAdminOnly  = "403 tenant_admin_only"
