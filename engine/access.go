@@ -135,3 +135,17 @@ func (a *actor) account(ctx context.Context, tx *store.Tx, ref string, edit bool
 	}
 	return acc, nil
 }
+
+// redact hides from a group manager the account an account was merged
+// into, and the merge, when that account is outside the manager's groups
+// (PRODUCT.md §8: nothing outside their scope is named).
+func (a *actor) redact(ctx context.Context, tx *store.Tx, acc usermerge.Account) (usermerge.Account, error) {
+	if a.all || acc.MergedInto == "" {
+		return acc, nil
+	}
+	ok, err := inScope(ctx, tx, a, acc.MergedInto, a.view)
+	if err == nil && !ok {
+		acc.MergedInto, acc.MergedBy = "", 0
+	}
+	return acc, err
+}

@@ -83,7 +83,8 @@ func (e *Engine) Deactivate(ctx context.Context, c Caller, ref string) (usermerg
 			return err
 		}
 		acc.Status = usermerge.Inactive
-		return nil
+		acc, err = a.redact(ctx, tx, acc)
+		return err
 	})
 	return acc, err
 }
@@ -100,31 +101,75 @@ type DeleteImpact struct {
 	// they become permanent.
 	AsSource []int64 `json:"as_source"`
 	Warning  string  `json:"warning,omitempty"`
+
+	// For a group manager, MergedInto and AsSource list only the merges
+	// they see; these are all of them, and outside says that some affected
+	// account is outside the groups the caller may edit.
+	all, allAsSource []int64
+	outside          bool
 }
 
 func impact(ctx context.Context, tx *store.Tx, a *actor, acc usermerge.Account) (DeleteImpact, error) {
-	im := DeleteImpact{Account: acc, MergedInto: []int64{}, AsSource: []int64{}}
-	var err error
-	if im.MergedInto, err = tx.MergesInvolving(ctx, a.tenant.ID, acc.ID, "target", usermerge.StateActive, usermerge.StatePermanent); err != nil {
+	shown, err := a.redact(ctx, tx, acc)
+	if err != nil {
+		return DeleteImpact{}, err
+	}
+	im := DeleteImpact{Account: shown, MergedInto: []int64{}, AsSource: []int64{}}
+	into, err := tx.MergesInvolving(ctx, a.tenant.ID, acc.ID, "target", usermerge.StateActive, usermerge.StatePermanent)
+	if err != nil {
 		return im, err
 	}
-	if im.AsSource, err = tx.MergesInvolving(ctx, a.tenant.ID, acc.ID, "source", usermerge.StateActive); err != nil {
+	asSource, err := tx.MergesInvolving(ctx, a.tenant.ID, acc.ID, "source", usermerge.StateActive)
+	if err != nil {
 		return im, err
 	}
-	if im.MergedInto == nil { // [] in JSON, not null
-		im.MergedInto = []int64{}
-	}
-	if im.AsSource == nil {
-		im.AsSource = []int64{}
+	// A group manager sees only the merges whose other account is in their
+	// groups, and may delete only when every affected account is in the
+	// groups they may edit (PRODUCT.md §8: nothing outside their scope is
+	// named or changed).
+	other := func(id int64, source bool) (seen bool, err error) {
+		m, err := tx.Merge(ctx, a.tenant.ID, id)
+		if err != nil {
+			return false, err
+		}
+		o := m.Target.ID
+		if source {
+			o = m.Source.ID
+		}
+		if edit, err := inScope(ctx, tx, a, o, a.edit); err != nil || !edit {
+			im.outside = true
+			if err != nil {
+				return false, err
+			}
+		}
+		return inScope(ctx, tx, a, o, a.view)
 	}
 	srcs := map[string]bool{}
-	for _, id := range im.MergedInto {
-		m, err := tx.Merge(ctx, a.tenant.ID, id)
+	for _, id := range into {
+		seen, err := other(id, true)
 		if err != nil {
 			return im, err
 		}
-		srcs[m.Source.ID] = true
+		if seen {
+			im.MergedInto = append(im.MergedInto, id)
+			m, err := tx.Merge(ctx, a.tenant.ID, id)
+			if err != nil {
+				return im, err
+			}
+			srcs[m.Source.ID] = true
+		}
 	}
+	for _, id := range asSource {
+		seen, err := other(id, false)
+		if err != nil {
+			return im, err
+		}
+		if seen {
+			im.AsSource = append(im.AsSource, id)
+		}
+	}
+	im.all = append(im.all, into...)
+	im.allAsSource = asSource
 	im.MergedAccounts = len(srcs)
 	if im.MergedAccounts > 0 {
 		im.Warning = fmt.Sprintf("%s holds the data of %d merged account(s) (merges %v); deleting it takes that data with it, the merges leave the merge list, and those accounts may be activated again",
@@ -136,7 +181,18 @@ func impact(ctx context.Context, tx *store.Tx, a *actor, acc usermerge.Account) 
 		}
 		im.Warning += fmt.Sprintf("%s is the source of merge(s) %v, which become permanent (no revert); the data stays with the target", acc.Login, im.AsSource)
 	}
+	if im.outside {
+		if im.Warning != "" {
+			im.Warning += "; "
+		}
+		im.Warning += errOutsideDelete(acc).Message
+	}
 	return im, nil
+}
+
+func errOutsideDelete(acc usermerge.Account) *usermerge.Error {
+	return usermerge.Errorf(usermerge.Forbidden, "out_of_scope",
+		"deleting %s would change merges or accounts outside the groups you may edit, so only a tenant administrator may delete it", acc.Login)
 }
 
 // DeletionImpact reports, without changing anything, what Delete would do.
@@ -182,18 +238,21 @@ func (e *Engine) Delete(ctx context.Context, c Caller, ref string, confirm bool)
 		if im, err = impact(ctx, tx, a, acc); err != nil {
 			return err
 		}
+		if im.outside {
+			return errOutsideDelete(acc)
+		}
 		if im.MergedAccounts > 0 && !confirm {
 			return usermerge.Errorf(usermerge.Conflict, "confirm_required", "%s. Confirm the deletion to proceed.", im.Warning)
 		}
 		if err := tx.DeleteAccount(ctx, a.tenant.ID, acc.ID); err != nil {
 			return err
 		}
-		for _, id := range im.AsSource {
+		for _, id := range im.allAsSource {
 			if err := tx.SetMergeState(ctx, a.tenant.ID, id, usermerge.StatePermanent, ""); err != nil {
 				return err
 			}
 		}
-		for _, id := range im.MergedInto {
+		for _, id := range im.all {
 			m, err := tx.Merge(ctx, a.tenant.ID, id)
 			if err != nil {
 				return err

@@ -18,6 +18,11 @@ func (e *Engine) SearchAccounts(ctx context.Context, c Caller, q string, status 
 		var err error
 		out, err = tx.SearchAccounts(ctx, store.AccountQuery{Tenant: a.tenant.ID, Q: strings.TrimSpace(q), Groups: a.viewGroups(),
 			Status: status, Limit: limit, Offset: offset})
+		for i := range out {
+			if err == nil {
+				out[i].Account, err = a.redact(ctx, tx, out[i].Account)
+			}
+		}
 		return err
 	})
 	if out == nil {
@@ -35,7 +40,9 @@ func (e *Engine) AccountInfo(ctx context.Context, c Caller, ref string) (usermer
 		if err != nil {
 			return err
 		}
-		s.Account = acc
+		if s.Account, err = a.redact(ctx, tx, acc); err != nil {
+			return err
+		}
 		if s.Groups, s.Jobs, err = tx.OrgOf(ctx, a.tenant.ID, acc.ID); err != nil {
 			return err
 		}

@@ -119,6 +119,17 @@ func TestAPIActivateRefusalInScope(t *testing.T) {
 				t.Errorf("the editor's refusal does not say why: %s", body)
 			}
 		}
+		// Nor do the account's own answers: it shows as merged into nothing
+		// the editor may know of.
+		for _, path := range []string{"/accounts/S", "/accounts?q=s.login", "/accounts/S/deletion"} {
+			st, body := editor.raw("GET", apiAcme+path, "", nil)
+			if apiExpect(t, "editor GET "+path, st, body, "200") && (strings.Contains(string(body), "E1") || strings.Contains(string(body), `"merged_by"`)) {
+				t.Errorf("editor GET %s names the account S went into, outside the editor's groups: %s", path, body)
+			}
+		}
+		if st, body := admin.raw("GET", apiAcme+"/accounts/S", "", nil); st != http.StatusOK || !strings.Contains(string(body), `"merged_into": "E1"`) {
+			t.Errorf("the tenant administrator is not shown where S went: %d %s", st, body)
+		}
 		// So does a merge naming S as a source.
 		st, body = apiSend(editor, "POST", apiAcme+"/merges/preview", MergeBody{Target: "S3", Sources: []string{"S"}})
 		if apiExpect(t, "editor previews merging S (merged into E1)", st, body, "409 source_already_merged") &&
@@ -176,5 +187,63 @@ func TestAPIOutOfScopeReadsAsNotFound(t *testing.T) {
 			}
 		}
 		apiUnchanged(t, e, "a manager naming what is outside their groups", before)
+	})
+}
+
+// TestAPIManagerDeleteStaysInScope: a group manager may not delete an
+// account when that would free an account or change a merge outside the
+// groups they may edit, and its deletion impact names neither; inside
+// their groups the delete goes on as before, and a tenant administrator
+// deletes anything.
+func TestAPIManagerDeleteStaysInScope(t *testing.T) {
+	storetest.Each(t, func(t *testing.T) {
+		e := newEnv(t)
+		admin, editor := e.signIn("admin"), e.signIn("editor")
+		intoT := apiMerge(t, admin, "T", "E2")[0]  // an Engineering account merged into T (Sales East)
+		s3Out := apiMerge(t, admin, "E1", "S3")[0] // S3 (Sales East) merged into E1 (Engineering)
+		inside := apiMerge(t, admin, "S2", "S")[0] // both in Sales East
+		before := apiState(e)
+		for _, tc := range []struct{ account, hidden string }{{"T", fmt.Sprint(intoT)}, {"S3", fmt.Sprint(s3Out)}} {
+			st, body := editor.raw("GET", apiAcme+"/accounts/"+tc.account+"/deletion", "", nil)
+			if apiExpect(t, "the editor's deletion impact of "+tc.account, st, body, "200") {
+				im := apiDecode[struct {
+					MergedInto     []int64 `json:"merged_into"`
+					MergedAccounts int     `json:"merged_accounts"`
+					AsSource       []int64 `json:"as_source"`
+					Warning        string  `json:"warning"`
+				}](t, body)
+				if len(im.MergedInto) != 0 || len(im.AsSource) != 0 || im.MergedAccounts != 0 {
+					t.Errorf("the editor's deletion impact of %s lists merges outside the editor's groups: %s", tc.account, body)
+				}
+				for _, leak := range []string{"E1", "E2", "e1.login", "e2.login", "Learner E", "merge " + tc.hidden, "[" + tc.hidden + "]"} {
+					if strings.Contains(string(body), leak) {
+						t.Errorf("the editor's deletion impact of %s names %q: %s", tc.account, leak, body)
+					}
+				}
+				if !strings.Contains(im.Warning, "only a tenant administrator may delete it") {
+					t.Errorf("the editor's deletion impact of %s does not say the delete is refused: %s", tc.account, body)
+				}
+			}
+			for _, q := range []string{"", "?confirm=true"} {
+				st, body := editor.raw("DELETE", apiAcme+"/accounts/"+tc.account+q, "", nil)
+				if apiExpect(t, "the editor deletes "+tc.account+q, st, body, "403 out_of_scope") &&
+					(strings.Contains(string(body), "E1") || strings.Contains(string(body), "E2") || strings.Contains(string(body), "merge "+tc.hidden)) {
+					t.Errorf("the refusal names what is outside the editor's groups: %s", body)
+				}
+				apiUnchanged(t, e, "the editor deleting "+tc.account+q, before)
+			}
+		}
+		// Inside the editor's groups: the impact names the merge, and the
+		// delete goes on once confirmed.
+		st, body := editor.raw("GET", apiAcme+"/accounts/S2/deletion", "", nil)
+		if apiExpect(t, "the editor's deletion impact of S2", st, body, "200") && !strings.Contains(string(body), fmt.Sprintf(`"merged_into": [
+    %d
+  ]`, inside)) {
+			t.Errorf("the editor's deletion impact of S2 does not list merge %d: %s", inside, body)
+		}
+		st, body = editor.raw("DELETE", apiAcme+"/accounts/S2?confirm=true", "", nil)
+		apiExpect(t, "the editor deletes S2", st, body, "200")
+		st, body = admin.raw("DELETE", apiAcme+"/accounts/T?confirm=true", "", nil)
+		apiExpect(t, "the tenant administrator deletes T", st, body, "200")
 	})
 }
