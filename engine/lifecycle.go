@@ -101,27 +101,29 @@ type DeleteImpact struct {
 	// they become permanent.
 	AsSource []int64 `json:"as_source"`
 	Warning  string  `json:"warning,omitempty"`
-
-	// For a group manager, MergedInto and AsSource list only the merges
-	// they see; these are all of them, and outside says that some affected
-	// account is outside the groups the caller may edit.
-	all, allAsSource []int64
-	outside          bool
 }
 
-func impact(ctx context.Context, tx *store.Tx, a *actor, acc usermerge.Account) (DeleteImpact, error) {
+// effects is everything a deletion changes. For a group manager,
+// DeleteImpact lists only the merges they see; these are all of them, and
+// outside says that some affected account is outside the groups the caller
+// may edit.
+type effects struct {
+	into, asSource []int64
+	outside        bool
+}
+
+func impact(ctx context.Context, tx *store.Tx, a *actor, acc usermerge.Account) (DeleteImpact, effects, error) {
+	var ef effects
 	shown, err := a.redact(ctx, tx, acc)
 	if err != nil {
-		return DeleteImpact{}, err
+		return DeleteImpact{}, ef, err
 	}
 	im := DeleteImpact{Account: shown, MergedInto: []int64{}, AsSource: []int64{}}
-	into, err := tx.MergesInvolving(ctx, a.tenant.ID, acc.ID, "target", usermerge.StateActive, usermerge.StatePermanent)
-	if err != nil {
-		return im, err
+	if ef.into, err = tx.MergesInvolving(ctx, a.tenant.ID, acc.ID, "target", usermerge.StateActive, usermerge.StatePermanent); err != nil {
+		return im, ef, err
 	}
-	asSource, err := tx.MergesInvolving(ctx, a.tenant.ID, acc.ID, "source", usermerge.StateActive)
-	if err != nil {
-		return im, err
+	if ef.asSource, err = tx.MergesInvolving(ctx, a.tenant.ID, acc.ID, "source", usermerge.StateActive); err != nil {
+		return im, ef, err
 	}
 	// A group manager sees only the merges whose other account is in their
 	// groups, and may delete only when every affected account is in the
@@ -137,7 +139,7 @@ func impact(ctx context.Context, tx *store.Tx, a *actor, acc usermerge.Account) 
 			o = m.Source.ID
 		}
 		if edit, err := inScope(ctx, tx, a, o, a.edit); err != nil || !edit {
-			im.outside = true
+			ef.outside = true
 			if err != nil {
 				return false, err
 			}
@@ -145,31 +147,29 @@ func impact(ctx context.Context, tx *store.Tx, a *actor, acc usermerge.Account) 
 		return inScope(ctx, tx, a, o, a.view)
 	}
 	srcs := map[string]bool{}
-	for _, id := range into {
+	for _, id := range ef.into {
 		seen, err := other(id, true)
 		if err != nil {
-			return im, err
+			return im, ef, err
 		}
 		if seen {
 			im.MergedInto = append(im.MergedInto, id)
 			m, err := tx.Merge(ctx, a.tenant.ID, id)
 			if err != nil {
-				return im, err
+				return im, ef, err
 			}
 			srcs[m.Source.ID] = true
 		}
 	}
-	for _, id := range asSource {
+	for _, id := range ef.asSource {
 		seen, err := other(id, false)
 		if err != nil {
-			return im, err
+			return im, ef, err
 		}
 		if seen {
 			im.AsSource = append(im.AsSource, id)
 		}
 	}
-	im.all = append(im.all, into...)
-	im.allAsSource = asSource
 	im.MergedAccounts = len(srcs)
 	if im.MergedAccounts > 0 {
 		im.Warning = fmt.Sprintf("%s holds the data of %d merged account(s) (merges %v); deleting it takes that data with it, the merges leave the merge list, and those accounts may be activated again",
@@ -181,13 +181,13 @@ func impact(ctx context.Context, tx *store.Tx, a *actor, acc usermerge.Account) 
 		}
 		im.Warning += fmt.Sprintf("%s is the source of merge(s) %v, which become permanent (no revert); the data stays with the target", acc.Login, im.AsSource)
 	}
-	if im.outside {
+	if ef.outside {
 		if im.Warning != "" {
 			im.Warning += "; "
 		}
 		im.Warning += errOutsideDelete(acc).Message
 	}
-	return im, nil
+	return im, ef, nil
 }
 
 func errOutsideDelete(acc usermerge.Account) *usermerge.Error {
@@ -203,7 +203,7 @@ func (e *Engine) DeletionImpact(ctx context.Context, c Caller, ref string) (Dele
 		if err != nil {
 			return err
 		}
-		im, err = impact(ctx, tx, a, acc)
+		im, _, err = impact(ctx, tx, a, acc)
 		return err
 	})
 	return im, err
@@ -235,10 +235,11 @@ func (e *Engine) Delete(ctx context.Context, c Caller, ref string, confirm bool)
 		if acc.Deleted() {
 			return usermerge.Errorf(usermerge.Conflict, "account_deleted", "%s (%s) is already deleted", acc.Login, acc.Name)
 		}
-		if im, err = impact(ctx, tx, a, acc); err != nil {
+		var ef effects
+		if im, ef, err = impact(ctx, tx, a, acc); err != nil {
 			return err
 		}
-		if im.outside {
+		if ef.outside {
 			return errOutsideDelete(acc)
 		}
 		if im.MergedAccounts > 0 && !confirm {
@@ -247,12 +248,12 @@ func (e *Engine) Delete(ctx context.Context, c Caller, ref string, confirm bool)
 		if err := tx.DeleteAccount(ctx, a.tenant.ID, acc.ID); err != nil {
 			return err
 		}
-		for _, id := range im.allAsSource {
+		for _, id := range ef.asSource {
 			if err := tx.SetMergeState(ctx, a.tenant.ID, id, usermerge.StatePermanent, ""); err != nil {
 				return err
 			}
 		}
-		for _, id := range im.all {
+		for _, id := range ef.into {
 			m, err := tx.Merge(ctx, a.tenant.ID, id)
 			if err != nil {
 				return err
