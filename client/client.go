@@ -336,14 +336,20 @@ func (c *Client) UpdateSettings(ctx context.Context, caller engine.Caller, ch en
 	return out.tenant(), err
 }
 
-// CreateToken is engine.Engine.CreateToken: the new token acts as the
-// calling token's administrator.
-func (c *Client) CreateToken(ctx context.Context, caller engine.Caller, name string) (string, store.Token, error) {
+// CreateToken is engine.Engine.CreateToken. The client authenticates with
+// an API token, and the server lets no token create tokens, so this
+// answers Forbidden (token_cannot_create_tokens): tokens are made by a
+// signed-in person or on the command line on the database.
+func (c *Client) CreateToken(ctx context.Context, caller engine.Caller, name string, expires *time.Time) (string, store.Token, error) {
 	var out struct {
 		Token string      `json:"token"`
 		Info  store.Token `json:"info"`
 	}
-	err := c.call(ctx, caller, "POST", "/tokens", nil, map[string]string{"name": name}, &out)
+	body := struct {
+		Name      string     `json:"name"`
+		ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	}{name, expires}
+	err := c.call(ctx, caller, "POST", "/tokens", nil, body, &out)
 	return out.Token, out.Info, err
 }
 

@@ -32,7 +32,7 @@ func TestSameAsEngine(t *testing.T) {
 	}
 	eng := engine.New(db, nil)
 	admin := engine.Caller{Tenant: "acme", Admin: "admin"}
-	secret, _, err := eng.CreateToken(ctx, admin, "client test")
+	secret, _, err := eng.CreateToken(ctx, admin, "client test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,8 +130,15 @@ func TestSameAsEngine(t *testing.T) {
 	k2, e2 := c.Tokens(ctx, remote)
 	same("Tokens", k1, k2, e1, e2)
 
+	// A token cannot make tokens: the server refuses, and the client
+	// returns the refusal as the engine's error.
+	if _, _, err := c.CreateToken(ctx, remote, "second", nil); usermerge.ErrorCode(err) != usermerge.Forbidden ||
+		usermerge.ErrorReason(err) != "token_cannot_create_tokens" {
+		t.Errorf("CreateToken through a token: %v, want forbidden token_cannot_create_tokens", err)
+	}
+
 	// A revoked token is refused at once.
-	second, tok, err := c.CreateToken(ctx, remote, "second")
+	second, tok, err := eng.CreateToken(ctx, admin, "second", nil)
 	if err != nil || tok.Admin != "admin" || !strings.HasPrefix(second, engine.TokenPrefix) {
 		t.Fatalf("CreateToken: %v %+v", err, tok)
 	}

@@ -104,8 +104,9 @@ func inScope(ctx context.Context, tx *store.Tx, a *actor, account string, set ma
 }
 
 // account loads an account named by id or login that the caller may see,
-// and with edit=true, may change. An account outside the caller's scope is
-// refused without showing its name or anything else about it.
+// and with edit=true, may change. An account outside the caller's view is
+// answered exactly as one that does not exist (PRODUCT.md §8); one the
+// caller sees but may not edit is refused as out of scope.
 func (a *actor) account(ctx context.Context, tx *store.Tx, ref string, edit bool) (usermerge.Account, error) {
 	if ref == "" {
 		return usermerge.Account{}, usermerge.Errorf(usermerge.Invalid, "account_required", "no account given")
@@ -118,9 +119,8 @@ func (a *actor) account(ctx context.Context, tx *store.Tx, ref string, edit bool
 	if err != nil {
 		return acc, err
 	}
-	if !ok {
-		return usermerge.Account{}, usermerge.Errorf(usermerge.Forbidden, "out_of_scope",
-			"account %q is not in a group %s manages", ref, a.admin.Login)
+	if !ok { // out of scope reads as not there
+		return usermerge.Account{}, store.AccountNotFound(ref)
 	}
 	if edit {
 		if err := a.requireEdit(); err != nil {
@@ -134,4 +134,18 @@ func (a *actor) account(ctx context.Context, tx *store.Tx, ref string, edit bool
 		}
 	}
 	return acc, nil
+}
+
+// redact hides from a group manager the account an account was merged
+// into, and the merge, when that account is outside the manager's groups
+// (PRODUCT.md §8: nothing outside their scope is named).
+func (a *actor) redact(ctx context.Context, tx *store.Tx, acc usermerge.Account) (usermerge.Account, error) {
+	if a.all || acc.MergedInto == "" {
+		return acc, nil
+	}
+	ok, err := inScope(ctx, tx, a, acc.MergedInto, a.view)
+	if err == nil && !ok {
+		acc.MergedInto, acc.MergedBy = "", 0
+	}
+	return acc, err
 }

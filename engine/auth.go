@@ -41,82 +41,108 @@ func HashSecret(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-var errBadCredentials = usermerge.Errorf(usermerge.Unauthenticated, "bad_credentials", "wrong login or password")
+// errBadCredentials is the one answer to every sign-in that fails: a wrong
+// password, a login or tenant that does not exist, a locked-out login. The
+// same status and text for all, so an answer never tells which logins
+// exist or are locked.
+var errBadCredentials = usermerge.Errorf(usermerge.Unauthenticated, "bad_credentials",
+	"wrong tenant, login or password, or too many failed sign-ins (wait a minute before trying again)")
 
-// SignIn checks a login and password against every tenant where the login
-// is an administrator and opens a session in each tenant whose password
-// matches. Failures are counted per admin; from the third on, the admin is
-// locked out for a time that doubles with each further failure.
-func (e *Engine) SignIn(ctx context.Context, login, password string) (SignedIn, error) {
+// SignInRequest names the tenant, the login and the password of a sign-in.
+// Secret, when it is the secret of a live session, adds the tenant to that
+// session (so one browser can switch between the tenants it signed in to)
+// instead of opening a new one.
+type SignInRequest struct {
+	Tenant   string
+	Login    string
+	Password string
+	Secret   string
+}
+
+// SignIn checks a login and password against the administrator of that
+// login in the named tenant only, and opens a session in that tenant.
+//
+// Each attempt is counted for the tenant and login before the password is
+// checked (store.Tx.SignInAttempt), whether or not the login exists; from
+// the third attempt since the last success the login is locked out for a
+// time that doubles with each further attempt. A locked-out, unknown or
+// wrong sign-in answers errBadCredentials after exactly one Argon2id
+// computation at the server's parameters (against a dummy hash when there
+// is nothing to check), so neither the answer nor its time tells them apart.
+func (e *Engine) SignIn(ctx context.Context, req SignInRequest) (SignedIn, error) {
 	var out SignedIn
-	if login == "" || password == "" || len(login) > 200 || len(password) > 1000 || !usermerge.Storable(login) {
+	if req.Tenant == "" || req.Login == "" || req.Password == "" || len(req.Tenant) > 200 || len(req.Login) > 200 ||
+		len(req.Password) > 1000 || !usermerge.Storable(req.Tenant) || !usermerge.Storable(req.Login) {
+		usermerge.CheckNoPassword(req.Password)
 		return out, errBadCredentials
 	}
-	var cands []store.SignInCandidate
-	if err := e.db.View(ctx, func(tx *store.Tx) error {
+	// The tenant and login in their stored form; ones that cannot be stored
+	// (invisible characters) match nobody and are answered as unknown.
+	tenant, err1 := usermerge.CleanID("tenant", req.Tenant)
+	login, err2 := usermerge.CleanID("login", req.Login)
+	if err1 != nil || err2 != nil {
+		usermerge.CheckNoPassword(req.Password)
+		return out, errBadCredentials
+	}
+	req.Tenant, req.Login = tenant, login
+	var allowed bool
+	var adminID, hash string
+	if err := e.db.Transact(ctx, func(tx *store.Tx) error {
 		var err error
-		cands, err = tx.SignInCandidates(ctx, login)
+		if allowed, err = tx.SignInAttempt(ctx, req.Tenant, req.Login); err != nil || !allowed {
+			return err
+		}
+		adminID, hash, err = tx.SignInAdmin(ctx, req.Tenant, req.Login)
+		if usermerge.ErrorCode(err) == usermerge.NotFound {
+			return nil
+		}
 		return err
 	}); err != nil {
 		return out, err
 	}
-	if len(cands) == 0 {
-		usermerge.CheckNoPassword(password)
+	if !allowed || adminID == "" {
+		hash = "" // nothing to check: spend the time of a check all the same
+	}
+	if !e.verify(hash, req.Password) {
 		return out, errBadCredentials
 	}
-	now := e.db.Now()
-	var ok, locked []store.SignInCandidate
-	for _, c := range cands {
-		if c.LockedUntil != nil && now.Before(*c.LockedUntil) {
-			locked = append(locked, c)
-			continue
-		}
-		if c.Hash != "" && usermerge.CheckPassword(c.Hash, password) {
-			ok = append(ok, c)
-		}
-	}
-	secret := randomToken(32)
-	csrf := randomToken(24)
+	// A fresh secret every time; the tenants of a session the browser holds
+	// move over to it, so a secret planted in the browser beforehand never
+	// gains the tenant signed in to now.
+	secret, csrf := randomToken(32), randomToken(24)
 	err := e.db.Transact(ctx, func(tx *store.Tx) error {
-		out = SignedIn{Secret: secret, Login: login, CSRF: csrf, Expires: tx.Now.Add(SessionLifetime), Tenants: []string{}}
-		for _, c := range cands {
-			if contains(ok, c) {
-				if err := tx.SignInSucceeded(ctx, c.Tenant, c.AdminID); err != nil {
-					return err
-				}
-				if err := tx.CreateSession(ctx, c.Tenant, HashSecret(secret), c.AdminID, csrf, out.Expires); err != nil {
-					return err
-				}
-				out.Tenants = append(out.Tenants, c.Tenant)
-			} else if !contains(locked, c) {
-				if err := tx.SignInFailed(ctx, c.Tenant, c.AdminID, c.FailedSignIns+1); err != nil {
-					return err
-				}
+		if err := tx.SignInSucceeded(ctx, req.Tenant, req.Login); err != nil {
+			return err
+		}
+		if req.Secret != "" && len(req.Secret) <= 200 && tokenChars(req.Secret) {
+			if err := tx.RekeySession(ctx, HashSecret(req.Secret), HashSecret(secret), csrf, req.Tenant); err != nil {
+				return err
 			}
 		}
-		return nil
+		out = SignedIn{Secret: secret, Login: req.Login, CSRF: csrf, Expires: tx.Now.Add(SessionLifetime)}
+		if err := tx.CreateSession(ctx, req.Tenant, HashSecret(secret), adminID, csrf, out.Expires); err != nil {
+			return err
+		}
+		all, err := tx.SessionTenants(ctx, HashSecret(secret))
+		for _, s := range all {
+			out.Tenants = append(out.Tenants, s.Tenant)
+		}
+		return err
 	})
 	if err != nil {
 		return SignedIn{}, err
 	}
-	if len(out.Tenants) == 0 {
-		if len(locked) > 0 {
-			wait := locked[0].LockedUntil.Sub(now).Round(time.Second)
-			return SignedIn{}, usermerge.Errorf(usermerge.RateLimited, "too_many_failures",
-				"too many failed sign-ins for %s; try again in %s", login, max(wait, time.Second))
-		}
-		return SignedIn{}, errBadCredentials
-	}
 	return out, nil
 }
 
-func contains(cs []store.SignInCandidate, c store.SignInCandidate) bool {
-	for _, x := range cs {
-		if x.Tenant == c.Tenant && x.AdminID == c.AdminID {
-			return true
-		}
+// verify checks a password against a hash with one Argon2id computation at
+// the server's parameters, against a dummy hash when hash is empty or one
+// this server refuses.
+func (e *Engine) verify(hash, password string) bool {
+	if e.verifyHook != nil {
+		e.verifyHook(hash)
 	}
-	return false
+	return usermerge.VerifyPassword(hash, password)
 }
 
 // Session returns who a session cookie belongs to in a tenant.
@@ -162,20 +188,34 @@ func (e *Engine) SignOut(ctx context.Context, secret string) error {
 // TokenPrefix starts every API token, so that leaked tokens are easy to find.
 const TokenPrefix = "umt_"
 
-// CreateToken makes an API token acting as the caller. The token is
-// returned once; only its hash is stored.
-func (e *Engine) CreateToken(ctx context.Context, c Caller, name string) (string, store.Token, error) {
+// MaxTokenLifetime bounds a token's expiry.
+const MaxTokenLifetime = 5 * 366 * 24 * time.Hour
+
+// CreateToken makes an API token acting as the caller, valid until expires
+// (nil: until revoked). The token is returned once; only its hash is
+// stored. Only a signed-in person or the operator on the command line makes
+// tokens: a caller acting through an API token may not (a leaked token
+// must not be able to outlive its revocation through tokens it made).
+func (e *Engine) CreateToken(ctx context.Context, c Caller, name string, expires *time.Time) (string, store.Token, error) {
 	var tok store.Token
 	var secret string
+	if c.ViaToken {
+		return "", tok, usermerge.Errorf(usermerge.Forbidden, "token_cannot_create_tokens",
+			"an API token cannot create API tokens; sign in with a password (POST /api/v1/session) or use the command line on the database")
+	}
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 100 {
 		return "", tok, usermerge.Errorf(usermerge.Invalid, "invalid_name", "give the token a name of 1 to 100 characters, e.g. the script that uses it")
+	}
+	if now := e.db.Now(); expires != nil && (!expires.After(now) || expires.Sub(now) > MaxTokenLifetime) {
+		return "", tok, usermerge.Errorf(usermerge.Invalid, "invalid_expiry",
+			"a token's expiry must be in the future and at most %d days away, not %s", int(MaxTokenLifetime.Hours()/24), expires.UTC().Format(time.RFC3339))
 	}
 	err := e.call(ctx, c, true, func(tx *store.Tx, a *actor) error {
 		id := strings.ToLower(randomToken(9))
 		id = strings.NewReplacer("-", "x", "_", "y").Replace(id)
 		secret = TokenPrefix + id + "." + randomToken(32)
-		if err := tx.CreateToken(ctx, a.tenant.ID, a.admin.Login, id, name, HashSecret(secret)); err != nil {
+		if err := tx.CreateToken(ctx, a.tenant.ID, a.admin.Login, id, name, HashSecret(secret), expires); err != nil {
 			return err
 		}
 		var err error
@@ -189,9 +229,10 @@ func (e *Engine) CreateToken(ctx context.Context, c Caller, name string) (string
 }
 
 // TokenAdmin returns the admin login an API token acts as in a tenant. The
-// secret is compared in constant time; revoked tokens are refused.
+// secret is compared in constant time; revoked and expired tokens are
+// refused alike.
 func (e *Engine) TokenAdmin(ctx context.Context, tenant, token string) (string, error) {
-	bad := usermerge.Errorf(usermerge.Unauthenticated, "bad_token", "the API token is not valid for this tenant, or was revoked")
+	bad := usermerge.Errorf(usermerge.Unauthenticated, "bad_token", "the API token is not valid for this tenant, or was revoked, or has expired")
 	rest, ok := strings.CutPrefix(token, TokenPrefix)
 	id, _, ok2 := strings.Cut(rest, ".")
 	if !ok || !ok2 || id == "" || len(token) > 200 || !tokenChars(token) {
@@ -209,7 +250,8 @@ func (e *Engine) TokenAdmin(ctx context.Context, tenant, token string) (string, 
 	if err != nil {
 		return "", err
 	}
-	if subtle.ConstantTimeCompare([]byte(tok.Hash()), []byte(HashSecret(token))) != 1 || tok.RevokedAt != nil {
+	if subtle.ConstantTimeCompare([]byte(tok.Hash()), []byte(HashSecret(token))) != 1 || tok.RevokedAt != nil ||
+		(tok.ExpiresAt != nil && !e.db.Now().Before(*tok.ExpiresAt)) {
 		return "", bad
 	}
 	if tok.LastUsed == nil || e.db.Now().Sub(*tok.LastUsed) > time.Minute { // at most one write a minute per token

@@ -19,6 +19,9 @@ type Engine struct {
 	// afterSource, set only by tests, runs after each source of a merge
 	// operation is merged, inside the transaction.
 	afterSource func(n int) error
+	// verifyHook, set only by tests, sees the hash of each password check
+	// of a sign-in ("" for a check against the dummy hash).
+	verifyHook func(hash string)
 }
 
 // New returns an engine on db.
@@ -36,6 +39,9 @@ func (e *Engine) DB() *store.DB { return e.db }
 type Caller struct {
 	Tenant string
 	Admin  string
+	// ViaToken marks a caller authenticated by an API token (not by a
+	// session or as the operator of the command line).
+	ViaToken bool
 }
 
 // call runs fn in a write transaction with the caller resolved inside it, so

@@ -39,10 +39,20 @@ func (e *Engine) Activate(ctx context.Context, c Caller, ref string) (usermerge.
 	return acc, err
 }
 
+// mergedError refuses activating a merged account, naming the target and
+// the merge, unless the caller cannot see the target: then it says only
+// that the account went into one outside the caller's groups.
 func mergedError(ctx context.Context, tx *store.Tx, a *actor, acc usermerge.Account) error {
 	target, err := tx.Account(ctx, a.tenant.ID, acc.MergedInto)
 	if err != nil {
 		return err
+	}
+	if ok, err := inScope(ctx, tx, a, target.ID, a.view); err != nil {
+		return err
+	} else if !ok {
+		return usermerge.Errorf(usermerge.Conflict, "account_merged",
+			"%s (%s) was merged into an account outside your groups; it cannot be activated. A tenant administrator can revert that merge.",
+			acc.Login, acc.Name)
 	}
 	if acc.MergedBy == 0 { // marked merged by the platform it was imported from
 		return usermerge.Errorf(usermerge.Conflict, "account_merged",
@@ -73,7 +83,8 @@ func (e *Engine) Deactivate(ctx context.Context, c Caller, ref string) (usermerg
 			return err
 		}
 		acc.Status = usermerge.Inactive
-		return nil
+		acc, err = a.redact(ctx, tx, acc)
+		return err
 	})
 	return acc, err
 }
@@ -92,28 +103,72 @@ type DeleteImpact struct {
 	Warning  string  `json:"warning,omitempty"`
 }
 
-func impact(ctx context.Context, tx *store.Tx, a *actor, acc usermerge.Account) (DeleteImpact, error) {
-	im := DeleteImpact{Account: acc, MergedInto: []int64{}, AsSource: []int64{}}
-	var err error
-	if im.MergedInto, err = tx.MergesInvolving(ctx, a.tenant.ID, acc.ID, "target", usermerge.StateActive, usermerge.StatePermanent); err != nil {
-		return im, err
+// effects is everything a deletion changes. For a group manager,
+// DeleteImpact lists only the merges they see; these are all of them, and
+// outside says that some affected account is outside the groups the caller
+// may edit.
+type effects struct {
+	into, asSource []int64
+	outside        bool
+}
+
+func impact(ctx context.Context, tx *store.Tx, a *actor, acc usermerge.Account) (DeleteImpact, effects, error) {
+	var ef effects
+	shown, err := a.redact(ctx, tx, acc)
+	if err != nil {
+		return DeleteImpact{}, ef, err
 	}
-	if im.AsSource, err = tx.MergesInvolving(ctx, a.tenant.ID, acc.ID, "source", usermerge.StateActive); err != nil {
-		return im, err
+	im := DeleteImpact{Account: shown, MergedInto: []int64{}, AsSource: []int64{}}
+	if ef.into, err = tx.MergesInvolving(ctx, a.tenant.ID, acc.ID, "target", usermerge.StateActive, usermerge.StatePermanent); err != nil {
+		return im, ef, err
 	}
-	if im.MergedInto == nil { // [] in JSON, not null
-		im.MergedInto = []int64{}
+	if ef.asSource, err = tx.MergesInvolving(ctx, a.tenant.ID, acc.ID, "source", usermerge.StateActive); err != nil {
+		return im, ef, err
 	}
-	if im.AsSource == nil {
-		im.AsSource = []int64{}
-	}
-	srcs := map[string]bool{}
-	for _, id := range im.MergedInto {
+	// A group manager sees only the merges whose other account is in their
+	// groups, and may delete only when every affected account is in the
+	// groups they may edit (PRODUCT.md §8: nothing outside their scope is
+	// named or changed).
+	other := func(id int64, source bool) (seen bool, err error) {
 		m, err := tx.Merge(ctx, a.tenant.ID, id)
 		if err != nil {
-			return im, err
+			return false, err
 		}
-		srcs[m.Source.ID] = true
+		o := m.Target.ID
+		if source {
+			o = m.Source.ID
+		}
+		if edit, err := inScope(ctx, tx, a, o, a.edit); err != nil || !edit {
+			ef.outside = true
+			if err != nil {
+				return false, err
+			}
+		}
+		return inScope(ctx, tx, a, o, a.view)
+	}
+	srcs := map[string]bool{}
+	for _, id := range ef.into {
+		seen, err := other(id, true)
+		if err != nil {
+			return im, ef, err
+		}
+		if seen {
+			im.MergedInto = append(im.MergedInto, id)
+			m, err := tx.Merge(ctx, a.tenant.ID, id)
+			if err != nil {
+				return im, ef, err
+			}
+			srcs[m.Source.ID] = true
+		}
+	}
+	for _, id := range ef.asSource {
+		seen, err := other(id, false)
+		if err != nil {
+			return im, ef, err
+		}
+		if seen {
+			im.AsSource = append(im.AsSource, id)
+		}
 	}
 	im.MergedAccounts = len(srcs)
 	if im.MergedAccounts > 0 {
@@ -126,7 +181,18 @@ func impact(ctx context.Context, tx *store.Tx, a *actor, acc usermerge.Account) 
 		}
 		im.Warning += fmt.Sprintf("%s is the source of merge(s) %v, which become permanent (no revert); the data stays with the target", acc.Login, im.AsSource)
 	}
-	return im, nil
+	if ef.outside {
+		if im.Warning != "" {
+			im.Warning += "; "
+		}
+		im.Warning += errOutsideDelete(acc).Message
+	}
+	return im, ef, nil
+}
+
+func errOutsideDelete(acc usermerge.Account) *usermerge.Error {
+	return usermerge.Errorf(usermerge.Forbidden, "out_of_scope",
+		"deleting %s would change merges or accounts outside the groups you may edit, so only a tenant administrator may delete it", acc.Login)
 }
 
 // DeletionImpact reports, without changing anything, what Delete would do.
@@ -137,7 +203,7 @@ func (e *Engine) DeletionImpact(ctx context.Context, c Caller, ref string) (Dele
 		if err != nil {
 			return err
 		}
-		im, err = impact(ctx, tx, a, acc)
+		im, _, err = impact(ctx, tx, a, acc)
 		return err
 	})
 	return im, err
@@ -169,8 +235,12 @@ func (e *Engine) Delete(ctx context.Context, c Caller, ref string, confirm bool)
 		if acc.Deleted() {
 			return usermerge.Errorf(usermerge.Conflict, "account_deleted", "%s (%s) is already deleted", acc.Login, acc.Name)
 		}
-		if im, err = impact(ctx, tx, a, acc); err != nil {
+		var ef effects
+		if im, ef, err = impact(ctx, tx, a, acc); err != nil {
 			return err
+		}
+		if ef.outside {
+			return errOutsideDelete(acc)
 		}
 		if im.MergedAccounts > 0 && !confirm {
 			return usermerge.Errorf(usermerge.Conflict, "confirm_required", "%s. Confirm the deletion to proceed.", im.Warning)
@@ -178,12 +248,12 @@ func (e *Engine) Delete(ctx context.Context, c Caller, ref string, confirm bool)
 		if err := tx.DeleteAccount(ctx, a.tenant.ID, acc.ID); err != nil {
 			return err
 		}
-		for _, id := range im.AsSource {
+		for _, id := range ef.asSource {
 			if err := tx.SetMergeState(ctx, a.tenant.ID, id, usermerge.StatePermanent, ""); err != nil {
 				return err
 			}
 		}
-		for _, id := range im.MergedInto {
+		for _, id := range ef.into {
 			m, err := tx.Merge(ctx, a.tenant.ID, id)
 			if err != nil {
 				return err

@@ -158,8 +158,8 @@ func TestGroupManagerScope(t *testing.T) {
 		if _, err := f.e.Revert(f.ctx, f.as("eng-viewer"), []int64{view.Merges[0].ID}); usermerge.ErrorCode(err) != usermerge.Forbidden {
 			t.Errorf("eng-viewer reverting: %v, want forbidden", err)
 		}
-		if _, err := f.e.Deactivate(f.ctx, f.as("sales-editor"), "E1"); usermerge.ErrorCode(err) != usermerge.Forbidden {
-			t.Errorf("sales-editor deactivating outside scope: %v, want forbidden", err)
+		if _, err := f.e.Deactivate(f.ctx, f.as("sales-editor"), "E1"); usermerge.ErrorCode(err) != usermerge.NotFound {
+			t.Errorf("sales-editor deactivating outside scope: %v, want not found (out of scope reads as not there)", err)
 		}
 		if _, err := f.e.UpdateSettings(f.ctx, f.as("sales-editor"), SettingsChange{Preset: "schoox"}); usermerge.ErrorCode(err) != usermerge.Forbidden {
 			t.Errorf("group manager changing settings: %v, want forbidden", err)

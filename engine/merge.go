@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -66,6 +67,10 @@ func check(ctx context.Context, tx *store.Tx, a *actor, req usermerge.MergeReque
 		return c, usermerge.Errorf(usermerge.Conflict, "account_deleted", "%s (%s) has been deleted and cannot receive a merge", c.target.Login, c.target.Name)
 	}
 	if c.target.MergedInto != "" {
+		if ok, err := inScope(ctx, tx, a, c.target.MergedInto, a.view); err != nil || !ok {
+			return c, cmp.Or[error](err, usermerge.Errorf(usermerge.Conflict, "target_merged", "%s (%s) was itself merged into an account outside your groups",
+				c.target.Login, c.target.Name))
+		}
 		return c, usermerge.Errorf(usermerge.Conflict, "target_merged", "%s (%s) was itself merged into account %s; choose that account to keep",
 			c.target.Login, c.target.Name, c.target.MergedInto)
 	}
@@ -78,6 +83,10 @@ func check(ctx context.Context, tx *store.Tx, a *actor, req usermerge.MergeReque
 			return c, usermerge.Errorf(usermerge.Conflict, "account_deleted", "%s (%s) has been deleted and cannot be merged", src.Login, src.Name)
 		}
 		if src.MergedInto != "" {
+			if ok, err := inScope(ctx, tx, a, src.MergedInto, a.view); err != nil || !ok {
+				return c, cmp.Or[error](err, usermerge.Errorf(usermerge.Conflict, "source_already_merged", "%s (%s) is already merged into an account outside your groups",
+					src.Login, src.Name))
+			}
 			return c, usermerge.Errorf(usermerge.Conflict, "source_already_merged", "%s (%s) is already merged into account %s (merge %d)",
 				src.Login, src.Name, src.MergedInto, src.MergedBy)
 		}

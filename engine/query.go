@@ -18,6 +18,11 @@ func (e *Engine) SearchAccounts(ctx context.Context, c Caller, q string, status 
 		var err error
 		out, err = tx.SearchAccounts(ctx, store.AccountQuery{Tenant: a.tenant.ID, Q: strings.TrimSpace(q), Groups: a.viewGroups(),
 			Status: status, Limit: limit, Offset: offset})
+		for i := range out {
+			if err == nil {
+				out[i].Account, err = a.redact(ctx, tx, out[i].Account)
+			}
+		}
 		return err
 	})
 	if out == nil {
@@ -35,7 +40,9 @@ func (e *Engine) AccountInfo(ctx context.Context, c Caller, ref string) (usermer
 		if err != nil {
 			return err
 		}
-		s.Account = acc
+		if s.Account, err = a.redact(ctx, tx, acc); err != nil {
+			return err
+		}
 		if s.Groups, s.Jobs, err = tx.OrgOf(ctx, a.tenant.ID, acc.ID); err != nil {
 			return err
 		}
@@ -74,8 +81,8 @@ func (e *Engine) MergeDetails(ctx context.Context, c Caller, id int64, limit int
 		}
 		for _, acc := range []usermerge.Account{m.Source, m.Target} {
 			if _, err := a.account(ctx, tx, acc.ID, false); err != nil {
-				if usermerge.ErrorCode(err) == usermerge.Forbidden {
-					return usermerge.Errorf(usermerge.NotFound, "merge_not_found", "merge %d does not exist", id)
+				if usermerge.ErrorCode(err) == usermerge.NotFound {
+					return store.MergeNotFound(id)
 				}
 				return err
 			}

@@ -50,7 +50,7 @@ func TestMergeRefusals(t *testing.T) {
 				setup: func(f *fixture) { f.exec(`UPDATE tenants SET merge_enabled = 0`) }, code: usermerge.Forbidden, reason: "merging_disabled"},
 			{name: "view right only", as: "eng-viewer", target: "T", sources: []string{"S"}, code: usermerge.Forbidden, reason: "no_merge_permission"},
 			{name: "unknown admin", as: "nobody", target: "T", sources: []string{"S"}, code: usermerge.Forbidden, reason: "unknown_admin"},
-			{name: "account outside scope", as: "sales-editor", target: "T", sources: []string{"O"}, code: usermerge.Forbidden, reason: "out_of_scope"},
+			{name: "account outside scope", as: "sales-editor", target: "T", sources: []string{"O"}, code: usermerge.NotFound, reason: "not_found"},
 			{name: "account does not exist", as: "admin", target: "T", sources: []string{"nope"}, code: usermerge.NotFound, reason: "not_found"},
 			{name: "source deleted", as: "admin", target: "T", sources: []string{"D"}, code: usermerge.Conflict, reason: "account_deleted"},
 			{name: "target deleted", as: "admin", target: "D", sources: []string{"S"}, code: usermerge.Conflict, reason: "account_deleted"},

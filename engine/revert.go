@@ -91,6 +91,9 @@ func (e *Engine) Revert(ctx context.Context, c Caller, ids []int64) (usermerge.R
 func revertable(ctx context.Context, tx *store.Tx, a *actor, m usermerge.Merge) error {
 	for _, acc := range []usermerge.Account{m.Source, m.Target} {
 		if _, err := a.account(ctx, tx, acc.ID, true); err != nil {
+			if usermerge.ErrorCode(err) == usermerge.NotFound { // a merge the caller may not see
+				return store.MergeNotFound(m.ID)
+			}
 			if usermerge.ErrorReason(err) == "out_of_scope" { // say nothing about the account itself
 				return usermerge.Errorf(usermerge.Forbidden, "out_of_scope",
 					"merge %d involves an account outside the groups %s may edit", m.ID, a.admin.Login)

@@ -44,28 +44,6 @@ func (s *Server) apiRoutes() []route {
 
 // --- sign-in ---
 
-type signInRequest struct {
-	Login    string `json:"login"`
-	Password string `json:"password"`
-}
-
-func (s *Server) signIn(w http.ResponseWriter, r *http.Request, c *call) error {
-	var req signInRequest
-	if err := decode(w, r, &req); err != nil {
-		return err
-	}
-	out, err := s.eng.SignIn(r.Context(), req.Login, req.Password)
-	if err != nil {
-		return err
-	}
-	// The browser keeps the cookie for the session's lifetime; the server
-	// checks the session's own expiry on every request.
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: out.Secret, Path: "/", MaxAge: int(engine.SessionLifetime.Seconds()),
-		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
-	writeJSON(w, http.StatusOK, out)
-	return nil
-}
-
 type sessionInfo struct {
 	Login   string    `json:"login"`
 	Tenants []string  `json:"tenants"`
@@ -387,7 +365,8 @@ func (s *Server) tokens(w http.ResponseWriter, r *http.Request, c *call) error {
 }
 
 type tokenBody struct {
-	Name string `json:"name"`
+	Name      string     `json:"name"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -395,7 +374,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	secret, tok, err := s.eng.CreateToken(r.Context(), c.Caller, b.Name)
+	secret, tok, err := s.eng.CreateToken(r.Context(), c.Caller, b.Name, b.ExpiresAt)
 	if err != nil {
 		return err
 	}

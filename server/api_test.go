@@ -125,7 +125,7 @@ func TestAPIAccounts(t *testing.T) {
 		st, body = admin.raw("GET", apiAcme+"/accounts/nobody", "", nil)
 		apiExpect(t, "GET unknown account", st, body, "404 not_found")
 		st, body = editor.raw("GET", apiAcme+"/accounts/E1", "", nil)
-		apiExpect(t, "editor GET E1", st, body, "403 out_of_scope")
+		apiExpect(t, "editor GET E1", st, body, "404 not_found")
 
 		st, body = editor.raw("POST", apiAcme+"/accounts/S/deactivate", "", nil)
 		apiExpect(t, "editor deactivates S", st, body, "200")
@@ -383,7 +383,7 @@ func TestAPIExport(t *testing.T) {
 			{editor, "editor", "", "403 tenant_admin_only"},
 			{editor, "editor", "?format=csv&account=S", "403 tenant_admin_only"},
 			{viewer, "viewer", "?format=csv", "403 tenant_admin_only"},
-			{editor, "editor", "?account=E1", "403 out_of_scope"},
+			{editor, "editor", "?account=E1", "404 not_found"},
 			{admin, "admin", "?format=xml", "422 invalid_format"},
 			{admin, "admin", "?account=nobody", "404 not_found"},
 		} {

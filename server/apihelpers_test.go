@@ -135,15 +135,16 @@ func apiListIDs(t *testing.T, c *client, query string) ([]int64, int64) {
 }
 
 // state is snapshotAll plus what it leaves out but a forbidden call must
-// not change either: admins (with their sign-in failures), API tokens
+// not change either: admins and their sign-in failures, API tokens
 // (without their last use) and sessions.
 func apiState(e *env) map[string][]string {
 	e.t.Helper()
 	out := e.snapshotAll()
 	extra := map[string]string{
-		"admins":     `SELECT tenant_id, id, login, name, role, COALESCE(account_id, ''), password_hash, failed_signins, COALESCE(locked_until, 0) FROM admins`,
-		"api_tokens": `SELECT tenant_id, id, admin_id, name, hash, created_at, COALESCE(revoked_at, 0) FROM api_tokens`,
-		"sessions":   `SELECT tenant_id, id_hash, admin_id, csrf, created_at, expires_at FROM sessions`,
+		"admins":          `SELECT tenant_id, id, login, name, role, COALESCE(account_id, ''), password_hash FROM admins`,
+		"signin_throttle": `SELECT tenant_id, login, failures, COALESCE(locked_until, 0) FROM signin_throttle`,
+		"api_tokens":      `SELECT tenant_id, id, admin_id, name, hash, created_at, COALESCE(revoked_at, 0) FROM api_tokens`,
+		"sessions":        `SELECT tenant_id, id_hash, admin_id, csrf, created_at, expires_at FROM sessions`,
 	}
 	err := e.db.View(context.Background(), func(tx *store.Tx) error {
 		for table, q := range extra {

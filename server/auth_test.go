@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -14,7 +15,11 @@ import (
 )
 
 func apiSignInBody(login, password string) []byte {
-	b, _ := json.Marshal(map[string]string{"login": login, "password": password})
+	return apiSignInBodyTo(fixtureTenantOf(login), login, password)
+}
+
+func apiSignInBodyTo(tenant, login, password string) []byte {
+	b, _ := json.Marshal(map[string]string{"tenant": tenant, "login": login, "password": password})
 	return b
 }
 
@@ -131,44 +136,58 @@ func TestAPISession(t *testing.T) {
 	})
 }
 
-// TestAPISignInThrottle: from the third wrong password on, an admin is
-// locked out for a time that doubles with each further failure; while
-// locked out even the right password answers 429. A wrong login answers
-// exactly like a wrong password, and a sign-in resets the count.
+// TestAPISignInThrottle: from the third attempt in a row, a tenant's login
+// is locked out for a time that doubles with each further failure. A
+// locked-out login, a wrong password, an unknown login and an unknown
+// tenant all get the same answer, byte for byte; unknown logins are
+// counted and locked out like known ones; a sign-in resets the count.
 func TestAPISignInThrottle(t *testing.T) {
 	storetest.Each(t, func(t *testing.T) {
 		e := newEnv(t)
 		clock := apiUseClock(e)
-		signIn := func(login, password string) (int, []byte) {
-			resp, body := apiDo(t, e, "POST", "/api/v1/session", apiJSONHeader, apiSignInBody(login, password))
+		signInTo := func(tenant, login, password string) (int, []byte) {
+			resp, body := apiDo(t, e, "POST", "/api/v1/session", apiJSONHeader, apiSignInBodyTo(tenant, login, password))
 			return resp.StatusCode, body
 		}
+		signIn := func(login, password string) (int, []byte) { return signInTo("acme", login, password) }
 		st, wrongPassword := signIn("admin", "not the password")
 		apiExpect(t, "wrong password 1", st, wrongPassword, "401 bad_credentials")
-		st, wrongLogin := signIn("nobody", "not the password")
-		apiExpect(t, "wrong login", st, wrongLogin, "401 bad_credentials")
-		if !bytes.Equal(wrongPassword, wrongLogin) {
-			t.Errorf("a wrong login answers differently from a wrong password:\n%s\n%s", wrongLogin, wrongPassword)
+		same := func(label string, st int, body []byte) {
+			t.Helper()
+			if st != http.StatusUnauthorized || !bytes.Equal(body, wrongPassword) {
+				t.Errorf("%s answers %d %s; want exactly the answer to a wrong password: %s", label, st, body, wrongPassword)
+			}
 		}
+		st, body := signIn("nobody", "not the password")
+		same("a wrong login", st, body)
+		st, body = signInTo("nowhere", "admin", testPassword)
+		same("an unknown tenant", st, body)
 		for i := 2; i <= 3; i++ {
 			st, body := signIn("admin", "not the password")
-			apiExpect(t, "wrong password", st, body, "401 bad_credentials")
+			same("wrong password", st, body)
 		}
-		// Three failures: locked out for a second, even with the right password.
-		st, body := signIn("admin", testPassword)
-		if apiExpect(t, "right password while locked out", st, body, "429 too_many_failures") &&
-			!strings.Contains(errorOf(t, body).Error.Message, "try again in 1s") {
-			t.Errorf("the lockout message does not say how long: %s", body)
-		}
+		// Three failures: locked out for a second, even with the right
+		// password, and the answer says nothing more than a wrong password's.
+		st, body = signIn("admin", testPassword)
+		same("the right password while locked out", st, body)
 		st, body = signIn("admin", "not the password")
-		apiExpect(t, "wrong password while locked out", st, body, "429 too_many_failures")
+		same("a wrong password while locked out", st, body)
 		// Others are not locked out.
 		st, body = signIn("editor", testPassword)
 		apiExpect(t, "another admin while admin is locked out", st, body, "200")
 
+		// An unknown login is counted and locked out like a known one.
+		for i := 2; i <= 3; i++ {
+			st, body := signIn("nobody", "not the password")
+			same("a wrong login again", st, body)
+		}
+		if n, until := apiThrottle(t, e, "acme", "nobody"); n != 3 || until == nil || !until.Equal(testNow.Add(time.Second)) {
+			t.Errorf("the unknown login's throttle: %d failures, locked until %v; want 3, locked for 1 s", n, until)
+		}
+
 		clock.add(999 * time.Millisecond)
 		st, body = signIn("admin", testPassword)
-		apiExpect(t, "right password 999 ms into a 1 s lockout", st, body, "429 too_many_failures")
+		same("the right password 999 ms into a 1 s lockout", st, body)
 		clock.add(time.Millisecond)
 		st, body = signIn("admin", testPassword)
 		apiExpect(t, "right password once the lockout passed", st, body, "200")
@@ -176,7 +195,7 @@ func TestAPISignInThrottle(t *testing.T) {
 		// The sign-in reset the count: two failures do not lock out.
 		for i := 1; i <= 2; i++ {
 			st, body = signIn("admin", "not the password")
-			apiExpect(t, "wrong password after a sign-in", st, body, "401 bad_credentials")
+			same("a wrong password after a sign-in", st, body)
 		}
 		st, body = signIn("admin", testPassword)
 		apiExpect(t, "right password after two failures", st, body, "200")
@@ -187,10 +206,10 @@ func TestAPISignInThrottle(t *testing.T) {
 		}
 		clock.add(time.Second)
 		st, body = signIn("admin", "not the password") // the fourth failure
-		apiExpect(t, "fourth wrong password", st, body, "401 bad_credentials")
+		same("the fourth wrong password", st, body)
 		clock.add(1999 * time.Millisecond)
 		st, body = signIn("admin", testPassword)
-		apiExpect(t, "right password 1.999 s into a 2 s lockout", st, body, "429 too_many_failures")
+		same("the right password 1.999 s into a 2 s lockout", st, body)
 		clock.add(time.Millisecond)
 		st, body = signIn("admin", testPassword)
 		apiExpect(t, "right password once the 2 s lockout passed", st, body, "200")
@@ -321,7 +340,7 @@ func TestAPIInternalErrorsHidden(t *testing.T) {
 			{"token", token, "GET", apiAcme + "/merges/1", nil},
 			{"token", token, "POST", apiAcme + "/merges/revert", RevertBody{Merges: []int64{1}}},
 			{"token", token, "GET", apiAcme + "/export", nil},
-			{"no credentials", e.anon(), "POST", "/api/v1/session", map[string]string{"login": "admin", "password": testPassword}},
+			{"no credentials", e.anon(), "POST", "/api/v1/session", map[string]string{"tenant": "acme", "login": "admin", "password": testPassword}},
 		} {
 			label := r.name + ": " + r.method + " " + r.path
 			st, body := apiSend(r.c, r.method, r.path, r.body)
@@ -361,4 +380,19 @@ func TestAPIOpenAPIAndUnknownRoutes(t *testing.T) {
 			apiExpect(t, "GET "+p, resp.StatusCode, body, "404 no_such_endpoint")
 		}
 	})
+}
+
+// apiThrottle reads the counted sign-in attempts of a tenant's login.
+func apiThrottle(t *testing.T, e *env, tenant, login string) (int, *time.Time) {
+	t.Helper()
+	var n int
+	var until *time.Time
+	if err := e.db.View(context.Background(), func(tx *store.Tx) error {
+		var err error
+		n, until, err = tx.SignInFailures(context.Background(), tenant, login)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return n, until
 }

@@ -28,8 +28,9 @@ type authzRoute struct {
 }
 
 const (
-	authzNoEdit     = "403 no_merge_permission"
-	authzOutOfScope = "403 out_of_scope"
+	authzNoEdit = "403 no_merge_permission"
+	// Out of scope reads as not there (PRODUCT.md §8).
+	authzOutOfScope = "404 not_found"
 	authzAdminOnly  = "403 tenant_admin_only"
 )
 
@@ -92,7 +93,7 @@ func authzSetup(t *testing.T, e *env) authzFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, tok, err := e.eng.CreateToken(ctx, engine.Caller{Tenant: "acme", Admin: "editor"}, "editor's script")
+	_, tok, err := e.eng.CreateToken(ctx, engine.Caller{Tenant: "acme", Admin: "editor"}, "editor's script", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,6 +220,12 @@ func TestAPICSRF(t *testing.T) {
 			[]byte("csrf_token="+url.QueryEscape(admin.csrf)))
 		apiExpect(t, "POST deactivate with the token as a form field", st, body, "200")
 
+		// Never from the query string, where logs and Referer headers keep it.
+		st, body = noToken.raw("POST", apiAcme+"/accounts/S2/activate?csrf_token="+url.QueryEscape(admin.csrf), "", nil)
+		apiExpect(t, "POST activate with the token in the query string", st, body, "403 csrf_failed")
+		st, body = noToken.raw("POST", apiAcme+"/accounts/S2/activate?csrf_token="+url.QueryEscape(admin.csrf), "application/x-www-form-urlencoded", nil)
+		apiExpect(t, "POST activate, a form without the token, the token in the query string", st, body, "403 csrf_failed")
+
 		// A bearer token needs no CSRF token, even with a session cookie beside it.
 		tok := e.withToken("acme", "admin")
 		st, body = tok.raw("POST", apiAcme+"/accounts/S2/activate", "", nil)
@@ -242,7 +249,7 @@ func TestAPITenantIsolation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, gtok, err := e.eng.CreateToken(ctx, apiGlobexAdmin, "globex script")
+		_, gtok, err := e.eng.CreateToken(ctx, apiGlobexAdmin, "globex script", nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -89,7 +89,7 @@ func (s *Server) authenticate(r *http.Request, a auth, c *call) error {
 		if err != nil {
 			return err
 		}
-		c.Admin, c.secret = login, ""
+		c.Admin, c.secret, c.ViaToken = login, "", true
 		return nil
 	}
 	if c.secret == "" {
@@ -101,9 +101,11 @@ func (s *Server) authenticate(r *http.Request, a auth, c *call) error {
 	}
 	c.Admin, c.csrf = sess.Login, sess.CSRF
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		// From the header, or a form's body; never from the query string,
+		// where it would end up in logs and Referer headers.
 		got := r.Header.Get(CSRFHeader)
 		if got == "" {
-			got = r.FormValue("csrf_token") // UI forms post it as a field
+			got = r.PostFormValue("csrf_token")
 		}
 		if subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) != 1 {
 			return usermerge.Errorf(usermerge.Forbidden, "csrf_failed", "the request lacks this session's CSRF token (header %s)", CSRFHeader)
@@ -143,6 +145,7 @@ func badRequest(format string, args ...any) error {
 // statusOf is the one table from error codes to HTTP statuses.
 var statusOf = map[usermerge.Code]int{
 	badRequestCode:            http.StatusBadRequest,
+	unsupportedMediaCode:      http.StatusUnsupportedMediaType,
 	usermerge.Unauthenticated: http.StatusUnauthorized,
 	usermerge.Forbidden:       http.StatusForbidden,
 	usermerge.NotFound:        http.StatusNotFound,

@@ -134,11 +134,11 @@ func (fe *fuzzEnv) build(t *testing.T) {
 	must(err)
 	fe.creds = map[string]fuzzCred{}
 	for _, login := range []string{"admin", "editor", "viewer", "gadmin"} {
-		out, err := eng.SignIn(ctx, login, testPassword)
+		out, err := eng.SignIn(ctx, engine.SignInRequest{Tenant: fixtureTenantOf(login), Login: login, Password: testPassword})
 		must(err)
 		fe.creds[login] = fuzzCred{secret: out.Secret, csrf: out.CSRF}
 	}
-	fe.token, _, err = eng.CreateToken(ctx, acme, "fuzz")
+	fe.token, _, err = eng.CreateToken(ctx, acme, "fuzz", nil)
 	must(err)
 }
 
@@ -174,7 +174,10 @@ func (fe *fuzzEnv) fresh(t testing.TB) {
 	db.Now = func() time.Time { return testNow }
 	log := slog.New(slog.NewTextHandler(&fe.log, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	fe.db = db
-	fe.h = New(Config{Engine: engine.New(db, log), Logger: log}).Handler()
+	// The per-address budget of failed sign-ins would soon refuse every
+	// sign-in of the fuzzer (one address, a stopped clock); TestSignInPerAddress
+	// tests it.
+	fe.h = New(Config{Engine: engine.New(db, log), Logger: log, SignInLimit: AddressLimit{Burst: 1 << 30, Every: time.Second}}).Handler()
 	if fe.clean == nil {
 		fe.clean = fe.fingerprint(t)
 	}
@@ -279,7 +282,7 @@ func (fe *fuzzEnv) fingerprint(t testing.TB) map[string]fuzzTable {
 	t.Helper()
 	skipCols := map[string]bool{"api_tokens.last_used_at": true}
 	if fe.signIn {
-		skipCols["admins.failed_signins"], skipCols["admins.locked_until"] = true, true
+		skipCols["signin_throttle.failures"], skipCols["signin_throttle.locked_until"] = true, true
 	}
 	out := map[string]fuzzTable{}
 	ctx := context.Background()
@@ -295,7 +298,7 @@ func (fe *fuzzEnv) fingerprint(t testing.TB) map[string]fuzzTable {
 				rows.Close()
 				return err
 			}
-			if !(fe.signIn && name == "sessions") {
+			if !(fe.signIn && (name == "sessions" || name == "signin_throttle")) {
 				tables = append(tables, name)
 			}
 		}
@@ -639,22 +642,28 @@ func FuzzSignIn(f *testing.F) {
 		name, body string
 		repeat     uint8
 	}{
-		{"ok", `{"login":"admin","password":"` + testPassword + `"}`, 0},
-		{"ok-twice", `{"login":"gadmin","password":"` + testPassword + `"}`, 1},
-		{"wrong-password", `{"login":"admin","password":"wrong"}`, 0},
-		{"locked-out", `{"login":"admin","password":"wrong"}`, 3},
-		{"unknown-login", `{"login":"nobody","password":"x"}`, 0},
-		{"empty-fields", `{"login":"","password":""}`, 0},
-		{"no-password", `{"login":"admin"}`, 0},
-		{"null-password", `{"login":"admin","password":null}`, 0},
-		{"login-number", `{"login":1,"password":"x"}`, 0},
-		{"password-object", `{"login":"admin","password":{}}`, 0},
-		{"login-long", `{"login":"` + strings.Repeat("a", 300) + `","password":"x"}`, 0},
-		{"password-long", `{"login":"admin","password":"` + strings.Repeat("p", 2000) + `"}`, 0},
-		{"login-nul", `{"login":"admin\u0000","password":"x"}`, 0},
-		{"login-not-utf8", "{\"login\":\"\xff\xfe\",\"password\":\"x\"}", 0},
-		{"duplicate-keys", `{"login":"viewer","login":"admin","password":"` + testPassword + `"}`, 0},
-		{"unknown-field", `{"login":"admin","password":"x","remember":true}`, 0},
+		{"ok", `{"tenant":"acme","login":"admin","password":"` + testPassword + `"}`, 0},
+		{"ok-twice", `{"tenant":"globex","login":"gadmin","password":"` + testPassword + `"}`, 1},
+		{"wrong-tenant", `{"tenant":"globex","login":"admin","password":"` + testPassword + `"}`, 0},
+		{"unknown-tenant", `{"tenant":"nowhere","login":"admin","password":"` + testPassword + `"}`, 1},
+		{"no-tenant", `{"login":"admin","password":"` + testPassword + `"}`, 0},
+		{"tenant-number", `{"tenant":7,"login":"admin","password":"x"}`, 0},
+		{"wrong-password", `{"tenant":"acme","login":"admin","password":"wrong"}`, 0},
+		{"locked-out", `{"tenant":"acme","login":"admin","password":"wrong"}`, 3},
+		{"unknown-login", `{"tenant":"acme","login":"nobody","password":"x"}`, 0},
+		{"unknown-login-locked", `{"tenant":"acme","login":"nobody","password":"x"}`, 3},
+		{"empty-fields", `{"tenant":"","login":"","password":""}`, 0},
+		{"no-password", `{"tenant":"acme","login":"admin"}`, 0},
+		{"null-password", `{"tenant":"acme","login":"admin","password":null}`, 0},
+		{"login-number", `{"tenant":"acme","login":1,"password":"x"}`, 0},
+		{"password-object", `{"tenant":"acme","login":"admin","password":{}}`, 0},
+		{"login-long", `{"tenant":"acme","login":"` + strings.Repeat("a", 300) + `","password":"x"}`, 0},
+		{"tenant-long", `{"tenant":"` + strings.Repeat("t", 300) + `","login":"admin","password":"x"}`, 0},
+		{"password-long", `{"tenant":"acme","login":"admin","password":"` + strings.Repeat("p", 2000) + `"}`, 0},
+		{"login-nul", `{"tenant":"acme","login":"admin\u0000","password":"x"}`, 0},
+		{"login-not-utf8", "{\"tenant\":\"acme\",\"login\":\"\xff\xfe\",\"password\":\"x\"}", 0},
+		{"duplicate-keys", `{"tenant":"acme","login":"viewer","login":"admin","password":"` + testPassword + `"}`, 0},
+		{"unknown-field", `{"tenant":"acme","login":"admin","password":"x","remember":true}`, 0},
 	} {
 		seeds = append(seeds, fuzzSeed{s.name, seed(s.body, s.repeat)})
 	}
@@ -670,7 +679,7 @@ func FuzzSignIn(f *testing.F) {
 		}
 		// Clear the failure counters, so the next input starts unlocked.
 		if err := fe.db.Transact(context.Background(), func(tx *store.Tx) error {
-			_, err := tx.Exec(context.Background(), `UPDATE admins SET failed_signins = 0, locked_until = NULL`)
+			_, err := tx.Exec(context.Background(), `DELETE FROM signin_throttle`)
 			return err
 		}); err != nil {
 			t.Fatal(err)

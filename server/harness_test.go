@@ -136,15 +136,30 @@ func (e *env) anon() *client {
 	return &client{e: e, hc: &http.Client{Jar: jar}}
 }
 
-// signIn signs login in with the test password and fails the test otherwise.
+// fixtureTenantOf is the tenant of a fixture admin's login.
+func fixtureTenantOf(login string) string {
+	if strings.HasPrefix(login, "g") {
+		return "globex"
+	}
+	return "acme"
+}
+
+// signIn signs login in to its fixture tenant with the test password and
+// fails the test otherwise.
 func (e *env) signIn(login string) *client {
+	e.t.Helper()
+	return e.signInTo(fixtureTenantOf(login), login)
+}
+
+// signInTo signs login in to tenant with the test password.
+func (e *env) signInTo(tenant, login string) *client {
 	e.t.Helper()
 	c := e.anon()
 	var out struct {
 		CSRF string `json:"csrf_token"`
 	}
-	if st := c.call("POST", "/api/v1/session", map[string]string{"login": login, "password": testPassword}, &out); st != http.StatusOK {
-		e.t.Fatalf("sign in %s: status %d", login, st)
+	if st := c.call("POST", "/api/v1/session", map[string]string{"tenant": tenant, "login": login, "password": testPassword}, &out); st != http.StatusOK {
+		e.t.Fatalf("sign in %s to %s: status %d", login, tenant, st)
 	}
 	c.csrf = out.CSRF
 	return c
@@ -153,7 +168,7 @@ func (e *env) signIn(login string) *client {
 // withToken is a client using a fresh API token of login in tenant.
 func (e *env) withToken(tenant, login string) *client {
 	e.t.Helper()
-	secret, _, err := e.eng.CreateToken(context.Background(), engine.Caller{Tenant: tenant, Admin: login}, "test")
+	secret, _, err := e.eng.CreateToken(context.Background(), engine.Caller{Tenant: tenant, Admin: login}, "test", nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}

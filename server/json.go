@@ -53,7 +53,10 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
+		var pe *time.ParseError
 		switch {
+		case errors.As(err, &pe):
+			return badRequest("times are RFC 3339 text, such as \"2027-01-31T00:00:00Z\", not %q", pe.Value)
 		case errors.As(err, &se):
 			return badRequest("malformed JSON at byte %d", se.Offset)
 		case errors.As(err, &te):

@@ -39,8 +39,8 @@ func TestAPIMergeRefusals(t *testing.T) {
 		}{
 			{"view right only", viewer, "viewer", MergeBody{Target: "T", Sources: []string{"S3"}}, "403 no_merge_permission"},
 			{"view right only, in eng", viewer, "viewer", MergeBody{Target: "E2", Sources: []string{"E1"}}, "403 no_merge_permission"},
-			{"source out of scope", editor, "editor", MergeBody{Target: "T", Sources: []string{"E2"}}, "403 out_of_scope"},
-			{"target out of scope", editor, "editor", MergeBody{Target: "E2", Sources: []string{"S3"}}, "403 out_of_scope"},
+			{"source out of scope", editor, "editor", MergeBody{Target: "T", Sources: []string{"E2"}}, "404 not_found"},
+			{"target out of scope", editor, "editor", MergeBody{Target: "E2", Sources: []string{"S3"}}, "404 not_found"},
 			{"unknown source", admin, "admin", MergeBody{Target: "T", Sources: []string{"nobody"}}, "404 not_found"},
 			{"unknown target", admin, "admin", MergeBody{Target: "nobody", Sources: []string{"E2"}}, "404 not_found"},
 			{"deleted source", admin, "admin", MergeBody{Target: "T", Sources: []string{"S2"}}, "409 account_deleted"},
@@ -162,8 +162,8 @@ func TestAPIRevertRefusals(t *testing.T) {
 		// Rights and scope.
 		refused("the viewer reverts", viewer, "403 no_merge_permission", m3)
 		m4 := apiMerge(t, admin, "E1", "E2")[0]
-		refused("the editor reverts outside sales", editor, "403 out_of_scope", m4)
-		refused("the editor's batch with a merge outside sales", editor, "403 out_of_scope", m3, m4)
+		refused("the editor reverts outside sales", editor, "404 merge_not_found", m4)
+		refused("the editor's batch with a merge outside sales", editor, "404 merge_not_found", m3, m4)
 		refused("a batch with an unknown merge", admin, "404 merge_not_found", m3, 999)
 
 		st, body = revert(editor, m2, m3)
@@ -226,7 +226,7 @@ func TestAPIRevertOutOfScopeNamesNoAccount(t *testing.T) {
 		m := apiMerge(t, admin, "E1", "E2")[0]
 		before := apiState(e)
 		st, body := apiSend(editor, "POST", apiAcme+"/merges/revert", RevertBody{Merges: []int64{m}})
-		if apiExpect(t, "the editor reverts a merge in eng", st, body, "403 out_of_scope") {
+		if apiExpect(t, "the editor reverts a merge in eng", st, body, "404 merge_not_found") {
 			msg := errorOf(t, body).Error.Message
 			for _, s := range []string{"E1", "E2", "e1.login", "e2.login", "Learner E"} {
 				if strings.Contains(msg, s) {

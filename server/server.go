@@ -34,6 +34,7 @@ type Server struct {
 	maxImportBytes int64
 	tempDir        string
 	importing      sync.Map // tenant → struct{}: an import is being received or written
+	signInLimit    *addrLimiter
 }
 
 // Config configures a Server.
@@ -52,6 +53,9 @@ type Config struct {
 	MaxImportBytes int64
 	// TempDir holds uploads while they are checked ("": os.TempDir()).
 	TempDir string
+	// SignInLimit is the budget of failed sign-ins per client address
+	// (zero: DefaultAddressLimit).
+	SignInLimit AddressLimit
 }
 
 // auth says who may call a route.
@@ -79,6 +83,7 @@ func New(cfg Config) *Server {
 	if s.maxImportBytes <= 0 {
 		s.maxImportBytes = DefaultMaxImportBytes
 	}
+	s.signInLimit = newAddrLimiter(cfg.SignInLimit, func() time.Time { return s.db.Now() })
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

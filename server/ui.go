@@ -206,8 +206,8 @@ func (u *uiServer) tenant(route string, h uiHandler) http.Handler {
 				err = h(sw, r, c)
 			}
 			if err != nil {
-				if usermerge.ErrorCode(err) == usermerge.Unauthenticated {
-					u.toSignIn(sw, r)
+				if usermerge.ErrorCode(err) == usermerge.Unauthenticated || usermerge.ErrorReason(err) == "no_tenant_access" {
+					u.toSignIn(sw, r) // signed in elsewhere: sign in to this tenant too
 					return
 				}
 				u.s.metrics.refused(err)
@@ -362,9 +362,15 @@ func (u *uiServer) toSignIn(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		next = r.URL.RequestURI()
 	}
-	to := "/ui/signin"
+	q := url.Values{}
 	if next != "" {
-		to += "?next=" + url.QueryEscape(next)
+		q.Set("next", next)
+	} else if t := r.PathValue("tenant"); t != "" {
+		q.Set("tenant", t)
+	}
+	to := "/ui/signin"
+	if len(q) > 0 {
+		to += "?" + q.Encode()
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }

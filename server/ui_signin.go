@@ -39,21 +39,54 @@ func (u *uiServer) tenantHome(w http.ResponseWriter, r *http.Request, c *uiCall)
 
 type signInPage struct {
 	uiPage
-	Login string
-	Next  string
-	Token string
+	SignInTenant string
+	Login        string
+	Next         string
+	Token        string
+}
+
+// signInTenant is the tenant a sign-in page is for: named by ?tenant=, or
+// by the tenant page it returns to.
+func signInTenant(tenant, next string) string {
+	if tenant != "" {
+		return tenant
+	}
+	if rest, ok := strings.CutPrefix(next, "/ui/t/"); ok {
+		t, _, _ := strings.Cut(rest, "/")
+		if t, err := url.PathUnescape(t); err == nil {
+			return t
+		}
+	}
+	return ""
 }
 
 func (u *uiServer) signInForm(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	p := signInPage{Next: safeNext(q.Get("next"))}
+	p.SignInTenant = signInTenant(q.Get("tenant"), p.Next)
 	if ck, err := r.Cookie(SessionCookie); err == nil {
 		if all, _ := u.s.eng.SessionTenants(r.Context(), ck.Value); len(all) > 0 {
-			return redirect(w, r, "/")
+			if p.SignInTenant == "" && q.Get("add") == "" {
+				return redirect(w, r, "/")
+			}
+			for _, s := range all {
+				if s.Tenant == p.SignInTenant { // already signed in there
+					return redirect(w, r, cmpOr(p.Next, "/ui/t/"+url.PathEscape(s.Tenant)+"/"))
+				}
+			}
 		}
 	}
-	p := signInPage{Next: safeNext(r.URL.Query().Get("next")), Token: u.signInToken(w)}
+	p.Token = u.signInToken(w)
 	p.Title = "Sign in"
 	p.Flash = takeFlash(w, r)
 	return u.render(w, http.StatusOK, "signin", p)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func (u *uiServer) signInToken(w http.ResponseWriter) string {
@@ -68,15 +101,19 @@ func (u *uiServer) signIn(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return badRequest("the form could not be read")
 	}
-	p := signInPage{Login: r.PostForm.Get("login"), Next: safeNext(r.PostForm.Get("next"))}
+	p := signInPage{SignInTenant: strings.TrimSpace(r.PostForm.Get("tenant")), Login: r.PostForm.Get("login"), Next: safeNext(r.PostForm.Get("next"))}
 	p.Title = "Sign in"
 	ck, err := r.Cookie(signInCookie)
-	if err != nil || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(r.PostForm.Get("csrf_token"))) != 1 {
+	if err != nil || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(r.PostForm.Get("csrf_token"))) != 1 || sameSite(r) != nil {
 		p.Error = "The sign-in form had expired. Please sign in again."
 		p.Token = u.signInToken(w)
 		return u.render(w, http.StatusForbidden, "signin", p)
 	}
-	out, err := u.s.eng.SignIn(r.Context(), p.Login, r.PostForm.Get("password"))
+	req := engine.SignInRequest{Tenant: p.SignInTenant, Login: p.Login, Password: r.PostForm.Get("password")}
+	if sc, err := r.Cookie(SessionCookie); err == nil {
+		req.Secret = sc.Value
+	}
+	out, err := u.s.checkSignIn(w, r, req)
 	if err != nil {
 		if c := usermerge.ErrorCode(err); c != usermerge.Unauthenticated && c != usermerge.RateLimited {
 			return err
@@ -86,13 +123,13 @@ func (u *uiServer) signIn(w http.ResponseWriter, r *http.Request) error {
 		p.Token = ck.Value
 		return u.render(w, statusOf[usermerge.ErrorCode(err)], "signin", p)
 	}
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: out.Secret, Path: "/", MaxAge: int(engine.SessionLifetime.Seconds()),
-		HttpOnly: true, Secure: u.s.secure, SameSite: http.SameSiteLaxMode})
+	u.s.setSessionCookie(w, out.Secret)
 	http.SetCookie(w, &http.Cookie{Name: signInCookie, Value: "", Path: "/ui/signin", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	if p.Next != "" {
+	home := "/ui/t/" + url.PathEscape(p.SignInTenant) + "/"
+	if p.Next != "" && signInTenant("", p.Next) == p.SignInTenant {
 		return redirect(w, r, p.Next)
 	}
-	return redirect(w, r, "/ui/t/"+url.PathEscape(out.Tenants[0])+"/")
+	return redirect(w, r, home)
 }
 
 // safeNext keeps a post-sign-in destination only when it is a UI page.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -180,10 +181,10 @@ func (tx *Tx) AccountByRef(ctx context.Context, tenant, ref string) (usermerge.A
 	}
 	a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts a WHERE a.tenant_id = ? AND (a.id = ? OR a.login = ?)
 		ORDER BY CASE WHEN a.id = ? THEN 0 ELSE 1 END LIMIT 1`, tenant, ref, ref, ref))
-	if err != nil {
-		return a, notFound(err, "account %q does not exist", ref)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, AccountNotFound(ref)
 	}
-	return a, nil
+	return a, err
 }
 
 // AccountQuery selects accounts for search.

@@ -3,75 +3,94 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"usermerge"
 )
 
-// SignInCandidate is an admin of some tenant with a given login, as a
-// sign-in sees it.
-type SignInCandidate struct {
-	Tenant        string
-	AdminID       string
-	Hash          string
-	FailedSignIns int
-	LockedUntil   *time.Time
-}
-
-// SignInCandidates returns, per tenant, the admins with a login.
-func (tx *Tx) SignInCandidates(ctx context.Context, login string) ([]SignInCandidate, error) {
-	// The login in its stored form; one that cannot be stored (invisible
-	// characters) matches nobody, and is answered as any unknown login.
-	login, err := usermerge.CleanID("login", login)
-	if err != nil {
-		return nil, nil
+// SignInAttempt counts a sign-in attempt of a login in a tenant before its
+// password is checked, and reports whether the attempt may go on to the
+// check. Every attempt counts, whether or not the login exists; a success
+// clears the count (SignInSucceeded). From the third attempt on, the login
+// is locked out for a time that doubles with each further attempt (at most
+// 15 minutes); while locked out, attempts are refused and not counted.
+//
+// The count is one UPDATE of the row under its lock (PostgreSQL) or inside
+// the one write transaction (SQLite), so parallel attempts never lose an
+// update: once the lock is set, every later attempt sees it. A tenant that
+// does not exist gets no row, and its attempts are refused.
+func (tx *Tx) SignInAttempt(ctx context.Context, tenant, login string) (bool, error) {
+	now := Millis(tx.Now)
+	if _, err := tx.Exec(ctx, `INSERT INTO signin_throttle (tenant_id, login, failures, locked_until)
+		SELECT id, ?, 0, NULL FROM tenants WHERE id = ? ON CONFLICT (tenant_id, login) DO NOTHING`, login, tenant); err != nil {
+		return false, err
 	}
-	rows, err := tx.Query(ctx, `SELECT tenant_id, id, password_hash, failed_signins, locked_until FROM admins WHERE login = ? ORDER BY tenant_id`, login)
-	if err != nil {
-		return nil, err
+	n, err := tx.Exec(ctx, `UPDATE signin_throttle SET failures = failures + 1
+		WHERE tenant_id = ? AND login = ? AND (locked_until IS NULL OR locked_until <= ?)`, tenant, login, now)
+	if err != nil || n == 0 {
+		return false, err
 	}
-	defer rows.Close()
-	var out []SignInCandidate
-	for rows.Next() {
-		var c SignInCandidate
-		var locked sql.NullInt64
-		if err := rows.Scan(&c.Tenant, &c.AdminID, &c.Hash, &c.FailedSignIns, &locked); err != nil {
-			return nil, err
+	var failures int
+	if err := tx.QueryRow(ctx, `SELECT failures FROM signin_throttle WHERE tenant_id = ? AND login = ?`, tenant, login).Scan(&failures); err != nil {
+		return false, err
+	}
+	if failures >= 3 {
+		d := time.Second << min(failures-3, 10)
+		until := Millis(tx.Now.Add(min(d, 15*time.Minute)))
+		if _, err := tx.Exec(ctx, `UPDATE signin_throttle SET locked_until = ? WHERE tenant_id = ? AND login = ?`, until, tenant, login); err != nil {
+			return false, err
 		}
-		c.LockedUntil = timePtr(locked)
-		out = append(out, c)
 	}
-	return out, rows.Err()
+	return true, nil
 }
 
-// SetPassword stores an admin's password hash and clears its failures.
+// SignInFailures returns the counted attempts of a login in a tenant and
+// when its lockout ends (nil: not locked).
+func (tx *Tx) SignInFailures(ctx context.Context, tenant, login string) (int, *time.Time, error) {
+	var n int
+	var locked sql.NullInt64
+	err := tx.QueryRow(ctx, `SELECT failures, locked_until FROM signin_throttle WHERE tenant_id = ? AND login = ?`, tenant, login).Scan(&n, &locked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, nil
+	}
+	return n, timePtr(locked), err
+}
+
+// SignInSucceeded clears the attempts of a login in a tenant.
+func (tx *Tx) SignInSucceeded(ctx context.Context, tenant, login string) error {
+	_, err := tx.Exec(ctx, `DELETE FROM signin_throttle WHERE tenant_id = ? AND login = ?`, tenant, login)
+	return err
+}
+
+// SignInAdmin returns the id and password hash of a tenant's admin by login.
+func (tx *Tx) SignInAdmin(ctx context.Context, tenant, login string) (id, hash string, err error) {
+	err = tx.QueryRow(ctx, `SELECT id, password_hash FROM admins WHERE tenant_id = ? AND login = ?`, tenant, login).Scan(&id, &hash)
+	if err != nil {
+		return "", "", notFound(err, "no administrator %q in tenant %q", login, tenant)
+	}
+	return id, hash, nil
+}
+
+// SetPassword stores an admin's password hash, clears its failed sign-ins
+// and ends its sessions: whoever signed in with the old password is out.
 func (tx *Tx) SetPassword(ctx context.Context, tenant, login, hash string) error {
 	if err := cleanIDs(ids{"login", &login}); err != nil {
 		return err
 	}
-	n, err := tx.Exec(ctx, `UPDATE admins SET password_hash = ?, failed_signins = 0, locked_until = NULL WHERE tenant_id = ? AND login = ?`, hash, tenant, login)
-	if err == nil && n == 0 {
-		err = usermerge.Errorf(usermerge.NotFound, "unknown_admin", "no administrator %q in tenant %q", login, tenant)
+	id, _, err := tx.SignInAdmin(ctx, tenant, login)
+	if usermerge.ErrorCode(err) == usermerge.NotFound {
+		return usermerge.Errorf(usermerge.NotFound, "unknown_admin", "no administrator %q in tenant %q", login, tenant)
+	} else if err != nil {
+		return err
 	}
-	return err
-}
-
-// SignInFailed counts a failed sign-in and locks the admin out for a while
-// that doubles with each failure from the third on (at most 15 minutes).
-func (tx *Tx) SignInFailed(ctx context.Context, tenant, adminID string, failures int) error {
-	var until any
-	if failures >= 3 {
-		d := time.Second << min(failures-3, 10)
-		until = Millis(tx.Now.Add(min(d, 15*time.Minute)))
+	if _, err := tx.Exec(ctx, `UPDATE admins SET password_hash = ? WHERE tenant_id = ? AND id = ?`, hash, tenant, id); err != nil {
+		return err
 	}
-	_, err := tx.Exec(ctx, `UPDATE admins SET failed_signins = ?, locked_until = ? WHERE tenant_id = ? AND id = ?`, failures, until, tenant, adminID)
-	return err
-}
-
-// SignInSucceeded clears an admin's failures.
-func (tx *Tx) SignInSucceeded(ctx context.Context, tenant, adminID string) error {
-	_, err := tx.Exec(ctx, `UPDATE admins SET failed_signins = 0, locked_until = NULL WHERE tenant_id = ? AND id = ?`, tenant, adminID)
-	return err
+	if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE tenant_id = ? AND admin_id = ?`, tenant, id); err != nil {
+		return err
+	}
+	return tx.SignInSucceeded(ctx, tenant, login)
 }
 
 // CreateSession stores a session row for one tenant.
@@ -123,6 +142,17 @@ func (tx *Tx) SessionTenants(ctx context.Context, idHash string) ([]Session, err
 	return out, rows.Err()
 }
 
+// RekeySession moves the live rows of a session to a new secret and CSRF
+// token, except its row in tenant skip (which a new sign-in replaces).
+func (tx *Tx) RekeySession(ctx context.Context, oldHash, newHash, csrf, skip string) error {
+	if _, err := tx.Exec(ctx, `UPDATE sessions SET id_hash = ?, csrf = ? WHERE id_hash = ? AND expires_at > ? AND tenant_id <> ?`,
+		newHash, csrf, oldHash, Millis(tx.Now), skip); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `DELETE FROM sessions WHERE id_hash = ?`, oldHash)
+	return err
+}
+
 // DeleteSession ends a session in every tenant, and drops expired ones.
 func (tx *Tx) DeleteSession(ctx context.Context, idHash string) error {
 	_, err := tx.Exec(ctx, `DELETE FROM sessions WHERE id_hash = ? OR expires_at <= ?`, idHash, Millis(tx.Now))
@@ -136,6 +166,7 @@ type Token struct {
 	Admin     string     `json:"admin"`
 	Name      string     `json:"name"`
 	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"` // nil: never
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 	LastUsed  *time.Time `json:"last_used_at,omitempty"`
 	hash      string
@@ -144,25 +175,30 @@ type Token struct {
 // Hash is the stored SHA-256 of the token's secret.
 func (t Token) Hash() string { return t.hash }
 
-// CreateToken stores a token for an admin (by login).
-func (tx *Tx) CreateToken(ctx context.Context, tenant, login, id, name, hash string) error {
+// CreateToken stores a token for an admin (by login) that expires at
+// expires (nil: never).
+func (tx *Tx) CreateToken(ctx context.Context, tenant, login, id, name, hash string, expires *time.Time) error {
 	adm, _, err := tx.AdminByLogin(ctx, tenant, login)
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO api_tokens (tenant_id, id, admin_id, name, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		tenant, id, adm.ID, name, hash, Millis(tx.Now))
+	var exp any
+	if expires != nil {
+		exp = Millis(*expires)
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO api_tokens (tenant_id, id, admin_id, name, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		tenant, id, adm.ID, name, hash, Millis(tx.Now), exp)
 	return err
 }
 
-const tokenCols = `t.tenant_id, t.id, a.login, t.name, t.hash, t.created_at, t.revoked_at, t.last_used_at`
+const tokenCols = `t.tenant_id, t.id, a.login, t.name, t.hash, t.created_at, t.expires_at, t.revoked_at, t.last_used_at`
 
 func scanToken(row interface{ Scan(...any) error }) (Token, error) {
 	var t Token
 	var created int64
-	var revoked, used sql.NullInt64
-	err := row.Scan(&t.Tenant, &t.ID, &t.Admin, &t.Name, &t.hash, &created, &revoked, &used)
-	t.CreatedAt, t.RevokedAt, t.LastUsed = FromMillis(created), timePtr(revoked), timePtr(used)
+	var expires, revoked, used sql.NullInt64
+	err := row.Scan(&t.Tenant, &t.ID, &t.Admin, &t.Name, &t.hash, &created, &expires, &revoked, &used)
+	t.CreatedAt, t.ExpiresAt, t.RevokedAt, t.LastUsed = FromMillis(created), timePtr(expires), timePtr(revoked), timePtr(used)
 	return t, err
 }
 

@@ -22,8 +22,27 @@ import (
 // merged into, its memberships and jobs, the admins linked to it, and all its
 // records, retired ones included.
 func (db *DB) Export(ctx context.Context, w io.Writer, tenant, account string) error {
+	return db.ExportScoped(ctx, w, tenant, account, nil)
+}
+
+// ExportScope is what a group manager's export of one account may hold:
+// no admin lines (so no password hash), and no account outside the
+// manager's groups.
+type ExportScope struct {
+	// Groups are the groups the manager sees (with their subgroups). An
+	// account it is merged into that is in none of them is left out, and
+	// so is the merged_into that would name it; the chain of merges stops
+	// there.
+	Groups []string
+}
+
+// ExportScoped is Export limited by scope (nil: everything, as Export).
+func (db *DB) ExportScoped(ctx context.Context, w io.Writer, tenant, account string, scope *ExportScope) error {
+	if scope != nil && account == "" {
+		return usermerge.Errorf(usermerge.Forbidden, "tenant_admin_only", "only a tenant administrator may export the whole tenant")
+	}
 	return db.View(ctx, func(tx *Tx) error {
-		ex := &exporter{ctx: ctx, tx: tx, w: bufio.NewWriterSize(w, 64<<10), tenant: tenant, account: account, c: tx.byteOrder()}
+		ex := &exporter{ctx: ctx, tx: tx, w: bufio.NewWriterSize(w, 64<<10), tenant: tenant, account: account, c: tx.byteOrder(), scope: scope}
 		return ex.run()
 	})
 }
@@ -35,6 +54,7 @@ type exporter struct {
 	tenant  string
 	account string // "" for the whole tenant
 	c       string // collation for ORDER BY on text: byte order
+	scope   *ExportScope
 	l       jsonLine
 }
 
@@ -51,7 +71,11 @@ func (ex *exporter) run() error {
 	if err := ex.tenantLine(t); err != nil {
 		return err
 	}
-	for _, step := range []func() error{ex.groups, ex.jobs, ex.titles, ex.accounts, ex.memberships, ex.accountJobs, ex.admins} {
+	steps := []func() error{ex.groups, ex.jobs, ex.titles, ex.accounts, ex.memberships, ex.accountJobs, ex.admins}
+	if ex.scope != nil {
+		steps = steps[:len(steps)-1] // only tenant administrators export admins
+	}
+	for _, step := range steps {
 		if err := step(); err != nil {
 			return err
 		}
@@ -145,12 +169,23 @@ const accountGroupsSQL = `sel(id) AS (
 	SELECT g.parent_id FROM sel JOIN groups g ON g.tenant_id = ? AND g.id = sel.id WHERE g.parent_id IS NOT NULL
 ), `
 
+// accountOwnGroupsSQL selects an account's groups and their ancestors.
+const accountOwnGroupsSQL = `sel(id) AS (
+	SELECT group_id FROM memberships WHERE tenant_id = ? AND account_id = ?
+	UNION
+	SELECT g.parent_id FROM sel JOIN groups g ON g.tenant_id = ? AND g.id = sel.id WHERE g.parent_id IS NOT NULL
+), `
+
 func (ex *exporter) groups() error {
 	t, a := ex.tenant, ex.account
 	q := strings.ReplaceAll(groupsSQL, "{{c}}", ex.c)
 	whole := `WITH RECURSIVE ` + strings.ReplaceAll(q, "{{filter}}", "")
-	one := `WITH RECURSIVE ` + accountGroupsSQL + strings.ReplaceAll(q, "{{filter}}", "AND id IN (SELECT id FROM sel)")
-	q, args := ex.pick(whole, []any{t, t, t}, one, []any{t, a, t, a, t, t, t, t})
+	sel, selArgs := accountGroupsSQL, []any{t, a, t, a, t}
+	if ex.scope != nil { // no admins, so not the groups of their scopes
+		sel, selArgs = accountOwnGroupsSQL, []any{t, a, t}
+	}
+	one := `WITH RECURSIVE ` + sel + strings.ReplaceAll(q, "{{filter}}", "AND id IN (SELECT id FROM sel)")
+	q, args := ex.pick(whole, []any{t, t, t}, one, append(selArgs, t, t, t))
 	var id, name, parent string
 	return ex.each(q, args, []any{&id, &name, &parent}, func() error {
 		ex.l.reset("group")
@@ -201,12 +236,27 @@ func (ex *exporter) titles() error {
 func (ex *exporter) accounts() error {
 	t, a := ex.tenant, ex.account
 	const cols = `SELECT id, login, email, name, status, created_at, deleted_at, COALESCE(merged_into, '') FROM accounts`
+	// In a scoped export the chain follows merged_into only to accounts in
+	// the scope's groups, and a merged_into outside the chain is left out.
+	follow, followArgs, into := "", []any{}, "COALESCE(merged_into, '')"
+	if ex.scope != nil {
+		follow = ` AND 1 = 0`
+		if len(ex.scope.Groups) > 0 {
+			follow = ` AND EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = a.tenant_id AND m.account_id = a.merged_into
+			AND m.group_id IN (` + placeholders(len(ex.scope.Groups)) + `))`
+		}
+		for _, g := range ex.scope.Groups {
+			followArgs = append(followArgs, g)
+		}
+		into = `CASE WHEN merged_into IN (SELECT id FROM chain) THEN merged_into ELSE '' END`
+	}
+	oneCols := `SELECT id, login, email, name, status, created_at, deleted_at, ` + into + ` FROM accounts`
 	q, args := ex.pick(cols+` WHERE tenant_id = ? ORDER BY id`+ex.c, []any{t},
 		`WITH RECURSIVE chain(id) AS (
 			SELECT CAST(? AS TEXT)
 			UNION
-			SELECT a.merged_into FROM chain JOIN accounts a ON a.tenant_id = ? AND a.id = chain.id WHERE a.merged_into IS NOT NULL
-		) `+cols+` WHERE tenant_id = ? AND id IN (SELECT id FROM chain) ORDER BY id`+ex.c, []any{a, t, t})
+			SELECT a.merged_into FROM chain JOIN accounts a ON a.tenant_id = ? AND a.id = chain.id WHERE a.merged_into IS NOT NULL`+follow+`
+		) `+oneCols+` WHERE tenant_id = ? AND id IN (SELECT id FROM chain) ORDER BY id`+ex.c, append(append([]any{a, t}, followArgs...), t))
 	var id, login, email, name, status, target string
 	var created int64
 	var deleted sql.NullInt64

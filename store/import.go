@@ -853,6 +853,11 @@ func (im *importer) adminLine(o object) error {
 	if err != nil {
 		return err
 	}
+	if hash != "" {
+		if err := usermerge.CheckPasswordHash(hash); err != nil {
+			return badLine(o.n, "%s", usermerge.ErrorMessage(err))
+		}
+	}
 	if a.Scopes, err = im.scopes(o, tenant); err != nil {
 		return err
 	}

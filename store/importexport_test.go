@@ -78,7 +78,7 @@ const ieRichFile = `{"kind":"tenant","id":"beta","name":"Beta Learning","policy"
 {"kind":"account_job","tenant":"beta","account":"u-1","job":"j-1"}
 {"kind":"account_job","tenant":"beta","account":"u-1","job":"j-2"}
 {"kind":"account_job","tenant":"beta","account":"u-3","job":"j-1"}
-{"kind":"admin","tenant":"beta","id":"adm-a","login":"root","name":"Root Admin","role":"tenant_admin","password_hash":"$2a$10$abcdefghijklmnopqrstuu"}
+{"kind":"admin","tenant":"beta","id":"adm-a","login":"root","name":"Root Admin","role":"tenant_admin","password_hash":"$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}
 {"kind":"admin","tenant":"beta","id":"adm-b","login":"mgr","name":"Manager","role":"group_manager","account":"u-2","scopes":[{"group":"b-leaf","right":"edit"},{"group":"c-other","right":"view"}]}
 {"kind":"admin","tenant":"beta","id":"adm-c","login":"viewer","role":"group_manager","scopes":[{"group":"z-root","right":"view"}]}
 {"kind":"signin","tenant":"beta","id":"s1","account":"u-1","at":"1969-12-31T23:59:59.999Z"}
@@ -454,6 +454,9 @@ func testImportBadLine(t *testing.T) {
 		{"scope named twice", admin + `,"scopes":[{"group":"g-sales","right":"edit"},{"group":"g-sales","right":"view"}]}`, 2, `scopes[1]: group "g-sales" is named twice`},
 		{"scopes not an array", admin + `,"scopes":{"group":"g-sales"}}`, 2, `scopes must be an array, not an object`},
 		{"bad role", `{"kind":"admin","tenant":"acme","id":"adm-9","login":"boss","role":"root"}`, 2, `role must be "tenant_admin" or "group_manager"`},
+		{"a costly password hash", `{"kind":"admin","tenant":"acme","id":"adm-9","login":"boss","role":"tenant_admin","password_hash":"$argon2id$v=19$m=1048576,t=10,p=255$c29tZXNhbHRzb21lc2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}`, 2,
+			`password_hash must be an Argon2id hash "$argon2id$v=19$m=M,t=T,p=P$salt$key" with m at most 19456, t at most 2 and p at most 1`},
+		{"a bcrypt password hash", `{"kind":"admin","tenant":"acme","id":"adm-9","login":"boss","role":"tenant_admin","password_hash":"$2a$10$abcdefghijklmnopqrstuu"}`, 2, `password_hash must be an Argon2id hash`},
 		{"admin of missing account", `{"kind":"admin","tenant":"acme","id":"adm-9","login":"boss","role":"tenant_admin","account":"u-9"}`, 2, `account "u-9" does not exist`},
 		{"bad policy value", tenant + `,"policy":{"badges":"keep"}}`, 0, `policy.badges must be "transfer" or "stay", not "keep"`},
 		{"unknown policy field", tenant + `,"policy":{"badge":"stay"}}`, 0, `unknown field "policy.badge"`},

@@ -265,7 +265,7 @@ func (tx *Tx) Merge(ctx context.Context, tenant string, id int64) (usermerge.Mer
 		return usermerge.Merge{}, err
 	}
 	if len(ms) == 0 {
-		return usermerge.Merge{}, usermerge.Errorf(usermerge.NotFound, "merge_not_found", "merge %d does not exist", id)
+		return usermerge.Merge{}, MergeNotFound(id)
 	}
 	return ms[0], nil
 }

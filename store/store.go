@@ -266,3 +266,16 @@ func notFound(err error, format string, args ...any) error {
 	}
 	return err
 }
+
+// AccountNotFound is the answer for an account reference (id or login)
+// that names no account, and, to a group manager, for one outside their
+// scope: the two must not be told apart.
+func AccountNotFound(ref string) *usermerge.Error {
+	return usermerge.Errorf(usermerge.NotFound, "not_found", "account %q does not exist", ref)
+}
+
+// MergeNotFound is the answer for a merge id that names no merge, and, to a
+// group manager, for a merge they may not see.
+func MergeNotFound(id int64) *usermerge.Error {
+	return usermerge.Errorf(usermerge.NotFound, "merge_not_found", "merge %d does not exist", id)
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"usermerge"
 	"usermerge/client"
@@ -33,7 +34,7 @@ type backend interface {
 	Settings(ctx context.Context, c engine.Caller) (usermerge.Tenant, error)
 	UpdateSettings(ctx context.Context, c engine.Caller, ch engine.SettingsChange) (usermerge.Tenant, error)
 
-	CreateToken(ctx context.Context, c engine.Caller, name string) (string, store.Token, error)
+	CreateToken(ctx context.Context, c engine.Caller, name string, expires *time.Time) (string, store.Token, error)
 	Tokens(ctx context.Context, c engine.Caller) ([]store.Token, error)
 	RevokeToken(ctx context.Context, c engine.Caller, id string) error
 }

@@ -15,6 +15,7 @@ import (
 
 	"usermerge"
 	"usermerge/demo"
+	"usermerge/engine"
 	"usermerge/store"
 )
 
@@ -241,6 +242,13 @@ empty database needs to take it) as NDJSON, or the tenant's accounts as CSV,
 to standard output or to FILE (written whole or not at all). An export
 imports back into an empty database and exports again byte for byte.
 
+Without --as, the operator exports everything, administrators and their
+password hashes included. With --as (or through --server, as the token's
+administrator), the export has that administrator's rights: only a tenant
+administrator exports the whole tenant or admin lines; a group manager
+exports one account in their groups, without admin lines, and without the
+accounts outside their groups it was merged into.
+
 Examples:
   usermerge --tenant acme export > acme.ndjson
   usermerge --tenant acme export --account maria.garcia -o maria.garcia.ndjson
@@ -279,6 +287,8 @@ Examples:
 				var err error
 				if m.remote != nil {
 					err = m.remote.Export(ctx, m.caller, cw, *account, f)
+				} else if m.g.as != "" { // with that administrator's rights
+					err = m.local.Export(ctx, engine.Caller{Tenant: m.caller.Tenant, Admin: m.g.as}, cw, *account, f)
 				} else if f == "csv" {
 					err = m.db.ExportAccountsCSV(ctx, cw, m.caller.Tenant)
 				} else {

@@ -743,3 +743,68 @@ func splitArgs(t *testing.T, s string) []string {
 	}
 	return args
 }
+
+// TestTokenExpires: token create --expires takes a duration in days or
+// hours or a date; the token carries it, the list shows it, and bad values
+// and past dates are refused.
+func TestTokenExpires(t *testing.T) {
+	c := newCLI(t)
+	var out struct {
+		Token string `json:"token"`
+		Info  struct {
+			ExpiresAt *time.Time `json:"expires_at"`
+		} `json:"info"`
+	}
+	c.json(&out, append(append([]string{}, acme...), "token", "create", "--expires", "30d", "monthly")...)
+	if out.Info.ExpiresAt == nil || !out.Info.ExpiresAt.Equal(clock.Add(30*24*time.Hour)) {
+		t.Errorf("--expires 30d: expires at %v, want %v", out.Info.ExpiresAt, clock.Add(30*24*time.Hour))
+	}
+	c.json(&out, append(append([]string{}, acme...), "token", "create", "--expires", "2026-06-30", "june")...)
+	if want := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC); out.Info.ExpiresAt == nil || !out.Info.ExpiresAt.Equal(want) {
+		t.Errorf("--expires 2026-06-30: expires at %v, want %v", out.Info.ExpiresAt, want)
+	}
+	contains(t, "token list", c.acme("token", "list"), "active until 2026-05-31 12:00", "active until 2026-06-30 00:00")
+	r := c.fails(exitUsage, append(append([]string{}, acme...), "token", "create", "--expires", "soon", "x")...)
+	contains(t, "--expires soon", r.stderr, "neither a duration")
+	r = c.fails(exitUsage, append(append([]string{}, acme...), "token", "create", "--expires", "2026-04-01", "x")...)
+	contains(t, "--expires in the past", r.stderr, "must be in the future")
+}
+
+// TestExportAsAdministrator: without --as the operator exports everything,
+// admin lines and hashes included; with --as a group manager, the export of
+// an account of theirs has no admin line and no hash, and the whole tenant
+// is refused; an account outside their groups is not found.
+func TestExportAsAdministrator(t *testing.T) {
+	c := newCLI(t)
+	var list []struct {
+		ID string `json:"id"`
+	}
+	c.json(&list, "--tenant", "acme", "--as", "sales-editor", "accounts", "--limit", "1")
+	if len(list) != 1 {
+		t.Fatalf("sales-editor sees %d accounts", len(list))
+	}
+	acct := list[0].ID
+	hash, err := usermerge.HashPassword("a long test passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := fmt.Sprintf(`{"kind":"admin","tenant":"acme","id":"adm-linked","login":"linked","role":"tenant_admin","account":%q,"password_hash":%q}`, acct, hash)
+	file := filepath.Join(t.TempDir(), "admin.ndjson")
+	if err := os.WriteFile(file, []byte(line+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("--tenant", "acme", "import", file)
+
+	for _, as := range [][]string{nil, {"--as", "admin"}} {
+		out := c.ok(append(append([]string{"--tenant", "acme"}, as...), "export", "--account", acct)...)
+		contains(t, fmt.Sprintf("export %v of a linked account", as), out, `"kind":"admin"`, `"password_hash":"$argon2id$`)
+	}
+	out := c.ok("--tenant", "acme", "--as", "sales-editor", "export", "--account", acct)
+	if strings.Contains(out, `"kind":"admin"`) || strings.Contains(out, "password_hash") || !strings.Contains(out, `"id":"`+acct+`"`) {
+		t.Errorf("sales-editor's export of %s: want the account without admin lines or hashes:\n%s", acct, out)
+	}
+	r := c.fails(exitForbidden, "--tenant", "acme", "--as", "sales-editor", "export")
+	contains(t, "sales-editor exports the tenant", r.stderr, "only a tenant administrator may export the whole tenant")
+	r = c.fails(exitNotFound, "--tenant", "acme", "--as", "sales-editor", "export", "--account", "olivia.bennett")
+	contains(t, "sales-editor exports an account outside Sales", r.stderr, `account "`)
+}

@@ -23,6 +23,7 @@ type remote struct {
 	url    string
 	tokens map[string]string // admin login → API token secret
 	ids    map[string]string // admin login → token id
+	served *engine.Engine    // the server's engine
 }
 
 func newRemote(t *testing.T) *remote {
@@ -44,7 +45,7 @@ func newRemote(t *testing.T) *remote {
 		if err := eng.SetPassword(ctx, "acme", login, "a long test passphrase"); err != nil {
 			t.Fatal(err)
 		}
-		secret, tok, err := eng.CreateToken(ctx, engine.Caller{Tenant: "acme", Admin: login}, "cli test "+login)
+		secret, tok, err := eng.CreateToken(ctx, engine.Caller{Tenant: "acme", Admin: login}, "cli test "+login, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +66,8 @@ func newRemote(t *testing.T) *remote {
 		t.Fatal(err)
 	}
 	sdb.Now = func() time.Time { return clock }
-	srv := httptest.NewServer(server.New(server.Config{Engine: engine.New(sdb, nil)}).Handler())
+	r.served = engine.New(sdb, nil)
+	srv := httptest.NewServer(server.New(server.Config{Engine: r.served}).Handler())
 	t.Cleanup(func() {
 		srv.Close()
 		sdb.Close()
@@ -275,15 +277,19 @@ func TestRemoteRefusals(t *testing.T) {
 	want("environment", res, exitOK, "")
 	contains(t, "settings through the environment", res.stdout, "schoox preset")
 
+	// A token cannot make tokens.
+	want("token create", r.remoteRun("admin", "", "token", "create", "second"), exitForbidden, "an API token cannot create API tokens")
+
 	// A revoked token is refused at once.
-	second := r.remoteRun("admin", "", "--json", "token", "create", "second")
-	want("token create", second, exitOK, "")
-	secret := between(second.stdout, `"token": "`, `"`)
-	id := between(second.stdout, `"id": "`, `"`)
+	secret, tok, err := r.served.CreateToken(context.Background(), engine.Caller{Tenant: "acme", Admin: "admin"}, "second", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := tok.ID
 	want("the new token", run(nil, append(srv, "--token", secret, "merges")...), exitOK, "")
 	want("token revoke", r.remoteRun("admin", "", "token", "revoke", id), exitOK, "")
 	res = run(nil, append(srv, "--token", secret, "--json", "merges")...)
-	want("revoked token", res, exitUnauthenticated, "the API token is not valid for this tenant, or was revoked")
+	want("revoked token", res, exitUnauthenticated, "the API token is not valid for this tenant, or was revoked, or has expired")
 	contains(t, "revoked token --json", res.stdout, `"code": "unauthenticated"`, `"reason": "bad_token"`)
 
 	// An unreachable server.

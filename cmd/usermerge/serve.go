@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,7 +48,7 @@ Examples:
   usermerge serve --demo
   usermerge --db postgres://postgres@127.0.0.1:5432/test serve --addr 0.0.0.0:8080
   curl -s -c cookies -H 'Content-Type: application/json' \
-       -d '{"login":"admin","password":"` + demo.DemoPassword + `"}' http://127.0.0.1:8080/api/v1/session`,
+       -d '{"tenant":"acme","login":"admin","password":"` + demo.DemoPassword + `"}' http://127.0.0.1:8080/api/v1/session`,
 	db: createDB,
 	setup: func(fs *flag.FlagSet) runFunc {
 		addr := fs.String("addr", "127.0.0.1:8080", "listen on `HOST:PORT` (port 0: any free port)")
@@ -83,15 +84,15 @@ Examples:
 			hs := srv.HTTPServer()
 			ln = server.LimitListener(ln, *maxConns)
 			fmt.Fprintf(out, "usermerge is serving %s on %s (database: %s)\n", url, ln.Addr(), m.db.Dialect())
-			fmt.Fprintf(out, "  Web UI:  %s/  (the admin UI: sign in with an administrator's login and password)\n", url)
+			fmt.Fprintf(out, "  Web UI:  %s/  (the admin UI: sign in with a tenant, its administrator's login and password)\n", url)
 			fmt.Fprintf(out, "  API:     %s/api/v1  (OpenAPI: %s/api/v1/openapi.json)\n  Health:  %s/healthz\n  Metrics: %s/metrics\n", url, url, url, url)
 			if *withDemo {
 				var ids []string
 				for _, t := range ts {
 					ids = append(ids, t.ID)
 				}
-				fmt.Fprintf(out, "  Sign in: login %q, password %q (tenants: %s; also sales-editor, eng-viewer, support-editor)\n",
-					"admin", demo.DemoPassword, strings.Join(ids, ", "))
+				fmt.Fprintf(out, "  Sign in: tenant %s, login %q, password %q (also sales-editor, eng-viewer, support-editor)\n",
+					strings.Join(ids, " or "), "admin", demo.DemoPassword)
 			}
 			if m.OnListen != nil {
 				m.OnListen(url)
@@ -149,30 +150,53 @@ Examples:
 
 var tokenCmd = &command{
 	name:    "token",
-	usage:   "token create NAME | token list | token revoke ID",
+	usage:   "token create [--expires 30d|DATE] NAME | token list | token revoke ID",
 	summary: "manage API tokens for programs",
 	help: `API tokens let programs call the JSON API as the administrator named by --as,
 with that administrator's rights (send "Authorization: Bearer <token>").
 
-  token create NAME   makes a token and prints it once; only its hash is kept
+  token create NAME   makes a token and prints it once; only its hash is kept;
+                      with --expires it stops working after a time (30d, 12h)
+                      or at a date (2027-01-31 or 2027-01-31T18:00:00Z)
   token list          lists tokens (a tenant administrator sees everyone's)
   token revoke ID     revokes a token at once
 
+Tokens are made on the database (here) or by a signed-in person through
+the API; an API token cannot make tokens, so with --server, token create is
+refused.
+
 Examples:
   usermerge --tenant acme --as admin token create nightly-sync
+  usermerge --tenant acme --as admin token create --expires 30d quarterly-report
   usermerge --tenant acme --as admin token list
   usermerge --tenant acme --as admin token revoke <ID from token list>`,
 	db: existingDB, tenant: true, admin: true, minArgs: 1, maxArgs: 2,
 	setup: func(fs *flag.FlagSet) runFunc {
+		expires := fs.String("expires", "", "with create: the token stops working after `DURATION` (30d, 12h) or at a DATE (2027-01-31)")
 		return func(ctx context.Context, m *Main, args []string) error {
+			if *expires != "" && args[0] != "create" {
+				return usageError("token: --expires goes with token create")
+			}
 			switch {
 			case args[0] == "create" && len(args) == 2:
-				secret, tok, err := m.eng.CreateToken(ctx, m.caller, args[1])
+				var exp *time.Time
+				if *expires != "" {
+					t, err := parseExpiry(*expires, m.now())
+					if err != nil {
+						return err
+					}
+					exp = &t
+				}
+				secret, tok, err := m.eng.CreateToken(ctx, m.caller, args[1], exp)
 				if err != nil {
 					return err
 				}
 				return m.emit(map[string]any{"token": secret, "info": tok}, func(w io.Writer) error {
-					_, err := fmt.Fprintf(w, "Token %s (%q) for %s:\n\n  %s\n\nThis is the only time it is shown; store it now.\n", tok.ID, tok.Name, tok.Admin, secret)
+					until := ""
+					if tok.ExpiresAt != nil {
+						until = ", valid until " + tok.ExpiresAt.UTC().Format("2006-01-02 15:04 MST")
+					}
+					_, err := fmt.Fprintf(w, "Token %s (%q) for %s%s:\n\n  %s\n\nThis is the only time it is shown; store it now.\n", tok.ID, tok.Name, tok.Admin, until, secret)
 					return err
 				})
 			case args[0] == "list" && len(args) == 1:
@@ -188,8 +212,13 @@ Examples:
 						if t.LastUsed != nil {
 							used = t.LastUsed.Format("2006-01-02 15:04")
 						}
-						if t.RevokedAt != nil {
+						switch {
+						case t.RevokedAt != nil:
 							state = "revoked " + t.RevokedAt.Format("2006-01-02 15:04")
+						case t.ExpiresAt != nil && !m.now().Before(*t.ExpiresAt):
+							state = "expired " + t.ExpiresAt.Format("2006-01-02 15:04")
+						case t.ExpiresAt != nil:
+							state = "active until " + t.ExpiresAt.Format("2006-01-02 15:04")
 						}
 						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Admin, t.CreatedAt.Format("2006-01-02 15:04"), used, state)
 					}
@@ -226,4 +255,22 @@ func (m *Main) readPassword(prompt string) (string, error) {
 		return "", err
 	}
 	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// parseExpiry reads a token's expiry: a duration from now (30d, 12h, 90m)
+// or a date or time (2027-01-31, 2027-01-31T18:00:00Z).
+func parseExpiry(s string, now time.Time) (time.Time, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n > 0 {
+			return now.Add(time.Duration(n) * 24 * time.Hour), nil
+		}
+	} else if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return now.Add(d), nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, usageError("token: --expires %q is neither a duration (30d, 12h) nor a date (2027-01-31, 2027-01-31T18:00:00Z)", s)
 }

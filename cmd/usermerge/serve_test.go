@@ -43,7 +43,7 @@ func TestServeDemo(t *testing.T) {
 	}
 	resp.Body.Close()
 	resp, err = http.Post(base+"/api/v1/session", "application/json",
-		strings.NewReader(`{"login":"admin","password":"`+demo.DemoPassword+`"}`))
+		strings.NewReader(`{"tenant":"acme","login":"admin","password":"`+demo.DemoPassword+`"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestServeDemo(t *testing.T) {
 	}
 	json.NewDecoder(resp.Body).Decode(&who)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || strings.Join(who.Tenants, ",") != "acme,globex" {
+	if resp.StatusCode != http.StatusOK || strings.Join(who.Tenants, ",") != "acme" {
 		t.Fatalf("demo sign-in: status %d, tenants %v", resp.StatusCode, who.Tenants)
 	}
 	for _, want := range []string{base, "demo-password", "/api/v1/openapi.json"} {
