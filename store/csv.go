@@ -32,16 +32,7 @@ func (db *DB) ImportAccountsCSV(ctx context.Context, tenant string, r io.Reader)
 		}
 		im := newImporter(ctx, tx)
 		defer im.close()
-		cr := csv.NewReader(&lineLimit{r: r})
-		cr.ReuseRecord = true
-		header, err := cr.Read()
-		if err == io.EOF {
-			return badLine(1, "the file is empty; the first line must be a header such as %s", strings.Join(csvHeader, ","))
-		}
-		if err != nil {
-			return csvErr(err)
-		}
-		col, err := csvColumns(header)
+		cr, col, err := openCSV(r)
 		if err != nil {
 			return err
 		}
@@ -333,4 +324,23 @@ func unescapeCell(v string) string {
 		return v[1:]
 	}
 	return v
+}
+
+// openCSV starts reading an accounts CSV: it reads and checks the header
+// and returns the reader, positioned at the first row, with the columns.
+func openCSV(r io.Reader) (*csv.Reader, map[string]int, error) {
+	cr := csv.NewReader(&lineLimit{r: r})
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, nil, badLine(1, "the file is empty; the first line must be a header such as %s", strings.Join(csvHeader, ","))
+	}
+	if err != nil {
+		return nil, nil, csvErr(err)
+	}
+	col, err := csvColumns(header)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cr, col, nil
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -256,16 +255,8 @@ func parseLine(n int, b []byte) (string, object, error) {
 // refused before the import's write transaction opens.
 func CheckImport(r io.Reader, format string) error {
 	if format == "csv" {
-		cr := csv.NewReader(&lineLimit{r: r})
-		cr.ReuseRecord = true
-		header, err := cr.Read()
-		if err == io.EOF {
-			return badLine(1, "the file is empty; the first line must be a header such as %s", strings.Join(csvHeader, ","))
-		}
+		cr, _, err := openCSV(r)
 		if err != nil {
-			return csvErr(err)
-		}
-		if _, err := csvColumns(header); err != nil {
 			return err
 		}
 		for {
