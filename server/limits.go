@@ -120,13 +120,20 @@ var refusal = func() []byte {
 		strconv.Itoa(RetryAfterSeconds) + "\r\nConnection: close\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body)
 }()
 
-// refuseConn answers a connection over the cap without reading its
-// request, then reads and drops what the client sends for a moment, so that
-// closing does not reset the connection before the client has read the
-// answer.
+// refuseConn answers a connection over the cap without parsing its
+// request. It first waits (briefly) for the request's first bytes: an answer
+// that arrives before the client has sent anything is, to HTTP clients such
+// as Go's, an unsolicited response on an idle connection, and they report a
+// broken connection instead of the 503. Then it reads and drops what the
+// client sends for a moment, so that closing does not reset the connection
+// before the client has read the answer.
 func refuseConn(c net.Conn) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(2 * time.Second))
+	var first [1]byte
+	if _, err := c.Read(first[:]); err != nil {
+		return
+	}
 	if _, err := c.Write(refusal); err != nil {
 		return
 	}
