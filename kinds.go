@@ -319,6 +319,20 @@ func (k Kind) Label() string {
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return k.Spec() != nil }
 
+// KindNamed finds a kind by its name or one of its aliases, in any case.
+func KindNamed(s string) (Kind, bool) {
+	k := Kind(strings.ToLower(strings.TrimSpace(s)))
+	if k.Valid() {
+		return k, true
+	}
+	for _, spec := range Specs {
+		if slices.Contains(spec.Aliases, string(k)) {
+			return spec.Kind, true
+		}
+	}
+	return "", false
+}
+
 // Moves reports whether a merge under the policy applies the kind's rule;
 // otherwise every record of the kind stays with the source.
 func (s *KindSpec) Moves(p Policy, moveExternalIDs bool) bool {

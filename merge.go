@@ -100,6 +100,7 @@ type Merge struct {
 type MergeFilter struct {
 	From, To       *time.Time // merged at in [From, To)
 	Source, Target string     // matches name, login, email or external ID (substring, case-insensitive)
+	Operation      int64      // only the merges of this operation (0: any)
 	State          MergeState // "" for the default list (everything but target_deleted); "all" for everything
 	Page, PerPage  int        // 1-based
 }
@@ -148,14 +149,30 @@ type RecordChange struct {
 	KeptFrom    string        `json:"kept_from,omitempty"` // keep-latest rules: "target" or "source", whose record was kept
 }
 
-// KindDetails lists one kind's records of a merge, one page per disposition.
+// KindDetails lists one page of one kind's records of a merge.
 type KindDetails struct {
 	Kind    Kind           `json:"kind"`
 	Label   string         `json:"label"`
 	Rule    string         `json:"rule"`
 	Counts  Counts         `json:"counts"`
 	Records []RecordChange `json:"records"`
-	More    int64          `json:"more"` // records not listed because of the limit
+	Total   int64          `json:"total"`  // records listed for the kind, on every page
+	Offset  int            `json:"offset"` // records of the kind before this page
+	More    int64          `json:"more"`   // records after this page
+	// NextOffset is the offset of the next page, when there is one.
+	NextOffset *int `json:"next_offset,omitempty"`
+}
+
+// MaxDetailsLimit is the most records of one kind a page of a merge's
+// details lists.
+const MaxDetailsLimit = 10_000
+
+// DetailsPage chooses what a merge's details list: every kind or one, and
+// which page of each kind's records.
+type DetailsPage struct {
+	Kind   Kind // "" for every kind
+	Limit  int  // records per kind, 1 to MaxDetailsLimit
+	Offset int  // records of the kind to skip; more than 0 only with Kind
 }
 
 // MergeDetails is everything about one merge.

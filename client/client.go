@@ -284,6 +284,9 @@ func (c *Client) ListMerges(ctx context.Context, caller engine.Caller, f usermer
 			q.Set(name, v)
 		}
 	}
+	if f.Operation > 0 {
+		q.Set("operation", strconv.FormatInt(f.Operation, 10))
+	}
 	if f.Page > 0 {
 		q.Set("page", strconv.Itoa(f.Page))
 	}
@@ -295,11 +298,22 @@ func (c *Client) ListMerges(ctx context.Context, caller engine.Caller, f usermer
 	return out, err
 }
 
-// MergeDetails is engine.Engine.MergeDetails (the server lists at most
-// 10,000 records per kind and disposition).
+// MergeDetails is engine.Engine.MergeDetails.
 func (c *Client) MergeDetails(ctx context.Context, caller engine.Caller, id int64, limit int) (usermerge.MergeDetails, error) {
+	return c.MergeDetailsPage(ctx, caller, id, usermerge.DetailsPage{Limit: limit})
+}
+
+// MergeDetailsPage is engine.Engine.MergeDetailsPage.
+func (c *Client) MergeDetailsPage(ctx context.Context, caller engine.Caller, id int64, pg usermerge.DetailsPage) (usermerge.MergeDetails, error) {
+	q := url.Values{"limit": {strconv.Itoa(pg.Limit)}}
+	if pg.Kind != "" {
+		q.Set("kind", string(pg.Kind))
+	}
+	if pg.Offset != 0 {
+		q.Set("offset", strconv.Itoa(pg.Offset))
+	}
 	var out usermerge.MergeDetails
-	err := c.call(ctx, caller, "GET", "/merges/"+strconv.FormatInt(id, 10), url.Values{"limit": {strconv.Itoa(limit)}}, nil, &out)
+	err := c.call(ctx, caller, "GET", "/merges/"+strconv.FormatInt(id, 10), q, nil, &out)
 	return out, err
 }
 

@@ -70,10 +70,29 @@ func (e *Engine) ListMerges(ctx context.Context, c Caller, f usermerge.MergeFilt
 }
 
 // MergeDetails shows per kind exactly which records a merge moved,
-// combined, retired or left with the source (at most limit per kind), and
+// combined, retired or left with the source (the first limit per kind), and
 // what its revert kept newer.
 func (e *Engine) MergeDetails(ctx context.Context, c Caller, id int64, limit int) (usermerge.MergeDetails, error) {
+	return e.MergeDetailsPage(ctx, c, id, usermerge.DetailsPage{Limit: limit})
+}
+
+// MergeDetailsPage is MergeDetails for one page of every kind's records, or
+// of one kind's: each kind says how many records it lists in all and where
+// its next page starts.
+func (e *Engine) MergeDetailsPage(ctx context.Context, c Caller, id int64, pg usermerge.DetailsPage) (usermerge.MergeDetails, error) {
 	var d usermerge.MergeDetails
+	if pg.Limit < 1 || pg.Limit > usermerge.MaxDetailsLimit {
+		return d, usermerge.Errorf(usermerge.Invalid, "invalid_limit", "the limit must be between 1 and %d records per kind", usermerge.MaxDetailsLimit)
+	}
+	if pg.Offset < 0 {
+		return d, usermerge.Errorf(usermerge.Invalid, "invalid_offset", "the offset must be 0 or more")
+	}
+	if pg.Kind != "" && !pg.Kind.Valid() {
+		return d, usermerge.Errorf(usermerge.Invalid, "unknown_kind", "there is no record kind %q", pg.Kind)
+	}
+	if pg.Offset > 0 && pg.Kind == "" {
+		return d, usermerge.Errorf(usermerge.Invalid, "offset_needs_kind", "an offset pages one kind's records: name the kind too")
+	}
 	err := e.call(ctx, c, false, func(tx *store.Tx, a *actor) error {
 		m, err := tx.Merge(ctx, a.tenant.ID, id)
 		if err != nil {
@@ -90,13 +109,21 @@ func (e *Engine) MergeDetails(ctx context.Context, c Caller, id int64, limit int
 		d.Merge = m
 		ref := store.MergeRef{Tenant: a.tenant.ID, ID: m.ID, Source: m.Source.ID, Target: m.Target.ID}
 		for _, k := range usermerge.Kinds {
+			if pg.Kind != "" && k != pg.Kind {
+				continue
+			}
 			dec := store.DecisionFor(k, m.Policy, m.MoveExternalIDs)
-			kd := usermerge.KindDetails{Kind: k, Label: k.Label(), Rule: k.Rule(m.Policy, m.MoveExternalIDs), Counts: m.Counts[k]}
-			if kd.Records, kd.More, err = tx.KindRecords(ctx, ref, k, dec, limit, 0); err != nil {
+			kd := usermerge.KindDetails{Kind: k, Label: k.Label(), Rule: k.Rule(m.Policy, m.MoveExternalIDs), Counts: m.Counts[k], Offset: pg.Offset}
+			if kd.Records, kd.Total, err = tx.KindRecords(ctx, ref, k, dec, pg.Limit, pg.Offset); err != nil {
 				return err
 			}
 			if kd.Records == nil {
 				kd.Records = []usermerge.RecordChange{}
+			}
+			if end := int64(pg.Offset + len(kd.Records)); end < kd.Total {
+				kd.More = kd.Total - end
+				next := int(end)
+				kd.NextOffset = &next
 			}
 			d.Kinds = append(d.Kinds, kd)
 		}

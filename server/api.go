@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"net/http"
+	"strconv"
 	"time"
 
 	"usermerge"
@@ -214,6 +215,11 @@ func (s *Server) listMerges(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	q := r.URL.Query()
+	if s := q.Get("operation"); s != "" {
+		if f.Operation, err = strconv.ParseInt(s, 10, 64); err != nil || f.Operation < 1 {
+			return badRequest("operation must be an operation's number, a whole number from 1")
+		}
+	}
 	f.Source, f.Target, f.State = q.Get("source"), q.Get("target"), usermerge.MergeState(q.Get("state"))
 	if len(f.Source) > 200 || len(f.Target) > 200 {
 		return badRequest("source and target searches are limited to 200 bytes")
@@ -236,11 +242,24 @@ func (s *Server) mergeDetails(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	limit, err := queryInt(r, "limit", 100, 1, 10_000)
-	if err != nil {
+	pg := usermerge.DetailsPage{}
+	if pg.Limit, err = queryInt(r, "limit", 100, 1, usermerge.MaxDetailsLimit); err != nil {
 		return err
 	}
-	d, err := s.eng.MergeDetails(r.Context(), c.Caller, id, limit)
+	if pg.Offset, err = queryInt(r, "offset", 0, 0, 1_000_000_000); err != nil {
+		return err
+	}
+	if name := r.URL.Query().Get("kind"); name != "" {
+		k, ok := usermerge.KindNamed(name)
+		if !ok {
+			return badRequest("kind must be a record kind such as signin, badge or attempt, not %q", name)
+		}
+		pg.Kind = k
+	}
+	if pg.Offset > 0 && pg.Kind == "" {
+		return badRequest("offset pages one kind's records: name the kind too (kind=signin)")
+	}
+	d, err := s.eng.MergeDetailsPage(r.Context(), c.Caller, id, pg)
 	if err != nil {
 		return err
 	}

@@ -249,7 +249,10 @@ type detailsPage struct {
 	Summary   []kindSummary
 	KeptNewer []keptRow
 	RevertURL string
-	MoreURL   string
+	Pager     recordPager
+	// OperationURL lists the merges of this merge's operation (its
+	// siblings when several sources were merged at once).
+	OperationURL string
 }
 
 type detailsTab struct {
@@ -271,41 +274,56 @@ func countsTotal(c usermerge.Counts) int64 {
 	return c.Moved + c.Combined + c.Retired + c.Left + c.Changed
 }
 
+// Each kind's tab lists detailsPerPage records a page, or 1,000 when the
+// admin asks for longer pages.
+const detailsPerPage, detailsLongPage = 100, 1000
+
 func (u *uiServer) mergeDetails(w http.ResponseWriter, r *http.Request, c *uiCall) error {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		return usermerge.Errorf(usermerge.NotFound, "merge_not_found", "there is no merge %q", r.PathValue("id"))
 	}
 	q := r.URL.Query()
-	limit, _ := strconv.Atoi(q.Get("limit"))
-	if limit != 1000 {
-		limit = 100
+	p := detailsPage{uiPage: c.page, Tab: q.Get("tab")}
+	pg := usermerge.DetailsPage{Limit: 1} // the summary shows counts only
+	if p.Tab != "" {
+		if pg.Kind = usermerge.Kind(p.Tab); !pg.Kind.Valid() {
+			return usermerge.Errorf(usermerge.NotFound, "no_such_kind", "there is no record kind %q", p.Tab)
+		}
+		pg.Limit = detailsPerPage
+		if q.Get("limit") == strconv.Itoa(detailsLongPage) {
+			pg.Limit = detailsLongPage
+		}
+		if s := q.Get("offset"); s != "" {
+			if pg.Offset, err = strconv.Atoi(s); err != nil || pg.Offset < 0 || pg.Offset > 1_000_000_000 {
+				return badRequest("the offset must be a whole number of records, 0 or more")
+			}
+		}
 	}
-	d, err := u.s.eng.MergeDetails(r.Context(), c.Caller, id, limit)
+	d, err := u.s.eng.MergeDetailsPage(r.Context(), c.Caller, id, pg)
 	if err != nil {
 		return err
 	}
-	p := detailsPage{uiPage: c.page, D: d, Tab: q.Get("tab")}
+	p.D = d
 	p.Title, p.Section = fmt.Sprintf("Merge %d", d.Merge.ID), "merges"
 	base := fmt.Sprintf("%s/merges/%d", c.page.T(), d.Merge.ID)
+	p.OperationURL = fmt.Sprintf("%s/merges?operation=%d&state=all", c.page.T(), d.Merge.OperationID)
 	if c.page.CanEdit && c.rights.Tenant.Policy.RevertAllowed && d.Merge.DisplayState == usermerge.StateActive {
 		p.RevertURL = fmt.Sprintf("%s/merges?revert=%d", c.page.T(), d.Merge.ID)
 	}
 	p.Tabs = append(p.Tabs, detailsTab{Label: "Summary", URL: base, Current: p.Tab == ""})
+	for _, k := range usermerge.Kinds {
+		tabURL := base + "?tab=" + url.QueryEscape(string(k))
+		p.Tabs = append(p.Tabs, detailsTab{Label: k.Spec().Title, URL: tabURL, N: countsTotal(d.Merge.Counts[k]), Current: p.Tab == string(k)})
+	}
 	for _, kd := range d.Kinds {
 		tabURL := base + "?tab=" + url.QueryEscape(string(kd.Kind))
-		cur := p.Tab == string(kd.Kind)
-		p.Tabs = append(p.Tabs, detailsTab{Label: kd.Kind.Spec().Title, URL: tabURL, N: countsTotal(kd.Counts), Current: cur})
-		p.Summary = append(p.Summary, kindSummary{Label: kd.Kind.Spec().Title, Rule: kd.Rule, URL: tabURL, Counts: kd.Counts})
-		if cur {
-			p.Kind = newKindView(kd, d.Merge)
-			if kd.More > 0 && limit < 1000 {
-				p.MoreURL = tabURL + "&limit=1000"
-			}
+		if p.Tab == "" {
+			p.Summary = append(p.Summary, kindSummary{Label: kd.Kind.Spec().Title, Rule: kd.Rule, URL: tabURL, Counts: kd.Counts})
+			continue
 		}
-	}
-	if p.Tab != "" && p.Kind == nil {
-		return usermerge.Errorf(usermerge.NotFound, "no_such_kind", "there is no record kind %q", p.Tab)
+		p.Kind = newKindView(kd, d.Merge)
+		p.Pager = newRecordPager(kd, tabURL, pg.Limit)
 	}
 	if d.Revert != nil {
 		for _, k := range d.Revert.KeptNewer {
@@ -314,6 +332,48 @@ func (u *uiServer) mergeDetails(w http.ResponseWriter, r *http.Request, c *uiCal
 		}
 	}
 	return u.render(w, http.StatusOK, "details", p)
+}
+
+// recordPager pages one kind's records: "Records 1,001–2,000 of 5,300",
+// with the previous and next pages and a link to longer pages.
+type recordPager struct {
+	Text             string // which records the page lists, "" when they fit on one page
+	PrevURL, NextURL string
+	FirstURL         string // the offset was past the last record
+	LongURL          string // the same records, 1,000 a page
+}
+
+func newRecordPager(kd usermerge.KindDetails, tabURL string, limit int) recordPager {
+	at := func(offset, limit int) string {
+		u := tabURL
+		if limit != detailsPerPage {
+			u += "&limit=" + strconv.Itoa(limit)
+		}
+		if offset > 0 {
+			u += "&offset=" + strconv.Itoa(offset)
+		}
+		return u
+	}
+	var pg recordPager
+	n := len(kd.Records)
+	switch {
+	case n == 0 && kd.Offset > 0:
+		pg.FirstURL = at(0, limit)
+		return pg
+	case kd.Offset == 0 && kd.NextOffset == nil:
+		return pg // everything on one page
+	}
+	pg.Text = fmt.Sprintf("Records %s–%s of %s", grouped(int64(kd.Offset+1)), grouped(int64(kd.Offset+n)), grouped(kd.Total))
+	if kd.Offset > 0 {
+		pg.PrevURL = at(max(0, kd.Offset-limit), limit)
+	}
+	if kd.NextOffset != nil {
+		pg.NextURL = at(*kd.NextOffset, limit)
+	}
+	if limit < detailsLongPage {
+		pg.LongURL = at(kd.Offset, detailsLongPage)
+	}
+	return pg
 }
 
 // nothingDone prefixes a refusal's message with what did not happen.

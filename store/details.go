@@ -11,7 +11,7 @@ import (
 
 // KindRecords lists, for merge m and kind k, every record the merge moved,
 // combined, retired or left on the source, in record id order, offset and
-// at most limit of them, and how many more there are.
+// at most limit of them, and how many it lists in all.
 //
 // The list is read from what the merge recorded, never from live marks that
 // later merges overwrite: the moved_by marks (which a revert leaves in
@@ -46,6 +46,9 @@ func (tx *Tx) KindRecords(ctx context.Context, m MergeRef, k usermerge.Kind, d D
 	total, err := tx.Count(ctx, `SELECT COUNT(*) FROM (`+ids+`) x`, idArgs...)
 	if err != nil || total == 0 {
 		return nil, total, err
+	}
+	if int64(offset) >= total {
+		return nil, total, nil
 	}
 	bcols, acols := t.slotNames()
 	slots := ""
@@ -108,7 +111,7 @@ func (tx *Tx) KindRecords(ctx context.Context, m MergeRef, k usermerge.Kind, d D
 		rc.Fields = t.fieldValues(vals, names, before, after)
 		out = append(out, rc)
 	}
-	return out, total - int64(offset+len(out)), rows.Err()
+	return out, total, rows.Err()
 }
 
 // leftRecords lists the source's live records of a kind the policy leaves
@@ -120,7 +123,7 @@ func (tx *Tx) leftRecords(ctx context.Context, m MergeRef, t *recordTable, limit
 	}
 	where := `r.tenant_id = ? AND r.account_id = ?` + live
 	total, err := tx.Count(ctx, `SELECT COUNT(*) FROM `+t.table+` r WHERE `+where, m.Tenant, m.Source)
-	if err != nil || total == 0 {
+	if err != nil || int64(offset) >= total {
 		return nil, total, err
 	}
 	titles, titleJoins := t.titleSQL("r")
@@ -140,7 +143,7 @@ func (tx *Tx) leftRecords(ctx context.Context, m MergeRef, t *recordTable, limit
 		rc.Fields = t.fieldValues(vals, names, nil, nil)
 		out = append(out, rc)
 	}
-	return out, total - int64(offset+len(out)), rows.Err()
+	return out, total, rows.Err()
 }
 
 // catalogTables are the catalogs kept in their own tables; every other

@@ -292,6 +292,9 @@ func (tx *Tx) ListMerges(ctx context.Context, tenant string, f usermerge.MergeFi
 	if f.To != nil {
 		where, args = append(where, "m.at < ?"), append(args, Millis(*f.To))
 	}
+	if f.Operation != 0 {
+		where, args = append(where, "m.operation_id = ?"), append(args, f.Operation)
+	}
 	switch f.State {
 	case "":
 		where = append(where, "m.state <> 'target_deleted'")

@@ -29,6 +29,7 @@ type backend interface {
 	Merge(ctx context.Context, c engine.Caller, req usermerge.MergeRequest) ([]usermerge.Merge, error)
 	ListMerges(ctx context.Context, c engine.Caller, f usermerge.MergeFilter) (usermerge.MergePage, error)
 	MergeDetails(ctx context.Context, c engine.Caller, id int64, limit int) (usermerge.MergeDetails, error)
+	MergeDetailsPage(ctx context.Context, c engine.Caller, id int64, pg usermerge.DetailsPage) (usermerge.MergeDetails, error)
 	Revert(ctx context.Context, c engine.Caller, ids []int64) (usermerge.RevertReport, error)
 
 	Settings(ctx context.Context, c engine.Caller) (usermerge.Tenant, error)

@@ -14,13 +14,15 @@ import (
 
 var mergesCmd = &command{
 	name:    "merges",
-	usage:   "merges [--from TIME] [--to TIME] [--source Q] [--target Q] [--state STATE] [--page N] [--per-page N]",
+	usage:   "merges [--from TIME] [--to TIME] [--source Q] [--target Q] [--operation N] [--state STATE] [--page N] [--per-page N]",
 	summary: "list merges, newest first",
 	help: `Lists the merges the administrator may see, newest first: when, source,
 target, who merged, state and what moved. --source and --target match a part
 of the account's name, login, email or external ID. Times are RFC 3339
 (2024-05-01T09:30:00Z) or a date (2024-05-01, UTC); --to with a date
-includes that whole day.
+includes that whole day. --operation lists the merges of one operation (a
+merge of several sources at once makes one merge per source; the OP column
+shows the operation each belongs to).
 
 STATE is active, reverted, permanent (the source was deleted), irreversible
 (the tenant does not allow reverting), target_deleted (hidden by default,
@@ -37,10 +39,14 @@ Examples:
 		source := fs.String("source", "", "the source matches `Q` (name, login, email or external ID)")
 		target := fs.String("target", "", "the target matches `Q` (name, login, email or external ID)")
 		state := fs.String("state", "", "only merges in `STATE`: active, reverted, permanent, irreversible, target_deleted or all")
+		operation := fs.Int64("operation", 0, "only the merges of operation `N`")
 		page := fs.Int("page", 1, "page `N` of the list")
 		perPage := fs.Int("per-page", 50, "`N` merges per page (1-500)")
 		return func(ctx context.Context, m *Main, args []string) error {
-			f := usermerge.MergeFilter{Source: *source, Target: *target, State: usermerge.MergeState(*state), Page: *page, PerPage: *perPage}
+			f := usermerge.MergeFilter{Source: *source, Target: *target, Operation: *operation, State: usermerge.MergeState(*state), Page: *page, PerPage: *perPage}
+			if *operation < 0 {
+				return usageError("merges: --operation must be an operation's number, 1 or more")
+			}
 			var err error
 			if f.From, err = parseTime("--from", *from, false); err != nil {
 				return err
@@ -89,10 +95,10 @@ func writeMerges(w io.Writer, p usermerge.MergePage) error {
 		return err
 	}
 	tw := newTable(w)
-	fmt.Fprintln(tw, "ID\tAT\tSOURCE\tTARGET\tBY\tSTATE\tRECORDS")
+	fmt.Fprintln(tw, "ID\tOP\tAT\tSOURCE\tTARGET\tBY\tSTATE\tRECORDS")
 	states := map[usermerge.MergeState]int{}
 	for _, mg := range p.Merges {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", mg.ID, fmtTime(mg.At), listed(mg.Source), listed(mg.Target), mg.By,
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", mg.ID, mg.OperationID, fmtTime(mg.At), listed(mg.Source), listed(mg.Target), mg.By,
 			mg.DisplayState, countText(usermerge.Total(mg.Counts)))
 		states[mg.DisplayState]++
 	}
@@ -120,7 +126,7 @@ func listed(a usermerge.Account) string {
 
 var showCmd = &command{
 	name:    "show",
-	usage:   "show MERGE_ID [--kind KIND] [--limit N]",
+	usage:   "show MERGE_ID [--kind KIND] [--limit N] [--offset N]",
 	summary: "show a merge's details: every record it moved, combined, retired or left",
 	help: `Shows one merge: who merged which accounts when, its state, reason and the
 policy it ran under; then per kind of record (score details, badge details,
@@ -130,57 +136,52 @@ before and after; and, for a reverted merge, who reverted it and which
 records kept newer values.
 
 Without --kind, the score, badge and sign-in sections are always shown and
-other kinds when the merge touched them. KIND is a kind name or one of its
-other names:
+other kinds when the merge touched them, each with its first --limit records.
+With --kind, only that kind, and --offset pages through its records: each
+section says which records it lists, of how many, and the command for the
+next page. KIND is a kind name or one of its other names:
 ` + kindNames() + `
 Examples:
   usermerge --tenant acme --as admin show 1
-  usermerge --tenant acme --as admin show 1 --kind badge --limit 500`,
+  usermerge --tenant acme --as admin show 1 --kind badge --limit 500
+  usermerge --tenant acme --as admin show 1 --kind signin --limit 1000 --offset 1000`,
 	db: existingDB, tenant: true, admin: true, minArgs: 1, maxArgs: 1,
 	setup: func(fs *flag.FlagSet) runFunc {
 		kind := fs.String("kind", "", "only the records of `KIND`")
-		limit := fs.Int("limit", 20, "list at most `N` records per kind and disposition")
+		limit := fs.Int("limit", 20, "list at most `N` records per kind (1-10000)")
+		offset := fs.Int("offset", 0, "with --kind, skip the kind's first `N` records (the next page)")
 		return func(ctx context.Context, m *Main, args []string) error {
 			id, err := parseMergeID(args[0])
 			if err != nil {
 				return err
 			}
-			var only usermerge.Kind
+			pg := usermerge.DetailsPage{Limit: *limit, Offset: *offset}
 			if *kind != "" {
-				if only, err = parseKind(*kind); err != nil {
+				if pg.Kind, err = parseKind(*kind); err != nil {
 					return err
 				}
 			}
-			if *limit < 1 {
-				return usageError("show: --limit must be 1 or more")
+			if *limit < 1 || *limit > usermerge.MaxDetailsLimit {
+				return usageError("show: --limit must be between 1 and %d", usermerge.MaxDetailsLimit)
 			}
-			d, err := m.eng.MergeDetails(ctx, m.caller, id, *limit)
+			if *offset < 0 {
+				return usageError("show: --offset must be 0 or more")
+			}
+			if *offset > 0 && pg.Kind == "" {
+				return usageError("show: --offset pages one kind's records; name it with --kind")
+			}
+			d, err := m.eng.MergeDetailsPage(ctx, m.caller, id, pg)
 			if err != nil {
 				return err
 			}
-			if only != "" {
-				var keep []usermerge.KindDetails
-				for _, kd := range d.Kinds {
-					if kd.Kind == only {
-						keep = append(keep, kd)
-					}
-				}
-				d.Kinds = keep
-			}
-			return m.emit(d, func(w io.Writer) error { return writeDetails(w, d, only != "") })
+			return m.emit(d, func(w io.Writer) error { return writeDetails(w, d, pg) })
 		}
 	},
 }
 
 func parseKind(s string) (usermerge.Kind, error) {
-	k := usermerge.Kind(strings.ToLower(s))
-	if k.Valid() {
+	if k, ok := usermerge.KindNamed(s); ok {
 		return k, nil
-	}
-	for _, spec := range usermerge.Specs {
-		if slices.Contains(spec.Aliases, string(k)) {
-			return spec.Kind, nil
-		}
 	}
 	var names []string
 	for _, k := range usermerge.Kinds {
@@ -189,7 +190,8 @@ func parseKind(s string) (usermerge.Kind, error) {
 	return "", usageError("unknown kind %q; the kinds are: %s", s, strings.Join(names, ", "))
 }
 
-func writeDetails(w io.Writer, d usermerge.MergeDetails, all bool) error {
+func writeDetails(w io.Writer, d usermerge.MergeDetails, pg usermerge.DetailsPage) error {
+	all := pg.Kind != ""
 	mg := d.Merge
 	tw := newTable(w)
 	fmt.Fprintf(tw, "Merge %d\t(operation %d)\n", mg.ID, mg.OperationID)
@@ -230,7 +232,7 @@ func writeDetails(w io.Writer, d usermerge.MergeDetails, all bool) error {
 			quiet = append(quiet, kd.Label)
 			continue
 		}
-		writeKind(w, kd)
+		writeKind(w, mg.ID, kd, pg.Limit)
 	}
 	if len(quiet) > 0 {
 		fmt.Fprintf(w, "\nNo records for: %s.\n", strings.Join(quiet, ", "))
@@ -242,7 +244,7 @@ func writeDetails(w io.Writer, d usermerge.MergeDetails, all bool) error {
 	return nil
 }
 
-func writeKind(w io.Writer, kd usermerge.KindDetails) {
+func writeKind(w io.Writer, merge int64, kd usermerge.KindDetails, limit int) {
 	fmt.Fprintf(w, "\n== %s ==\n", kd.Kind.Spec().Title)
 	fmt.Fprintf(w, "Rule: %s\n", kd.Rule)
 	c := kd.Counts
@@ -252,7 +254,11 @@ func writeKind(w io.Writer, kd usermerge.KindDetails) {
 	}
 	fmt.Fprintln(w, ".")
 	if len(kd.Records) == 0 {
-		fmt.Fprintln(w, "No records listed.")
+		if kd.Offset > 0 && kd.Total > 0 {
+			fmt.Fprintf(w, "No records after the first %s: the kind lists %s.\n", grouped(int64(kd.Offset)), plural(int(kd.Total), "record", "records"))
+		} else {
+			fmt.Fprintln(w, "No records listed.")
+		}
 		return
 	}
 	tw := newTable(w)
@@ -287,8 +293,12 @@ func writeKind(w io.Writer, kd usermerge.KindDetails) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", strings.Join(what, "+"), r.RecordID, r.Account, strings.Join(vals, ", "), strings.Join(change, "; "))
 	}
 	tw.Flush()
-	if kd.More > 0 {
-		fmt.Fprintf(w, "  … and %d more (raise --limit to list them)\n", kd.More)
+	if kd.Offset > 0 || kd.NextOffset != nil {
+		fmt.Fprintf(w, "  Records %s–%s of %s.", grouped(int64(kd.Offset+1)), grouped(int64(kd.Offset+len(kd.Records))), grouped(kd.Total))
+		if kd.NextOffset != nil {
+			fmt.Fprintf(w, " Next page: usermerge show %d --kind %s --limit %d --offset %d", merge, kd.Kind, limit, *kd.NextOffset)
+		}
+		fmt.Fprintln(w)
 	}
 }
 
