@@ -27,8 +27,8 @@ func (e *Engine) Activate(ctx context.Context, c Caller, ref string) (usermerge.
 		if acc, err = tx.Account(ctx, a.tenant.ID, acc.ID); err != nil {
 			return err
 		}
-		if acc.MergedInto != "" {
-			return mergedError(ctx, tx, a, acc)
+		if err := activateRefusal(ctx, tx, a, acc); err != nil {
+			return err
 		}
 		if err := tx.SetAccountStatus(ctx, a.tenant.ID, acc.ID, usermerge.Active); err != nil {
 			return err
@@ -37,6 +37,43 @@ func (e *Engine) Activate(ctx context.Context, c Caller, ref string) (usermerge.
 		return nil
 	})
 	return acc, err
+}
+
+// activateRefusal is why an account may not be activated as it stands, or
+// nil: a deleted account never, a merged one while it is merged.
+func activateRefusal(ctx context.Context, tx *store.Tx, a *actor, acc usermerge.Account) error {
+	if acc.Deleted() {
+		return usermerge.Errorf(usermerge.Conflict, "account_deleted", "%s (%s) has been deleted and cannot be activated", acc.Login, acc.Name)
+	}
+	if acc.MergedInto != "" {
+		return mergedError(ctx, tx, a, acc)
+	}
+	return nil
+}
+
+// ActivationRefusals says, for each of the accounts (ids or logins) that
+// Activate would refuse now, why, in the words Activate refuses it with;
+// it changes nothing. A screen shows them before the click instead of an
+// Activate button; Activate itself checks again.
+func (e *Engine) ActivationRefusals(ctx context.Context, c Caller, refs []string) (map[string]string, error) {
+	out := map[string]string{}
+	err := e.call(ctx, c, false, func(tx *store.Tx, a *actor) error {
+		for _, ref := range refs {
+			acc, err := a.account(ctx, tx, ref, true)
+			if err == nil {
+				err = activateRefusal(ctx, tx, a, acc)
+			}
+			switch usermerge.ErrorCode(err) {
+			case "":
+			case usermerge.Internal, usermerge.Unauthenticated:
+				return err
+			default:
+				out[ref] = usermerge.ErrorMessage(err)
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // mergedError refuses activating a merged account, naming the target and

@@ -26,6 +26,27 @@ type accountsPage struct {
 	PrevURL  string
 	NextURL  string
 	Back     string
+	// Refused says, per account id, why activating it would be refused:
+	// such a row shows the reason instead of an Activate button.
+	Refused map[string]string
+	// CanRevert: the admin may revert merges here (offer the merge's revert
+	// next to the reason).
+	CanRevert bool
+}
+
+// Activatable reports whether a row offers an ordinary Activate button.
+func (p accountsPage) Activatable(a usermerge.AccountSummary) bool {
+	_, refused := p.Refused[a.ID]
+	return !a.Deleted() && a.Status != usermerge.Active && !refused
+}
+
+// RevertURL opens the revert confirmation of the merge that holds a merged
+// account, when the admin may revert it.
+func (p accountsPage) RevertURL(a usermerge.AccountSummary) string {
+	if !p.CanRevert || a.MergedBy == 0 {
+		return ""
+	}
+	return p.T() + "/merges?revert=" + strconv.FormatInt(a.MergedBy, 10)
 }
 
 func (u *uiServer) accounts(w http.ResponseWriter, r *http.Request, c *uiCall) error {
@@ -71,6 +92,22 @@ func (u *uiServer) accounts(w http.ResponseWriter, r *http.Request, c *uiCall) e
 		p.PrevURL = at(max(0, p.Offset-accountsPerPage))
 	}
 	p.Rows = list
+	// Ask the engine which Activate buttons it would refuse, so the page
+	// says why before the click.
+	if c.page.CanEdit {
+		p.CanRevert = c.rights.Tenant.Policy.RevertAllowed
+		var inactive []string
+		for _, a := range list {
+			if !a.Deleted() && a.Status != usermerge.Active {
+				inactive = append(inactive, a.ID)
+			}
+		}
+		if len(inactive) > 0 {
+			if p.Refused, err = u.s.eng.ActivationRefusals(r.Context(), c.Caller, inactive); err != nil {
+				return err
+			}
+		}
+	}
 	return u.render(w, status, "accounts", p)
 }
 

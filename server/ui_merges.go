@@ -21,12 +21,13 @@ const mergesPerPage = 20
 // listFilter is the merge list's search form as typed.
 type listFilter struct {
 	From, To, Source, Target, State string
+	Operation                       string // the operation's number, as typed
 	Page                            int
 }
 
 func parseListFilter(q url.Values) listFilter {
 	f := listFilter{From: q.Get("from"), To: q.Get("to"), Source: strings.TrimSpace(q.Get("source")),
-		Target: strings.TrimSpace(q.Get("target")), State: q.Get("state")}
+		Target: strings.TrimSpace(q.Get("target")), State: q.Get("state"), Operation: strings.TrimSpace(q.Get("operation"))}
 	f.Page, _ = strconv.Atoi(q.Get("page"))
 	f.Page = max(1, min(f.Page, 1_000_000))
 	if len(f.Source) > 200 {
@@ -40,7 +41,8 @@ func parseListFilter(q url.Values) listFilter {
 
 func (f listFilter) values() url.Values {
 	v := url.Values{}
-	for _, kv := range [][2]string{{"from", f.From}, {"to", f.To}, {"source", f.Source}, {"target", f.Target}, {"state", f.State}} {
+	for _, kv := range [][2]string{{"from", f.From}, {"to", f.To}, {"source", f.Source}, {"target", f.Target}, {"state", f.State},
+		{"operation", f.Operation}} {
 		if kv[1] != "" {
 			v.Set(kv[0], kv[1])
 		}
@@ -55,7 +57,7 @@ func (f listFilter) values() url.Values {
 func (f listFilter) Hidden() [][2]string {
 	var out [][2]string
 	v := f.values()
-	for _, k := range []string{"from", "to", "source", "target", "state", "page"} {
+	for _, k := range []string{"from", "to", "source", "target", "state", "operation", "page"} {
 		if v.Has(k) {
 			out = append(out, [2]string{k, v.Get(k)})
 		}
@@ -87,6 +89,11 @@ func (f listFilter) engineFilter() (usermerge.MergeFilter, error) {
 		return &t, nil
 	}
 	var err error
+	if f.Operation != "" {
+		if mf.Operation, err = strconv.ParseInt(f.Operation, 10, 64); err != nil || mf.Operation < 1 {
+			return mf, usermerge.Errorf(usermerge.Invalid, "invalid_operation", "an operation is a number such as 3")
+		}
+	}
 	if mf.From, err = day(f.From, "the start date"); err != nil {
 		return mf, err
 	}
@@ -129,11 +136,31 @@ type mergeListPage struct {
 	Confirm    []usermerge.Merge
 	CancelURL  string
 	Back       string
+	// Ticked are the merges whose boxes are ticked when the page opens:
+	// every selectable one after "Select all on this page", or those of a
+	// refused revert, so that the admin can untick the one refused.
+	Ticked []int64
+	// AllTicked: every selectable merge of the page is ticked, so the
+	// select-all button clears the selection instead.
+	AllTicked  bool
+	ClearOpURL string // the list without the operation filter
 }
 
 // Selectable reports whether a merge gets a checkbox.
 func (p mergeListPage) Selectable(m usermerge.Merge) bool {
 	return p.CanRevert && m.DisplayState == usermerge.StateActive
+}
+
+// IsTicked reports whether a merge's box is ticked when the page opens.
+func (p mergeListPage) IsTicked(m usermerge.Merge) bool { return slices.Contains(p.Ticked, m.ID) }
+
+// AnySelectable reports whether the page has a merge to select.
+func (p mergeListPage) AnySelectable() bool { return slices.ContainsFunc(p.Merges, p.Selectable) }
+
+// OpURL lists the merges of an operation (with every state: a sibling may
+// be reverted already).
+func (p mergeListPage) OpURL(op int64) string {
+	return p.T() + "/merges?" + url.Values{"operation": {strconv.FormatInt(op, 10)}, "state": {"all"}}.Encode()
 }
 
 func (u *uiServer) mergeList(w http.ResponseWriter, r *http.Request, c *uiCall) error {
@@ -181,9 +208,33 @@ func (u *uiServer) mergeList(w http.ResponseWriter, r *http.Request, c *uiCall) 
 		}
 		p.Error, status = usermerge.ErrorMessage(err), statusOf[usermerge.ErrorCode(err)]
 	}
+	if p.Filter.Operation != "" {
+		f := p.Filter
+		f.Operation, f.Page = "", 1
+		p.ClearOpURL = base + "?" + f.values().Encode()
+	}
+	tick := q.Get("tick")
+	if p.CanRevert {
+		switch tick {
+		case "all":
+			for _, m := range p.Merges {
+				if p.Selectable(m) {
+					p.Ticked = append(p.Ticked, m.ID)
+				}
+			}
+		case "":
+			for _, s := range q["ticked"] {
+				if id, err := strconv.ParseInt(s, 10, 64); err == nil && id > 0 {
+					p.Ticked = append(p.Ticked, id)
+				}
+			}
+		}
+		p.AllTicked = p.AnySelectable() && !slices.ContainsFunc(p.Merges, func(m usermerge.Merge) bool { return p.Selectable(m) && !p.IsTicked(m) })
+	}
 	// "Revert selected" asks first: the page shows the chosen merges in a
-	// confirmation whose button posts the revert.
-	if ids := q["revert"]; len(ids) > 0 && p.CanRevert {
+	// confirmation whose button posts the revert. The select-all button
+	// (tick) submits the same form and only ticks the boxes.
+	if ids := q["revert"]; len(ids) > 0 && p.CanRevert && tick == "" {
 		p.CancelURL = p.Back
 		for _, s := range ids {
 			id, err := strconv.ParseInt(s, 10, 64)
@@ -205,7 +256,7 @@ func (u *uiServer) mergeList(w http.ResponseWriter, r *http.Request, c *uiCall) 
 			}
 			p.Confirm = append(p.Confirm, d.Merge)
 		}
-	} else if len(q["revert"]) == 0 && q.Has("select") && p.CanRevert {
+	} else if len(q["revert"]) == 0 && q.Has("select") && p.CanRevert && tick == "" {
 		p.Error = "Select at least one merge to revert."
 	}
 	return u.render(w, status, "merges", p)
@@ -223,7 +274,7 @@ func (u *uiServer) doRevert(w http.ResponseWriter, r *http.Request, c *uiCall) e
 	}
 	rep, err := u.s.eng.Revert(r.Context(), c.Caller, ids)
 	if err != nil {
-		return u.done(w, r, back, "", nothingDone("Nothing was reverted", err))
+		return u.done(w, r, withTicked(back, ids), "", nothingDone("Nothing was reverted", err))
 	}
 	u.s.metrics.reverts.Add(float64(len(rep.Reverted)))
 	var names []string
@@ -236,6 +287,24 @@ func (u *uiServer) doRevert(w http.ResponseWriter, r *http.Request, c *uiCall) e
 		text += fmt.Sprintf(" %s changed after the merge and kept the newer value; the merge details list them.", plural(n, "record", "records"))
 	}
 	return u.done(w, r, back, text, nil)
+}
+
+// withTicked adds the merges of a refused revert to the list page it goes
+// back to, whose boxes then open ticked.
+func withTicked(back string, ids []int64) string {
+	u, err := url.Parse(back)
+	if err != nil || !strings.HasSuffix(u.Path, "/merges") {
+		return back
+	}
+	q := u.Query()
+	q.Del("revert")
+	q.Del("ticked")
+	q.Del("tick")
+	for _, id := range ids {
+		q.Add("ticked", strconv.FormatInt(id, 10))
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // --- details ---

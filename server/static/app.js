@@ -82,7 +82,31 @@ function showResult() {
   }
 }
 
+// "Select all on this page" ticks (or clears) the page's boxes at once
+// instead of reloading the page, which is what it does without JavaScript.
+function selectAll() {
+  document.querySelectorAll("button[data-select-all]").forEach(function (btn) {
+    var form = btn.form;
+    if (!form) return;
+    var boxes = function () { return form.querySelectorAll("input[type=checkbox][name='" + btn.dataset.selectAll + "']"); };
+    var sync = function () {
+      var all = boxes().length > 0;
+      boxes().forEach(function (b) { if (!b.checked) all = false; });
+      btn.textContent = all ? btn.dataset.labelNone : btn.dataset.labelAll;
+      btn.value = all ? "none" : "all";
+    };
+    btn.addEventListener("click", function (e) {
+      e.preventDefault();
+      var tick = btn.value === "all";
+      boxes().forEach(function (b) { b.checked = tick; });
+      sync();
+    });
+    form.addEventListener("change", sync);
+  });
+}
+
 document.addEventListener("DOMContentLoaded", function () {
+  selectAll();
   keepScroll();
   showResult();
   openDialogs();
