@@ -147,7 +147,7 @@ func TestMergeDetailsPaging(t *testing.T) {
 			switch n {
 			case 1000: // exactly one page
 				if p1.NextOffset != nil || p1.More != 0 {
-					t.Errorf("1,000 sign-ins in pages of 1,000: next page at %v, %d more", *p1.NextOffset, p1.More)
+					t.Errorf("1,000 sign-ins in pages of 1,000: next page %v, %d more", p1.NextOffset, p1.More)
 				}
 			case 1001:
 				if p1.NextOffset == nil || *p1.NextOffset != 1000 || p1.More != 1 {

@@ -35,6 +35,7 @@ var uiNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 // browserEnv is one server and one browser shared by the subtests.
 type browserEnv struct {
 	t       *testing.T
+	db      *store.DB
 	eng     *engine.Engine
 	base    string
 	shots   string
@@ -74,7 +75,7 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	srv := httptest.NewServer(New(Config{Engine: eng}).Handler())
 	t.Cleanup(srv.Close)
 
-	e := &browserEnv{t: t, eng: eng, base: srv.URL, shots: t.TempDir()}
+	e := &browserEnv{t: t, db: db, eng: eng, base: srv.URL, shots: t.TempDir()}
 	if os.Getenv("USERMERGE_SCREENSHOTS") != "" {
 		e.shots = filepath.Join("..", "testoutput", "screenshots")
 		if err := os.MkdirAll(e.shots, 0o755); err != nil {
@@ -457,10 +458,35 @@ func TestBrowserUI(t *testing.T) {
 		p.signIn("admin")
 		p.open("/ui/t/acme/accounts?q=johnson")
 		p.contains(`tr[data-login="bob.johnson"]`, "Merged", fmt.Sprintf("see merge %d", id))
-		p.press(`tr[data-login="bob.johnson"] form[action$="/activate"] button`)
-		p.contains("#flash", "bob.johnson", "was merged into robert.johnson", fmt.Sprintf("by merge %d on %s", id, uiNow.Format("2006-01-02")),
-			fmt.Sprintf("Revert merge %d to use this account again", id))
+		// No Activate button where it would be refused: the row says why,
+		// and offers the merge's revert instead.
+		p.absent(`tr[data-login="bob.johnson"] form[action$="/activate"]`)
+		p.contains(`tr[data-login="bob.johnson"] .why-not`, "Cannot be activated", "was merged into robert.johnson",
+			fmt.Sprintf("by merge %d on %s", id, uiNow.Format("2006-01-02")), fmt.Sprintf("Revert merge %d to use this account again", id), "Revert that merge")
 		p.shot("19-accounts-activate-refused")
+		// The server refuses all the same, with the same reason.
+		bob, err := e.eng.AccountInfo(ctx, admin, "bob.johnson")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](fmt.Sprintf(`fetch("/ui/t/acme/accounts/%s/activate", {method: "POST",
+			body: new URLSearchParams({csrf_token: document.querySelector("form.signout input[name=csrf_token]").value, back: "/ui/t/acme/accounts?q=johnson"})}).then(r => r.text())`, bob.ID),
+			chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(page, fmt.Sprintf("Revert merge %d to use this account again", id)) {
+			t.Errorf("activating bob.johnson by a posted form was not refused with the reason; the answer was:\n%.2000s", page)
+		}
+		if now, _ := e.eng.AccountInfo(ctx, admin, "bob.johnson"); now.Status == usermerge.Active || now.MergedInto == "" {
+			t.Errorf("bob.johnson after the refused activation: %+v", now.Account)
+		}
+		p.open("/ui/t/acme/accounts?q=johnson")
+		p.press(`tr[data-login="bob.johnson"] .why-not a.revert-link`)
+		p.waitFor("#confirm-revert")
+		p.contains("#confirm-revert", "bob.johnson", "robert.johnson")
+		p.press("#confirm-revert a.btn") // Cancel: this subtest deletes the target next
+		p.open("/ui/t/acme/accounts?q=johnson")
 
 		p.press(`tr[data-login="robert.johnson"] a[href*="/delete"]`)
 		p.contains("#delete-warning", "robert.johnson holds the data of 1 merged account")
@@ -469,18 +495,104 @@ func TestBrowserUI(t *testing.T) {
 		p.contains(`tr[data-login="robert.johnson"]`, "Active")
 	})
 
-	t.Run("a refused revert shows its reason", func(t *testing.T) {
+	t.Run("a refused revert shows its reason and keeps the selection", func(t *testing.T) {
 		first := merge("katherine.lee", "kate.lee")
 		second := merge("katherine.lee", "klee")
+		checked := func(p *person, id int64) bool {
+			t.Helper()
+			on, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](fmt.Sprintf(`document.getElementById("sel-%d").checked`, id)))
+			if err != nil {
+				p.fail("box of merge %d: %v", id, err)
+			}
+			return on
+		}
 		p := e.person(t)
 		p.signIn("admin")
 		p.open("/ui/t/acme/merges?target=katherine.lee")
+		p.contains(fmt.Sprintf("#merge-%d", first), "operation")
 		p.do(chromedp.Click(chromedp.ID(fmt.Sprintf("sel-%d", first))))
 		p.press("#revert-selected")
 		p.press("#confirm-revert-btn")
 		p.contains("#flash", fmt.Sprintf("merge %d", first), fmt.Sprintf("later merge %d", second), fmt.Sprintf("revert merge %d first", second))
 		p.contains(fmt.Sprintf("#merge-%d", first), "Active")
+		if !checked(p, first) || checked(p, second) {
+			p.fail("after the refused revert: merge %d ticked %v, merge %d ticked %v; want only the one selected", first, checked(p, first), second, checked(p, second))
+		}
 		p.shot("21-revert-refused")
+
+		// Select all on this page ticks both without a reload; then
+		// both revert together, newest first.
+		p.do(chromedp.Click(chromedp.ID("select-all")))
+		if !checked(p, first) || !checked(p, second) {
+			p.fail("select all left a box unticked")
+		}
+		p.contains("#select-all", "Clear selection")
+		p.shot("21b-merge-list-select-all")
+		p.do(chromedp.Click(chromedp.ID("select-all")))
+		if checked(p, first) || checked(p, second) {
+			p.fail("clear selection left a box ticked")
+		}
+		p.do(chromedp.Click(chromedp.ID("select-all")))
+		p.press("#revert-selected")
+		p.waitFor("#confirm-revert")
+		p.contains("#confirm-revert", "kate.lee", "klee")
+		p.press("#confirm-revert-btn")
+		p.contains("#flash", fmt.Sprintf("Reverted merges %d, %d", second, first))
+
+		// An operation's link lists the merges it made.
+		p.press(fmt.Sprintf("#merge-%d a.op-link", first))
+		p.contains("#operation-filter", "Only the merges of operation")
+		if n := p.count("table.merges-table tbody tr"); n != 1 {
+			p.fail("operation of merge %d lists %d merges; want 1", first, n)
+		}
+		p.shot("21c-merge-list-operation")
+	})
+
+	t.Run("a details tab pages through its records", func(t *testing.T) {
+		src, err := e.eng.AccountInfo(ctx, admin, "psharma")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = e.db.Transact(ctx, func(tx *store.Tx) error {
+			for i := range 230 {
+				if _, err := tx.Exec(ctx, `INSERT INTO signins (tenant_id, id, account_id, at, ip, client) VALUES ('acme', ?, ?, ?, '198.51.100.7', 'Firefox 128 on Linux')`,
+					fmt.Sprintf("si-page-%04d", i), src.ID, uiNow.Add(-time.Duration(300-i)*time.Hour).UnixMilli()); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := merge("priya.sharma", "psharma")
+		d, err := e.eng.MergeDetailsPage(ctx, admin, id, usermerge.DetailsPage{Kind: usermerge.KindSignIns, Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := d.Kinds[0].Total
+		p := e.person(t)
+		p.signIn("admin")
+		p.open(fmt.Sprintf("/ui/t/acme/merges/%d?tab=signin", id))
+		p.contains("#records-range", fmt.Sprintf("Records 1–100 of %d", total))
+		p.absent("#records-prev")
+		if n := p.count("#kind-panel table.records tbody tr"); n != 100 {
+			p.fail("the first page lists %d sign-ins; want 100", n)
+		}
+		p.press("#records-next")
+		p.contains("#records-range", fmt.Sprintf("Records 101–200 of %d", total))
+		p.contains("#records-range-top", fmt.Sprintf("Records 101–200 of %d", total))
+		p.shot("13b-details-signins-page-2")
+		p.press("#records-next")
+		p.contains("#records-range", fmt.Sprintf("Records 201–%d of %d", total, total))
+		p.absent("#records-next")
+		if n := p.count("#kind-panel table.records tbody tr"); int64(n) != total-200 {
+			p.fail("the last page lists %d sign-ins; want %d", n, total-200)
+		}
+		p.press("#records-prev")
+		p.contains("#records-range", fmt.Sprintf("Records 101–200 of %d", total))
+		p.press("#records-long")
+		p.contains("#records-range", fmt.Sprintf("Records 101–%d of %d", total, total))
 	})
 
 	t.Run("settings, tenant switch and sign-out", func(t *testing.T) {

@@ -148,6 +148,10 @@ func TestRemoteSameAsLocal(t *testing.T) {
 	r.same("accounts", "--status", "bogus")
 	r.same("show", "1")
 	r.same("show", "1", "--kind", "badge", "--limit", "3")
+	r.same("show", "1", "--kind", "signin", "--limit", "2", "--offset", "2")
+	r.same("--json", "show", "1", "--kind", "signin", "--limit", "2", "--offset", "4")
+	r.same("show", "1", "--kind", "signin", "--offset", "100000")
+	r.same("merges", "--operation", "1")
 	r.same("--json", "show", "1")
 	r.same("show", "99")
 
