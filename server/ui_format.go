@@ -24,6 +24,7 @@ var uiFuncs = template.FuncMap{
 	"statusClass": statusClass,
 	"num":         num,
 	"plural":      plural,
+	"grouped":     grouped,
 	"join":        strings.Join,
 	"sum":         usermerge.Total,
 	"policyText":  policyText,

@@ -73,7 +73,10 @@ func TestUIDetailsTabPages(t *testing.T) {
 		mustContain(t, "the last page", last.body, "Records 1,001–1,001 of 1,001", `href="`+tab+`&amp;limit=1000" rel="prev"`, ">si1<")
 		mustLack(t, "the last page", last.body, `rel="next"`)
 		past := c.get(tab + "&offset=5000")
-		mustContain(t, "past the end", past.body, `id="past-end"`, "this kind lists 1001 records", `href="`+tab+`">Go to the first page`)
+		mustContain(t, "past the end", past.body, `id="past-end"`, "this kind lists 1,001 records", `href="`+tab+`">Go to the first page`)
+		empty := c.get(fmt.Sprintf("/ui/t/acme/merges/%d?tab=financial_record&offset=100", m.ID))
+		mustContain(t, "an empty kind past the end", empty.body, "No records of this kind are listed")
+		mustLack(t, "an empty kind past the end", empty.body, `id="past-end"`)
 		// A kind that fits on one page has no pager.
 		mustLack(t, "the badge tab", c.get(fmt.Sprintf("/ui/t/acme/merges/%d?tab=badge", m.ID)).body, `id="records-pager"`)
 		// The summary still counts every kind.

@@ -426,7 +426,7 @@ func newRecordPager(kd usermerge.KindDetails, tabURL string, limit int) recordPa
 	var pg recordPager
 	n := len(kd.Records)
 	switch {
-	case n == 0 && kd.Offset > 0:
+	case n == 0 && kd.Offset > 0 && kd.Total > 0:
 		pg.FirstURL = at(0, limit)
 		return pg
 	case kd.Offset == 0 && kd.NextOffset == nil:
