@@ -28,8 +28,6 @@ import (
 // testoutput/screenshots/ at the repository root when USERMERGE_SCREENSHOTS
 // is set, else in a temporary directory.
 
-const chromiumPath = "/usr/bin/chromium"
-
 var uiNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 
 // browserEnv is one server and one browser shared by the subtests.
@@ -47,12 +45,7 @@ type browserEnv struct {
 
 func newBrowserEnv(t *testing.T) *browserEnv {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing; CI must run the browser tests (.ci/run installs chromium)", chromiumPath)
-		}
-		t.Skipf("%s is missing: install chromium to run the browser tests", chromiumPath)
-	}
+	chromiumPath := chromium(t) // skips, or fails in CI, without one
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "ui.db"))
 	if err != nil {

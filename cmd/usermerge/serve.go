@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -25,7 +26,7 @@ import (
 
 var serveCmd = &command{
 	name:    "serve",
-	usage:   "serve [--addr HOST:PORT] [--demo] [--secure-cookies] [--max-connections N] [--import-timeout D]",
+	usage:   "serve [--addr HOST:PORT] [--demo [--fresh]] [--secure-cookies] [--max-connections N] [--import-timeout D]",
 	summary: "run the HTTP server (JSON API under /api/v1)",
 	help: `Serves the JSON API (documented at /api/v1/openapi.json), a health check at
 /healthz and Prometheus metrics at /metrics, on the database named by --db.
@@ -40,12 +41,17 @@ answered 503 at once). An import's body may take --import-timeout to
 arrive; it is received into a temporary file ($TMPDIR) and checked before
 the import's transaction opens, so a slow upload delays nobody else.
 
-With --demo, a database without tenants is first filled with the demo data
-(see "usermerge help demo"; every demo administrator's password is
-"` + demo.DemoPassword + `"); the URL and the sign-in details are printed.
+With --demo, a database without tenants (a new file, say) is first filled
+with the demo data (see "usermerge help demo"; every demo administrator's
+password is "` + demo.DemoPassword + `") and the demo's duplicate accounts are
+printed. A database that already holds tenants is served as it is, with
+the merges made in it so far, and serve says so; --fresh deletes that
+database file first and starts again with new demo data. The URL and the
+sign-in details are printed.
 
 Examples:
   usermerge serve --demo
+  usermerge serve --demo --fresh
   usermerge --db postgres://postgres@127.0.0.1:5432/test serve --addr 0.0.0.0:8080
   curl -s -c cookies -H 'Content-Type: application/json' \
        -d '{"tenant":"acme","login":"admin","password":"` + demo.DemoPassword + `"}' http://127.0.0.1:8080/api/v1/session`,
@@ -53,6 +59,7 @@ Examples:
 	setup: func(fs *flag.FlagSet) runFunc {
 		addr := fs.String("addr", "127.0.0.1:8080", "listen on `HOST:PORT` (port 0: any free port)")
 		withDemo := fs.Bool("demo", false, "fill an empty database with demo data and demo passwords first")
+		fresh := fs.Bool("fresh", false, "with --demo: delete the database file and start with new demo data")
 		secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (when served over HTTPS)")
 		maxConns := fs.Int("max-connections", server.DefaultMaxConnections, "serve at most `N` connections at once")
 		importTimeout := fs.Duration("import-timeout", server.DefaultImportTimeout, "how long an import's body may take to arrive")
@@ -60,20 +67,14 @@ Examples:
 			if *maxConns < 1 || *importTimeout <= 0 {
 				return usageError("serve: --max-connections must be at least 1 and --import-timeout positive")
 			}
-			ts, err := m.tenants(ctx)
+			if *fresh && !*withDemo {
+				return usageError("serve: --fresh goes with --demo (it deletes the database to start the demo afresh)")
+			}
+			ts, err := m.serveDemo(ctx, *withDemo, *fresh)
 			if err != nil {
 				return err
 			}
 			out := m.notes()
-			if *withDemo && len(ts) == 0 {
-				if _, err := demo.Load(ctx, m.db, demo.Options{Seed: 1, Now: m.now()}); err != nil {
-					return err
-				}
-				fmt.Fprintf(out, "Created demo data in %s.\n", m.g.db)
-				ts, _ = m.tenants(ctx)
-			} else if len(ts) == 0 {
-				fmt.Fprintf(out, "The database has no tenants yet: load data with `usermerge import FILE` or start with --demo.\n")
-			}
 			ln, err := net.Listen("tcp", *addr)
 			if err != nil {
 				return usermerge.Errorf(usermerge.Invalid, "listen", "cannot listen on %s: %v", *addr, err)
@@ -83,7 +84,7 @@ Examples:
 			srv := server.New(server.Config{Engine: engine.New(m.db, log), Logger: log, SecureCookies: *secure, ImportTimeout: *importTimeout})
 			hs := srv.HTTPServer()
 			ln = server.LimitListener(ln, *maxConns)
-			fmt.Fprintf(out, "usermerge is serving %s on %s (database: %s)\n", url, ln.Addr(), m.db.Dialect())
+			fmt.Fprintf(out, "usermerge is serving %s (database %s)\n", url, m.describeDB())
 			fmt.Fprintf(out, "  Web UI:  %s/  (the admin UI: sign in with a tenant, its administrator's login and password)\n", url)
 			fmt.Fprintf(out, "  API:     %s/api/v1  (OpenAPI: %s/api/v1/openapi.json)\n  Health:  %s/healthz\n  Metrics: %s/metrics\n", url, url, url, url)
 			if *withDemo {
@@ -116,6 +117,100 @@ Examples:
 			return nil
 		}
 	},
+}
+
+// serveDemo prepares the database serve --demo serves and says which it is:
+// an empty database gets the demo data and its duplicate accounts are
+// listed; one holding tenants is served as it is, unless fresh deletes it
+// first. It returns the tenants served.
+func (m *Main) serveDemo(ctx context.Context, withDemo, fresh bool) ([]usermerge.Tenant, error) {
+	ts, err := m.tenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := m.notes()
+	if !withDemo {
+		if len(ts) == 0 {
+			fmt.Fprintf(out, "The database %s has no tenants yet: load data with `usermerge import FILE` or start with --demo.\n", m.describeDB())
+		}
+		return ts, nil
+	}
+	if len(ts) > 0 && !fresh {
+		fmt.Fprintf(out, "Using the existing database %s as it is, with tenants %s and the merges made so far: no demo data was added.\n"+
+			"To start afresh with new demo data: usermerge%s serve --demo --fresh\n\n", m.describeDB(), tenantIDs(ts), m.dbFlag())
+		return ts, nil
+	}
+	if len(ts) > 0 {
+		if m.dbPath() == "" {
+			return nil, usageError("serve: --fresh deletes SQLite files only; empty the database %s by other means, or name another with --db", m.describeDB())
+		}
+		if err := m.Close(); err != nil {
+			return nil, usermerge.InternalError(err)
+		}
+		if err := m.freshDB(ctx, true); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(out, "Deleted the database %s, with tenants %s, to start afresh.\n", m.describeDB(), tenantIDs(ts))
+	}
+	sum, err := demo.Load(ctx, m.db, demo.Options{Seed: 1, Now: m.now()})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "Created the demo data in %s.\n", m.describeDB())
+	for _, t := range sum.Tenants {
+		fmt.Fprintf(out, "\nTenant %s: %s, %s preset, %d accounts\n", t.ID, t.Name, t.Preset, t.Accounts)
+		fmt.Fprintln(out, "  Duplicate accounts (the first is the one to keep):")
+		for _, d := range t.Duplicates {
+			if len(d) > 0 {
+				fmt.Fprintf(out, "    %s  <-  %s\n", d[0], strings.Join(d[1:], ", "))
+			}
+		}
+	}
+	fmt.Fprintln(out)
+	return m.tenants(ctx)
+}
+
+// tenantIDs lists tenants for a sentence: "acme", "acme and globex",
+// "a, b and c".
+func tenantIDs(ts []usermerge.Tenant) string {
+	ids := make([]string, len(ts))
+	for i, t := range ts {
+		ids[i] = t.ID
+	}
+	if len(ids) < 2 {
+		return strings.Join(ids, "")
+	}
+	return strings.Join(ids[:len(ids)-1], ", ") + " and " + ids[len(ids)-1]
+}
+
+// describeDB names --db for people: the SQLite file, or the PostgreSQL
+// URL without its password.
+func (m *Main) describeDB() string {
+	if p := m.dbPath(); p != "" {
+		return p
+	}
+	if u, err := url.Parse(m.g.db); err == nil {
+		return "PostgreSQL " + u.Redacted()
+	}
+	return "PostgreSQL"
+}
+
+// dbFlag is the --db flag that names the database in a command to paste,
+// or "" for the default database.
+func (m *Main) dbFlag() string {
+	if m.g.db == defaultDB {
+		return ""
+	}
+	return " --db " + shellQuote(m.g.db)
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but plain
+// path characters.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 var passwordCmd = &command{
