@@ -85,20 +85,26 @@ func (m *Main) freshDB(ctx context.Context, force bool) error {
 	return m.openDB(ctx, true)
 }
 
+// writeDuplicates lists a demo tenant's duplicate accounts, the account to
+// keep first (demo and serve --demo).
+func writeDuplicates(w io.Writer, t demo.Tenant) {
+	fmt.Fprintf(w, "\nTenant %s: %s, %s preset, %d accounts\n", t.ID, t.Name, t.Preset, t.Accounts)
+	fmt.Fprintln(w, "  Duplicate accounts (the first is the one to keep):")
+	for _, d := range t.Duplicates {
+		if len(d) > 0 {
+			fmt.Fprintf(w, "    %s  <-  %s\n", d[0], strings.Join(d[1:], ", "))
+		}
+	}
+}
+
 func (m *Main) writeDemo(w io.Writer, sum demo.Summary, seed uint64) error {
 	fmt.Fprintf(w, "Created demo database %s (seed %d).\n", m.g.db, seed)
 	prefix := "usermerge"
 	if m.g.db != defaultDB {
-		prefix += " --db " + m.g.db
+		prefix += " --db " + shellQuote(m.g.db)
 	}
 	for _, t := range sum.Tenants {
-		fmt.Fprintf(w, "\nTenant %s: %s, %s preset, %d accounts\n", t.ID, t.Name, t.Preset, t.Accounts)
-		fmt.Fprintln(w, "  Duplicate accounts (the first is the one to keep):")
-		for _, d := range t.Duplicates {
-			if len(d) > 0 {
-				fmt.Fprintf(w, "    %s  <-  %s\n", d[0], strings.Join(d[1:], ", "))
-			}
-		}
+		writeDuplicates(w, t)
 		fmt.Fprintln(w, "  Administrators:")
 		tw := newTable(w)
 		for _, a := range t.Admins {
@@ -106,7 +112,7 @@ func (m *Main) writeDemo(w io.Writer, sum demo.Summary, seed uint64) error {
 		}
 		tw.Flush()
 	}
-	fmt.Fprintf(w, "\nAdministrators sign in to the API with the password %q: usermerge --db %s serve\n", demo.DemoPassword, m.g.db)
+	fmt.Fprintf(w, "\nAdministrators sign in to the API with the password %q: usermerge --db %s serve\n", demo.DemoPassword, shellQuote(m.g.db))
 	if len(sum.Tenants) == 0 || len(sum.Tenants[0].Duplicates) == 0 || len(sum.Tenants[0].Duplicates[0]) < 2 {
 		return nil
 	}
@@ -118,10 +124,10 @@ func (m *Main) writeDemo(w io.Writer, sum demo.Summary, seed uint64) error {
 		fmt.Sprintf("%s accounts %s", c, searchTerm(d[0])),
 		fmt.Sprintf("%s account %s", c, d[1]),
 		fmt.Sprintf("%s preview --target %s %s", c, d[0], strings.Join(d[1:], " ")),
-		fmt.Sprintf("%s merge --target %s %s", c, d[0], strings.Join(d[1:], " ")),
+		fmt.Sprintf("%s merge --yes --target %s %s", c, d[0], strings.Join(d[1:], " ")),
 		fmt.Sprintf("%s merges", c),
 		fmt.Sprintf("%s show 1", c),
-		fmt.Sprintf("%s revert 1", c),
+		fmt.Sprintf("%s revert --yes 1", c),
 		fmt.Sprintf("%s settings", c),
 	} {
 		fmt.Fprintf(w, "  %s\n", line)

@@ -181,6 +181,24 @@ func TestDemo(t *testing.T) {
 		"Duplicate accounts", "eng-viewer", "sales-editor", "view over Engineering", "Try next:",
 		"--tenant acme --as admin preview --target ")
 
+	// Each "Try next" line works as printed, pasted into a script (standard
+	// input is not a terminal, so a merge or revert without --yes would stop).
+	_, next, _ := strings.Cut(r.stdout, "Try next:\n")
+	ran := 0
+	for _, line := range strings.Split(strings.TrimSpace(next), "\n") {
+		args := strings.Fields(line)
+		if len(args) < 2 || args[0] != "usermerge" {
+			t.Fatalf("a Try next line that is not a command: %q", line)
+		}
+		if got := runMain(nil, "", "", args[1:]...); got.code != 0 {
+			t.Errorf("%s: exit %d\n%s", line, got.code, got.stderr)
+		}
+		ran++
+	}
+	if ran < 5 {
+		t.Errorf("only %d Try next lines:\n%s", ran, next)
+	}
+
 	r = runMain(nil, db, "", "demo")
 	if r.code != exitConflict {
 		t.Fatalf("demo on a database with tenants: exit %d, want %d\n%s", r.code, exitConflict, r.stderr)

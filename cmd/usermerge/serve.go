@@ -158,13 +158,7 @@ func (m *Main) serveDemo(ctx context.Context, withDemo, fresh bool) ([]usermerge
 	}
 	fmt.Fprintf(out, "Created the demo data in %s.\n", m.describeDB())
 	for _, t := range sum.Tenants {
-		fmt.Fprintf(out, "\nTenant %s: %s, %s preset, %d accounts\n", t.ID, t.Name, t.Preset, t.Accounts)
-		fmt.Fprintln(out, "  Duplicate accounts (the first is the one to keep):")
-		for _, d := range t.Duplicates {
-			if len(d) > 0 {
-				fmt.Fprintf(out, "    %s  <-  %s\n", d[0], strings.Join(d[1:], ", "))
-			}
-		}
+		writeDuplicates(out, t)
 	}
 	fmt.Fprintln(out)
 	return m.tenants(ctx)
