@@ -126,8 +126,8 @@ func profileChanges(c checked, want map[string]string) ([]usermerge.ProfileChang
 	}
 	var out []usermerge.ProfileChange
 	for _, f := range usermerge.ProfileFields {
-		ref, ok := want[f.Name]
-		if !ok {
+		ref := strings.TrimSpace(want[f.Name])
+		if ref == "" { // left out, or named no one: the target's value stays
 			continue
 		}
 		i := slices.IndexFunc(c.sources, func(s usermerge.Account) bool { return s.ID == ref || s.Login == ref })
@@ -313,6 +313,11 @@ func mergeOne(ctx context.Context, tx *store.Tx, a *actor, ck checked, src userm
 			return m, err
 		}
 		m.Profile = append(m.Profile, c)
+	}
+	if len(m.Profile) > 0 { // the merge's record shows the kept account as the merge left it
+		if m.Target, err = tx.Account(ctx, a.tenant.ID, ck.target.ID); err != nil {
+			return m, err
+		}
 	}
 	if err := tx.MarkMerged(ctx, a.tenant.ID, src.ID, ck.target.ID, id); err != nil {
 		return m, err

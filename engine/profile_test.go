@@ -30,7 +30,7 @@ func (f *fixture) mergeProfile(profile map[string]string, target string, sources
 func TestProfileTargetValueStaysWhenNotChosen(t *testing.T) {
 	storetest.Each(t, func(t *testing.T) {
 		f := profileFixture(t)
-		ms := f.merge("T", "S")
+		ms := f.mergeProfile(map[string]string{"email": ""}, "T", "S") // a field naming no one is left out
 		if a := f.acct("T"); a.Name != "Name T" || a.Email != "T@example.test" {
 			t.Errorf("kept account after a merge choosing nothing: %q <%s>, want its own values", a.Name, a.Email)
 		}
@@ -62,6 +62,9 @@ func TestProfileSourceValueTakenPreviewedRecordedReverted(t *testing.T) {
 		}
 		if diff := cmp.Diff(want, m.Profile); diff != "" {
 			t.Errorf("merge's profile (-want +got):\n%s", diff)
+		}
+		if m.Target.Email != "S@example.test" {
+			t.Errorf("the merge's record shows the kept account's email as %s, want the one the merge gave it", m.Target.Email)
 		}
 		d, err := f.e.MergeDetails(f.ctx, f.as("admin"), m.ID, 10)
 		if err != nil {

@@ -72,3 +72,24 @@ func TestAPIMergeProfile(t *testing.T) {
 		}
 	})
 }
+
+// TestOpenAPIProfileFieldsAreTheList: the document names the profile fields
+// of usermerge.ProfileFields, no more and no fewer.
+func TestOpenAPIProfileFieldsAreTheList(t *testing.T) {
+	doc, err := openAPIParsed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := doc["components"].(map[string]any)["schemas"].(map[string]any)["MergeBody"].(map[string]any)
+	names := body["properties"].(map[string]any)["profile"].(map[string]any)["propertyNames"].(map[string]any)["enum"].([]any)
+	var got, want []string
+	for _, n := range names {
+		got = append(got, n.(string))
+	}
+	for _, f := range usermerge.ProfileFields {
+		want = append(want, f.Name)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("openapi.json's profile fields differ from usermerge.ProfileFields (-list +document):\n%s", diff)
+	}
+}
