@@ -313,6 +313,9 @@ func (k Kind) Label() string {
 	if s := k.Spec(); s != nil {
 		return s.Label
 	}
+	if k == ProfileKind {
+		return "Profile"
+	}
 	return string(k)
 }
 

@@ -12,6 +12,10 @@ type MergeRequest struct {
 	Sources         []string `json:"sources"`
 	MoveExternalIDs *bool    `json:"move_external_ids,omitempty"` // nil: the tenant's default
 	Reason          string   `json:"reason,omitempty"`
+	// Profile takes profile fields from a source: field ("email") -> the
+	// login or id of the source whose value the kept account takes. A field
+	// left out keeps the target's value.
+	Profile map[string]string `json:"profile,omitempty"`
 }
 
 // Counts is what a merge does (or did) with one kind of record.
@@ -56,11 +60,12 @@ type SourcePlan struct {
 
 // Preview answers "what would this merge do", with nothing written.
 type Preview struct {
-	Target          Account      `json:"target"`
-	MoveExternalIDs bool         `json:"move_external_ids"`
-	RevertAllowed   bool         `json:"revert_allowed"`
-	Sources         []SourcePlan `json:"sources"`
-	Warnings        []string     `json:"warnings,omitempty"`
+	Target          Account         `json:"target"`
+	MoveExternalIDs bool            `json:"move_external_ids"`
+	RevertAllowed   bool            `json:"revert_allowed"`
+	Sources         []SourcePlan    `json:"sources"`
+	Profile         []ProfileChange `json:"profile"` // the profile fields the target takes from a source
+	Warnings        []string        `json:"warnings,omitempty"`
 }
 
 // MergeState is the stored state of a merge.
@@ -94,6 +99,7 @@ type Merge struct {
 	RevertedAt      *time.Time      `json:"reverted_at,omitempty"`
 	RevertedBy      string          `json:"reverted_by,omitempty"`
 	Counts          map[Kind]Counts `json:"counts"`
+	Profile         []ProfileChange `json:"profile"` // the profile fields the target took from the source
 }
 
 // MergeFilter selects merges for the list.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ type checked struct {
 	target  usermerge.Account
 	sources []usermerge.Account
 	moveExt bool
+	profile []usermerge.ProfileChange // the fields the target takes, in ProfileFields order; ties left out
 }
 
 // check applies every refusal rule of PRODUCT.md §4 that can be decided
@@ -99,7 +101,52 @@ func check(ctx context.Context, tx *store.Tx, a *actor, req usermerge.MergeReque
 	if req.MoveExternalIDs != nil {
 		c.moveExt = *req.MoveExternalIDs
 	}
+	if c.profile, err = profileChanges(c, req.Profile); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+// profileChanges checks the profile fields a request takes from sources
+// and returns what the target will take. A source named by a field must be
+// one of the request's sources (by login or id), and hold a value: taking
+// an empty one would blank the kept account's profile, which no admin picks
+// on purpose. A source whose value is the target's already (a tie) changes
+// nothing, so it is neither shown nor recorded.
+func profileChanges(c checked, want map[string]string) ([]usermerge.ProfileChange, error) {
+	for field := range want {
+		if _, ok := usermerge.ProfileFieldByName(field); !ok {
+			var names []string
+			for _, f := range usermerge.ProfileFields {
+				names = append(names, f.Name)
+			}
+			return nil, usermerge.Errorf(usermerge.Invalid, "unknown_profile_field", "%q is not a profile field a merge can take from a source (the fields are %s)",
+				field, strings.Join(names, ", "))
+		}
+	}
+	var out []usermerge.ProfileChange
+	for _, f := range usermerge.ProfileFields {
+		ref := strings.TrimSpace(want[f.Name])
+		if ref == "" { // left out, or named no one: the target's value stays
+			continue
+		}
+		i := slices.IndexFunc(c.sources, func(s usermerge.Account) bool { return s.ID == ref || s.Login == ref })
+		if i < 0 {
+			return nil, usermerge.Errorf(usermerge.Invalid, "profile_source_not_merged", "the %s to keep comes from %q, which is not one of the accounts to merge",
+				strings.ToLower(f.Label), ref)
+		}
+		src := c.sources[i]
+		after, before := f.Get(src), f.Get(c.target)
+		if strings.TrimSpace(after) == "" {
+			return nil, usermerge.Errorf(usermerge.Invalid, "profile_value_empty", "%s has no %s to keep; leave the %s of %s as it is",
+				src.Login, strings.ToLower(f.Label), strings.ToLower(f.Label), c.target.Login)
+		}
+		if after == before {
+			continue
+		}
+		out = append(out, usermerge.ProfileChange{Field: f.Name, Label: f.Label, Before: before, After: after, Source: src.Login})
+	}
+	return out, nil
 }
 
 // errPreviewed rolls back the transaction in which a preview of several
@@ -128,7 +175,8 @@ func (e *Engine) Preview(ctx context.Context, c Caller, req usermerge.MergeReque
 				return err
 			}
 		}
-		p = usermerge.Preview{Target: ck.target, MoveExternalIDs: ck.moveExt, RevertAllowed: a.tenant.Policy.RevertAllowed}
+		p = usermerge.Preview{Target: ck.target, MoveExternalIDs: ck.moveExt, RevertAllowed: a.tenant.Policy.RevertAllowed,
+			Profile: append([]usermerge.ProfileChange{}, ck.profile...)}
 		for i, src := range ck.sources {
 			sp := usermerge.SourcePlan{Source: src}
 			ref := store.MergeRef{Tenant: a.tenant.ID, ID: -int64(i + 1), Source: src.ID, Target: ck.target.ID}
@@ -253,6 +301,21 @@ func mergeOne(ctx context.Context, tx *store.Tx, a *actor, ck checked, src userm
 		}
 		m.Counts[k] = cnt
 		if err := tx.PutCounts(ctx, a.tenant.ID, id, k, cnt); err != nil {
+			return m, err
+		}
+	}
+	m.Profile = []usermerge.ProfileChange{}
+	for _, c := range ck.profile {
+		if c.Source != src.Login {
+			continue
+		}
+		if err := tx.ApplyProfileChange(ctx, ref, c); err != nil {
+			return m, err
+		}
+		m.Profile = append(m.Profile, c)
+	}
+	if len(m.Profile) > 0 { // the merge's record shows the kept account as the merge left it
+		if m.Target, err = tx.Account(ctx, a.tenant.ID, ck.target.ID); err != nil {
 			return m, err
 		}
 	}

@@ -109,7 +109,7 @@ func seedRandomTenant(t *testing.T, f *fixture, tenant string, rng *rand.Rand) [
 			if rng.IntN(6) == 0 {
 				status = usermerge.Inactive
 			}
-			if err := tx.PutAccount(ctx, usermerge.Account{TenantID: tenant, ID: id, Login: id, Name: id, Status: status, CreatedAt: base}); err != nil {
+			if err := tx.PutAccount(ctx, usermerge.Account{TenantID: tenant, ID: id, Login: id, Name: id, Email: id + "@example.test", Status: status, CreatedAt: base}); err != nil {
 				return err
 			}
 			if err := tx.PutMembership(ctx, tenant, id, "g"); err != nil {
@@ -240,7 +240,16 @@ func runRandomSequence(t *testing.T, f *fixture, tenant string, accounts []strin
 				sources = append(sources, accounts[p])
 			}
 			move := rng.IntN(2) == 0
-			ms, err := f.e.Merge(ctx, who, usermerge.MergeRequest{Target: target, Sources: sources, MoveExternalIDs: &move})
+			var profile map[string]string // half the merges take a profile field or two from a source
+			for _, pf := range usermerge.ProfileFields {
+				if rng.IntN(3) == 0 {
+					if profile == nil {
+						profile = map[string]string{}
+					}
+					profile[pf.Name] = sources[rng.IntN(len(sources))]
+				}
+			}
+			ms, err := f.e.Merge(ctx, who, usermerge.MergeRequest{Target: target, Sources: sources, MoveExternalIDs: &move, Profile: profile})
 			if err != nil {
 				if c := usermerge.ErrorCode(err); c != usermerge.Conflict && c != usermerge.Invalid {
 					t.Fatalf("step %d merge %v into %s: unexpected %v", step, sources, target, err)

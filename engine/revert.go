@@ -132,6 +132,11 @@ func revertOne(ctx context.Context, tx *store.Tx, a *actor, m usermerge.Merge) (
 		}
 		kept = append(kept, kn...)
 	}
+	kn, err := tx.RevertProfile(ctx, ref)
+	if err != nil {
+		return nil, fmt.Errorf("revert merge %d, profile: %w", m.ID, err)
+	}
+	kept = append(kept, kn...)
 	if err := tx.UnmarkMerged(ctx, a.tenant.ID, m.Source.ID, m.SourcePrev); err != nil {
 		return nil, err
 	}

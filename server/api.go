@@ -166,10 +166,13 @@ type MergeBody struct {
 	Sources         []string `json:"sources"`
 	MoveExternalIDs *bool    `json:"move_external_ids,omitempty"`
 	Reason          string   `json:"reason,omitempty"`
+	// Profile: field ("name", "email") -> the source (login or id) whose value the kept account takes.
+	Profile map[string]string `json:"profile,omitempty"`
 }
 
 func (b MergeBody) request(tenant string) usermerge.MergeRequest {
-	return usermerge.MergeRequest{TenantID: tenant, Target: b.Target, Sources: b.Sources, MoveExternalIDs: b.MoveExternalIDs, Reason: b.Reason}
+	return usermerge.MergeRequest{TenantID: tenant, Target: b.Target, Sources: b.Sources, MoveExternalIDs: b.MoveExternalIDs, Reason: b.Reason,
+		Profile: b.Profile}
 }
 
 func (s *Server) preview(w http.ResponseWriter, r *http.Request, c *call) error {

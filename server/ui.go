@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -98,6 +99,9 @@ func (s *Server) registerUI() {
 	}
 }
 
+// partials are the templates every page may include, not pages themselves.
+var partials = []string{"profile"}
+
 func parsePages() map[string]*template.Template {
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -106,11 +110,15 @@ func parsePages() map[string]*template.Template {
 	pages := map[string]*template.Template{}
 	for _, n := range names {
 		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if base == "layout" {
+		if base == "layout" || slices.Contains(partials, base) {
 			continue
 		}
 		t := template.New(base).Funcs(uiFuncs)
-		pages[base] = template.Must(t.ParseFS(templateFS, "templates/layout.html", n))
+		files := []string{"templates/layout.html"}
+		for _, p := range partials {
+			files = append(files, "templates/"+p+".html")
+		}
+		pages[base] = template.Must(t.ParseFS(templateFS, append(files, n)...))
 	}
 	return pages
 }

@@ -27,6 +27,7 @@ type mergeState struct {
 	Ext     bool
 	Reason  string
 	Offset  int
+	Profile map[string]string // field -> source id whose value the kept account takes (ui_profile.go)
 }
 
 // parseMergeState reads the state; ext defaults to the tenant's setting
@@ -47,6 +48,7 @@ func parseMergeState(q url.Values, extDefault bool) mergeState {
 	// replayed, scripted) is refused by the merge's own rules with the
 	// API's messages, never quietly trimmed to something else.
 	st.Sources = slices.Clone(q["src"])
+	st.Profile = parseProfileChoice(q)
 	st.Offset, _ = strconv.Atoi(q.Get("offset"))
 	if q.Has("page_to") { // the Browse column's Previous and Next
 		st.Offset, _ = strconv.Atoi(q.Get("page_to"))
@@ -91,6 +93,7 @@ func (st *mergeState) apply(q url.Values) bool {
 	default:
 		return false
 	}
+	st.keepProfileChoice()
 	return true
 }
 
@@ -117,6 +120,7 @@ func (st mergeState) values() url.Values {
 	if st.Offset > 0 {
 		v.Set("offset", strconv.Itoa(st.Offset))
 	}
+	st.profileValues(v)
 	return v
 }
 
@@ -291,7 +295,7 @@ func (u *uiServer) mergeScreen(w http.ResponseWriter, r *http.Request, c *uiCall
 	status := http.StatusOK
 	if step := q.Get("step"); (step == "preview" || step == "confirm") && m.Ready() && len(problems) == 0 {
 		p, err := u.s.eng.Preview(ctx, c.Caller, usermerge.MergeRequest{TenantID: c.Tenant, Target: st.Keep, Sources: st.Sources,
-			MoveExternalIDs: &st.Ext, Reason: st.Reason})
+			MoveExternalIDs: &st.Ext, Reason: st.Reason, Profile: st.Profile})
 		switch usermerge.ErrorCode(err) {
 		case "":
 			m.Preview = &p
@@ -314,7 +318,7 @@ func (u *uiServer) doMerge(w http.ResponseWriter, r *http.Request, c *uiCall) er
 	st.Ext = f.Get("ext") == "1"
 	back := st.url(c.page.T())
 	ms, err := u.s.eng.Merge(r.Context(), c.Caller, usermerge.MergeRequest{TenantID: c.Tenant, Target: st.Keep, Sources: st.Sources,
-		MoveExternalIDs: &st.Ext, Reason: st.Reason})
+		MoveExternalIDs: &st.Ext, Reason: st.Reason, Profile: st.Profile})
 	if err != nil {
 		return u.done(w, r, back, "", nothingDone("Nothing was merged", err))
 	}

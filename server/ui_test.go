@@ -488,6 +488,67 @@ func TestBrowserUI(t *testing.T) {
 		p.contains(`tr[data-login="robert.johnson"]`, "Active")
 	})
 
+	t.Run("choosing a merged account's email, then reverting", func(t *testing.T) {
+		info := func(login string) usermerge.AccountSummary {
+			t.Helper()
+			a, err := e.eng.AccountInfo(ctx, admin, login)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}
+		keep, src := info("katherine.lee"), info("klee")
+		if keep.Email == src.Email || src.Email == "" {
+			t.Fatalf("the demo's katherine.lee <%s> and klee <%s> need different emails", keep.Email, src.Email)
+		}
+		p := e.person(t)
+		p.signIn("admin")
+		p.open("/ui/t/acme/merge?keep=" + keep.ID + "&src=" + src.ID)
+		p.waitFor("#profile-choice")
+		p.contains("#profile-choice summary", "Name and email to keep", "the kept account's own")
+		p.do(chromedp.Click(chromedp.CSS("#profile-choice summary")))
+		p.waitFor("#pf-email-" + src.ID)
+		p.contains("#profile-choice", "Name", "Email", keep.Email, src.Email, "kept account's own (katherine.lee)", "from klee")
+		p.shot("30-profile-choice")
+		p.do(chromedp.Click(chromedp.ID("pf-email-" + src.ID)))
+		p.press("#preview-btn")
+		p.waitFor("#preview")
+		if got := p.path(); !strings.Contains(got, "pf_email="+src.ID) {
+			p.fail("the merge screen's URL %s does not hold the choice of email", got)
+		}
+		p.contains("#profile-changes", "Email", keep.Email, src.Email, "klee")
+		p.shot("31-profile-preview")
+		p.press("#merge-btn")
+		p.waitFor("#confirm-merge")
+		p.contains("#confirm-merge #profile-changes", "Email", keep.Email, src.Email)
+		p.shot("32-profile-confirm")
+		p.press("#confirm-merge-btn")
+		p.contains("#flash", "Merged into katherine.lee")
+		if now := info("katherine.lee"); now.Email != src.Email || now.Name != keep.Name {
+			t.Fatalf("kept account after the merge: %s <%s>; want %s <%s>", now.Name, now.Email, keep.Name, src.Email)
+		}
+		merged, err := e.eng.ListMerges(ctx, admin, usermerge.MergeFilter{Source: "klee", Page: 1, PerPage: 10})
+		if err != nil || len(merged.Merges) != 1 {
+			t.Fatalf("merges of klee: %+v, %v", merged, err)
+		}
+		id := merged.Merges[0].ID
+		p.open(fmt.Sprintf("/ui/t/acme/merges/%d", id))
+		p.contains("#profile-details", "Profile values taken from klee", "Email", keep.Email, src.Email)
+		p.shot("33-profile-details")
+
+		p.open("/ui/t/acme/merges?source=klee")
+		p.do(chromedp.Click(chromedp.ID(fmt.Sprintf("sel-%d", id))))
+		p.press("#revert-selected")
+		p.press("#confirm-revert-btn")
+		p.contains("#flash", fmt.Sprintf("Reverted merge %d", id))
+		if now := info("katherine.lee"); now.Email != keep.Email {
+			t.Errorf("kept account's email after the revert: %s; want %s back", now.Email, keep.Email)
+		}
+		p.open(fmt.Sprintf("/ui/t/acme/merges/%d", id))
+		p.contains("#profile-details", "gave back the values from before the merge")
+		p.shot("34-profile-details-reverted")
+	})
+
 	t.Run("a refused revert shows its reason and keeps the selection", func(t *testing.T) {
 		first := merge("katherine.lee", "kate.lee")
 		second := merge("katherine.lee", "klee")

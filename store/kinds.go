@@ -242,5 +242,5 @@ func DataTables() []string {
 
 // JournalTables lists the tables of merge bookkeeping.
 func JournalTables() []string {
-	return []string{"merges", "merge_counts", "journal_values", "journal_moves", "revert_kept", "events"}
+	return []string{"merges", "merge_counts", "journal_values", "journal_moves", "revert_kept", "merge_profile", "events"}
 }

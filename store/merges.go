@@ -229,6 +229,10 @@ func (tx *Tx) fillMerges(ctx context.Context, ms []usermerge.Merge) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	profile, err := tx.profileChanges(ctx, tenant, ids)
+	if err != nil {
+		return err
+	}
 	t, err := tx.Tenant(ctx, tenant)
 	if err != nil {
 		return err
@@ -245,6 +249,13 @@ func (tx *Tx) fillMerges(ctx context.Context, ms []usermerge.Merge) error {
 		m.Counts = counts[m.ID]
 		if m.Counts == nil {
 			m.Counts = map[usermerge.Kind]usermerge.Counts{}
+		}
+		m.Profile = profile[m.ID]
+		for j := range m.Profile {
+			m.Profile[j].Source = m.Source.Login
+		}
+		if m.Profile == nil {
+			m.Profile = []usermerge.ProfileChange{}
 		}
 		m.DisplayState = m.State
 		if m.State == usermerge.StateActive && !t.Policy.RevertAllowed {

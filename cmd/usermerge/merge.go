@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -18,6 +19,7 @@ type mergeFlags struct {
 	noExternalIDs *bool
 	reason        *string
 	yes           *bool
+	profile       map[string]string // --keep-source-value FIELD=SOURCE
 }
 
 func bindMergeFlags(fs *flag.FlagSet, merge bool) *mergeFlags {
@@ -26,6 +28,25 @@ func bindMergeFlags(fs *flag.FlagSet, merge bool) *mergeFlags {
 		externalIDs:   fs.Bool("external-ids", false, "also move the sources' external IDs to the kept account"),
 		noExternalIDs: fs.Bool("no-external-ids", false, "leave external IDs with the sources"),
 	}
+	fields := make([]string, len(usermerge.ProfileFields))
+	for i, pf := range usermerge.ProfileFields {
+		fields[i] = pf.Name
+	}
+	fs.Func("keep-source-value", "the kept account takes `FIELD=SOURCE`'s value of a profile field ("+strings.Join(fields, ", ")+"); repeatable", func(v string) error {
+		field, src, ok := strings.Cut(v, "=")
+		field, src = strings.TrimSpace(field), strings.TrimSpace(src)
+		if !ok || field == "" || src == "" {
+			return fmt.Errorf("give a field and a source, as in --keep-source-value email=mgarcia")
+		}
+		if f.profile == nil {
+			f.profile = map[string]string{}
+		}
+		if prev, dup := f.profile[field]; dup && prev != src {
+			return fmt.Errorf("the %s is taken from %s already; a field comes from one source", field, prev)
+		}
+		f.profile[field] = src
+		return nil
+	})
 	if merge {
 		f.reason = fs.String("reason", "", "record `TEXT` as the reason for the merge")
 		f.yes = fs.Bool("yes", false, "merge without asking")
@@ -34,7 +55,7 @@ func bindMergeFlags(fs *flag.FlagSet, merge bool) *mergeFlags {
 }
 
 func (f *mergeFlags) request(cmd string, sources []string) (usermerge.MergeRequest, error) {
-	req := usermerge.MergeRequest{Target: *f.target, Sources: sources}
+	req := usermerge.MergeRequest{Target: *f.target, Sources: sources, Profile: f.profile}
 	if req.Target == "" {
 		return req, usageError("%s: name the account to keep with --target", cmd)
 	}
@@ -53,7 +74,7 @@ func (f *mergeFlags) request(cmd string, sources []string) (usermerge.MergeReque
 
 var previewCmd = &command{
 	name:    "preview",
-	usage:   "preview --target ID|LOGIN [--external-ids|--no-external-ids] SOURCE...",
+	usage:   "preview --target ID|LOGIN [--external-ids|--no-external-ids] [--keep-source-value FIELD=SOURCE]... SOURCE...",
 	summary: "show what merging accounts would do, changing nothing",
 	help: `Answers what merging the SOURCE accounts into the --target account would do,
 with nothing written: per source and per kind of record how many records
@@ -61,6 +82,9 @@ move to the kept account, combine with its records, are retired (kept for
 revert only) or stay with the source, with the rule applied; warnings (the
 source is still active, signed in recently); and whether the tenant allows
 reverting the merge. A merge takes 1 to 10 sources.
+
+The kept account keeps its own name and email unless --keep-source-value
+FIELD=SOURCE names a source whose value it takes instead (see help merge).
 
 Examples:
   usermerge --tenant acme --as admin preview --target maria.garcia mgarcia
@@ -95,6 +119,7 @@ func writePreview(w io.Writer, p usermerge.Preview) error {
 	} else {
 		fmt.Fprintln(w, "Reverting: NOT allowed by this tenant's policy; the merge cannot be undone.")
 	}
+	writeProfile(w, "Profile: the kept account takes", p.Profile)
 	for _, sp := range p.Sources {
 		fmt.Fprintf(w, "\nSource %s, %s\n", who(sp.Source), statusText(sp.Source, ""))
 		tw := newTable(w)
@@ -129,11 +154,20 @@ func writePreview(w io.Writer, p usermerge.Preview) error {
 
 var mergeCmd = &command{
 	name:    "merge",
-	usage:   "merge --target ID|LOGIN [--external-ids|--no-external-ids] [--reason TEXT] [--yes] SOURCE...",
+	usage:   "merge --target ID|LOGIN [--external-ids|--no-external-ids] [--keep-source-value FIELD=SOURCE]... [--reason TEXT] [--yes] SOURCE...",
 	summary: "merge accounts into the account kept",
 	help: `Merges the SOURCE accounts (1 to 10) into the --target account, in one
 transaction: all of it happens or none of it. Each source ends inactive,
 marked as merged into the target; one merge is recorded per source.
+
+The kept account keeps its own profile (name, email) unless
+--keep-source-value FIELD=SOURCE (repeatable, one source per field) says it
+takes a source's value: --keep-source-value email=mgarcia gives it
+mgarcia's email. SOURCE must be one of the accounts merged and have a value
+for the field; a source whose value is the kept account's already changes
+nothing. The merge records the value it replaced, and a revert gives it back
+unless the field was changed after the merge (then the newer value stays and
+the revert lists it).
 
 On a terminal, without --yes, it shows the preview and asks for
 confirmation, saying whether the merge can be reverted. Without a terminal
@@ -142,6 +176,7 @@ confirmation, saying whether the merge can be reverted. Without a terminal
 Examples:
   usermerge --tenant acme --as admin merge --target maria.garcia mgarcia
   usermerge --tenant acme --as admin merge --target katherine.lee --yes --reason "ticket 4411" kate.lee klee
+  usermerge --tenant acme --as admin merge --target maria.garcia --keep-source-value email=mgarcia --yes mgarcia
   usermerge --tenant globex --as admin merge --target apetrov --external-ids --yes alex.petrov apetrov2`,
 	db: existingDB, tenant: true, admin: true, minArgs: 1, maxArgs: -1,
 	setup: func(fs *flag.FlagSet) runFunc {
@@ -193,6 +228,9 @@ func writeMerged(w io.Writer, ms []usermerge.Merge) error {
 		ids = append(ids, strconv.FormatInt(mg.ID, 10))
 	}
 	tw.Flush()
+	for _, mg := range ms {
+		writeProfile(w, "Profile: the kept account took", mg.Profile)
+	}
 	fmt.Fprintf(w, "Details: usermerge show %s\n", ids[0])
 	if ms[0].DisplayState == usermerge.StateIrreversible {
 		_, err := fmt.Fprintln(w, "These merges are irreversible: the tenant does not allow reverting.")
@@ -200,6 +238,20 @@ func writeMerged(w io.Writer, ms []usermerge.Merge) error {
 	}
 	_, err := fmt.Fprintf(w, "Undo:    usermerge revert %s\n", strings.Join(ids, " "))
 	return err
+}
+
+// writeProfile lists the profile fields a merge takes (or took) from a source.
+func writeProfile(w io.Writer, title string, changes []usermerge.ProfileChange) {
+	if len(changes) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%s:\n", title)
+	tw := newTable(w)
+	fmt.Fprintln(tw, "  FIELD\tWAS\tBECOMES\tFROM")
+	for _, c := range changes {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Label, cmp.Or(c.Before, "(none)"), c.After, c.Source)
+	}
+	tw.Flush()
 }
 
 // needConfirm refuses a change that needs confirmation when there is no

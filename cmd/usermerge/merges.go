@@ -225,6 +225,7 @@ func writeDetails(w io.Writer, d usermerge.MergeDetails, pg usermerge.DetailsPag
 	fmt.Fprintf(tw, "External IDs\t%s\n", map[bool]string{true: "moved to the target", false: "left with the source"}[mg.MoveExternalIDs])
 	fmt.Fprintf(tw, "Records\t%s\n", countText(usermerge.Total(mg.Counts)))
 	tw.Flush()
+	writeProfile(w, "Profile: the kept account took", mg.Profile)
 
 	var quiet []string
 	for _, kd := range d.Kinds {
