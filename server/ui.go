@@ -15,8 +15,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"usermerge"
 	"usermerge/engine"
@@ -377,9 +375,6 @@ func (u *uiServer) toSignIn(w http.ResponseWriter, r *http.Request) {
 
 // setFlash stores a message for the next page the browser opens.
 func (u *uiServer) setFlash(w http.ResponseWriter, kind, text string) {
-	if r, n := utf8.DecodeRuneInString(text); n > 0 {
-		text = string(unicode.ToUpper(r)) + text[n:]
-	}
 	b, _ := json.Marshal(flash{Kind: kind, Text: text})
 	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: base64.RawURLEncoding.EncodeToString(b), Path: "/ui/",
 		MaxAge: 60, HttpOnly: true, Secure: u.s.secure, SameSite: http.SameSiteLaxMode})
@@ -410,7 +405,7 @@ func (u *uiServer) done(w http.ResponseWriter, r *http.Request, back string, ok 
 			return err
 		}
 		u.s.metrics.refused(err)
-		u.setFlash(w, "error", usermerge.ErrorMessage(err))
+		u.setFlash(w, "error", usermerge.ErrorSentence(err))
 	} else {
 		u.setFlash(w, "ok", ok)
 	}

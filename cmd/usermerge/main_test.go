@@ -218,7 +218,7 @@ func TestPreviewCounts(t *testing.T) {
 	c := newCLI(t)
 	keep, source, _ := pair(t)
 	out := c.acme("preview", "--target", keep, source)
-	contains(t, "preview", out, "KIND", "MOVE", "COMBINE", "RETIRE", "STAY", "Scores (assessment attempts)", "Badges",
+	contains(t, "preview", out, "KIND", "MOVED", "COMBINED", "RETIRED", "STAYED", "CHANGED", "Scores (assessment attempts)", "Badges",
 		"Sign-ins", "Reverting: allowed", "Source "+source, "will be deactivated")
 
 	var p usermerge.Preview
@@ -232,11 +232,12 @@ func TestPreviewCounts(t *testing.T) {
 		total.Combined += k.Counts.Combined
 		total.Retired += k.Counts.Retired
 		total.Left += k.Counts.Left
+		total.Changed += k.Counts.Changed
 	}
 	if total.Moved == 0 {
 		t.Fatalf("the demo pair has nothing to move: %+v", p)
 	}
-	want := regexp.MustCompile(fmt.Sprintf(`(?m)^Total\s+%d\s+%d\s+%d\s+%d$`, total.Moved, total.Combined, total.Retired, total.Left))
+	want := regexp.MustCompile(fmt.Sprintf(`(?m)^Total\s+%d\s+%d\s+%d\s+%d\s+%d$`, total.Moved, total.Combined, total.Retired, total.Left, total.Changed))
 	if !want.MatchString(out) {
 		t.Errorf("preview total line does not match %v:\n%s", want, out)
 	}
@@ -383,7 +384,7 @@ func TestDelete(t *testing.T) {
 	contains(t, "delete without --yes", r.stderr, "--yes")
 
 	out := c.acme("delete", "--yes", source)
-	contains(t, "delete --yes", out, "become permanent", source, "is deleted")
+	contains(t, "delete --yes", out, "is the source of merge 1, which becomes permanent", source, "is deleted")
 	out = c.acme("accounts", "--status", "deleted")
 	contains(t, "accounts --status deleted", out, source, "deleted")
 	out = c.acme("merges", "--state", "permanent")
@@ -807,4 +808,26 @@ func TestExportAsAdministrator(t *testing.T) {
 	contains(t, "sales-editor exports the tenant", r.stderr, "only a tenant administrator may export the whole tenant")
 	r = c.fails(exitNotFound, "--tenant", "acme", "--as", "sales-editor", "export", "--account", "olivia.bennett")
 	contains(t, "sales-editor exports an account outside Sales", r.stderr, `account "`)
+}
+
+// TestCLICountColumns: preview and show name a merge's counts in the order
+// and words of usermerge.CountColumns, the UI's column headers.
+func TestCLICountColumns(t *testing.T) {
+	c := newCLI(t)
+	keep, source, _ := pair(t)
+	var heads, words []string
+	for _, col := range usermerge.CountColumns {
+		heads = append(heads, strings.ToUpper(col.Label))
+		words = append(words, col.Word+` \d+`)
+	}
+	out := c.acme("preview", "--target", keep, source)
+	if want := regexp.MustCompile(`(?m)^KIND\s+` + strings.Join(heads, `\s+`) + `\s+RULE$`); !want.MatchString(out) {
+		t.Errorf("preview header does not match %v:\n%s", want, out)
+	}
+	c.acme("merge", "--yes", "--target", keep, source)
+	words[0] = usermerge.CountColumns[0].Label + ` \d+`
+	out = c.acme("show", "1")
+	if want := regexp.MustCompile(`(?m)^` + strings.Join(words, ", ") + `\.$`); !want.MatchString(out) {
+		t.Errorf("show's counts line does not match %v:\n%s", want, out)
+	}
 }

@@ -246,9 +246,14 @@ func writeKind(w io.Writer, kd usermerge.KindDetails) {
 	fmt.Fprintf(w, "\n== %s ==\n", kd.Kind.Spec().Title)
 	fmt.Fprintf(w, "Rule: %s\n", kd.Rule)
 	c := kd.Counts
-	fmt.Fprintf(w, "Moved %d, combined %d, retired %d, stayed with the source %d", c.Moved, c.Combined, c.Retired, c.Left)
-	if c.Changed > 0 {
-		fmt.Fprintf(w, ", renumbered %d", c.Changed)
+	for i, col := range usermerge.CountColumns {
+		word := col.Word
+		if i == 0 {
+			word = col.Label
+		} else {
+			fmt.Fprint(w, ", ")
+		}
+		fmt.Fprintf(w, "%s %d", word, c.Of(col.Disposition))
 	}
 	fmt.Fprintln(w, ".")
 	if len(kd.Records) == 0 {
@@ -260,7 +265,7 @@ func writeKind(w io.Writer, kd usermerge.KindDetails) {
 	for _, r := range kd.Records {
 		what := make([]string, len(r.Actions))
 		for i, a := range r.Actions {
-			what[i] = string(a)
+			what[i] = strings.ToLower(a.Label())
 		}
 		var vals, change []string
 		for _, f := range r.Fields {
@@ -277,7 +282,7 @@ func writeKind(w io.Writer, kd usermerge.KindDetails) {
 		}
 		switch {
 		case r.KeptFrom != "":
-			change = append(change, "kept (the "+r.KeptFrom+"'s, latest) over "+r.Other)
+			change = append(change, usermerge.KeptNote(r.KeptFrom, r.Other))
 		case r.Other != "":
 			change = append(change, "combined with "+r.Other)
 		}
