@@ -100,7 +100,7 @@ func (s *Server) searchAccounts(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"accounts": list})
+	writeJSON(w, http.StatusOK, usermerge.AccountsAnswer{Accounts: list})
 	return nil
 }
 
@@ -194,7 +194,7 @@ func (s *Server) merge(w http.ResponseWriter, r *http.Request, c *call) error {
 		return err
 	}
 	s.metrics.merges.Add(float64(len(ms)))
-	writeJSON(w, http.StatusCreated, map[string]any{"merges": ms})
+	writeJSON(w, http.StatusCreated, usermerge.MergesAnswer{Merges: ms})
 	return nil
 }
 
@@ -274,29 +274,10 @@ func (s *Server) revert(w http.ResponseWriter, r *http.Request, c *call) error {
 
 // --- settings ---
 
-// SettingsAnswer is a tenant's policy with the preset it equals and help.
-type SettingsAnswer struct {
-	Tenant   string           `json:"tenant"`
-	Name     string           `json:"name"`
-	Preset   string           `json:"preset"`
-	Policy   usermerge.Policy `json:"policy"`
-	Presets  []string         `json:"presets"`
-	Settings []settingHelp    `json:"settings"`
-}
+// SettingsAnswer is the settings answer, shared with the CLI.
+type SettingsAnswer = usermerge.SettingsAnswer
 
-type settingHelp struct {
-	Name   string `json:"name"`
-	Values string `json:"values"`
-	Help   string `json:"help"`
-}
-
-func settingsAnswer(t usermerge.Tenant) SettingsAnswer {
-	a := SettingsAnswer{Tenant: t.ID, Name: t.Name, Preset: t.Preset(), Policy: t.Policy, Presets: usermerge.PresetNames}
-	for _, s := range usermerge.PolicySettings {
-		a.Settings = append(a.Settings, settingHelp{s.Name, s.Values, s.Help})
-	}
-	return a
-}
+func settingsAnswer(t usermerge.Tenant) SettingsAnswer { return usermerge.NewSettingsAnswer(t) }
 
 func (s *Server) settings(w http.ResponseWriter, r *http.Request, c *call) error {
 	t, err := s.eng.Settings(r.Context(), c.Caller)
@@ -379,7 +360,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 		return err
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"token": secret, "info": tok,
-		"note": "this is the only time the token is shown; store it now"})
+		"note": usermerge.TokenNote})
 	return nil
 }
 

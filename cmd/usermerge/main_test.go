@@ -204,9 +204,9 @@ func TestAccountsFindsDuplicatePair(t *testing.T) {
 	out := c.acme("accounts", q)
 	contains(t, "accounts "+q, out, "ID", "LOGIN", "NAME", "EMAIL", "STATUS", "GROUPS", "JOBS", " "+keep+" ", " "+source+" ")
 
-	var list []usermerge.AccountSummary
-	c.json(&list, append(append([]string{}, acme...), "accounts", q, "--limit", "1")...)
-	if len(list) != 1 {
+	var ans usermerge.AccountsAnswer
+	c.json(&ans, append(append([]string{}, acme...), "accounts", q, "--limit", "1")...)
+	if list := ans.Accounts; len(list) != 1 {
 		t.Errorf("--limit 1 gave %d accounts", len(list))
 	}
 	info := c.acme("account", source)
@@ -318,8 +318,9 @@ func TestRevertRestoresPreviousStatus(t *testing.T) {
 	c := newCLI(t)
 	keep, source, _ := pair(t)
 	c.acme("deactivate", source)
-	var ms []usermerge.Merge
-	c.json(&ms, append(append([]string{}, acme...), "merge", "--yes", "--target", keep, source)...)
+	var ma usermerge.MergesAnswer
+	c.json(&ma, append(append([]string{}, acme...), "merge", "--yes", "--target", keep, source)...)
+	ms := ma.Merges
 	if len(ms) != 1 {
 		t.Fatalf("merge --json: %+v", ms)
 	}
@@ -398,9 +399,9 @@ func TestSettings(t *testing.T) {
 
 	out = c.acme("settings", "--preset", "schoox")
 	contains(t, "settings --preset schoox", out, "schoox preset")
-	var tn usermerge.Tenant
+	var tn usermerge.SettingsAnswer
 	c.json(&tn, append(append([]string{}, acme...), "settings")...)
-	if tn.Policy != usermerge.Presets["schoox"] {
+	if tn.Policy != usermerge.Presets["schoox"] || tn.Preset != "schoox" {
 		t.Errorf("policy after --preset schoox: %+v", tn.Policy)
 	}
 	keep, source, _ := pair(t)
@@ -504,14 +505,14 @@ func TestExportImportExport(t *testing.T) {
 
 func TestJSON(t *testing.T) {
 	c := newCLI(t)
-	var list []usermerge.AccountSummary
-	c.json(&list, append(append([]string{}, acme...), "accounts")...)
-	if len(list) == 0 || list[0].ID == "" {
+	var ans usermerge.AccountsAnswer
+	c.json(&ans, append(append([]string{}, acme...), "accounts")...)
+	if list := ans.Accounts; len(list) == 0 || list[0].ID == "" {
 		t.Fatalf("accounts --json: %+v", list)
 	}
-	var tn usermerge.Tenant
+	var tn usermerge.SettingsAnswer
 	c.json(&tn, append(append([]string{}, acme...), "settings")...)
-	if tn.ID != "acme" {
+	if tn.Tenant != "acme" || tn.Preset == "" {
 		t.Errorf("settings --json: %+v", tn)
 	}
 
@@ -777,10 +778,13 @@ func TestTokenExpires(t *testing.T) {
 // is refused; an account outside their groups is not found.
 func TestExportAsAdministrator(t *testing.T) {
 	c := newCLI(t)
-	var list []struct {
-		ID string `json:"id"`
+	var ans struct {
+		Accounts []struct {
+			ID string `json:"id"`
+		} `json:"accounts"`
 	}
-	c.json(&list, "--tenant", "acme", "--as", "sales-editor", "accounts", "--limit", "1")
+	c.json(&ans, "--tenant", "acme", "--as", "sales-editor", "accounts", "--limit", "1")
+	list := ans.Accounts
 	if len(list) != 1 {
 		t.Fatalf("sales-editor sees %d accounts", len(list))
 	}

@@ -168,7 +168,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			return m.emit(ms, func(w io.Writer) error { return writeMerged(w, ms) })
+			return m.emit(usermerge.MergesAnswer{Merges: ms}, func(w io.Writer) error { return writeMerged(w, ms) })
 		}
 	},
 }
