@@ -83,10 +83,18 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	}
 	fs := newFlagSet("usermerge")
 	m.bindGlobals(fs)
+	var bad *badValue
+	watch(fs, &bad)
+	if err := checkFlags(fs, args, false, ""); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			m.help = true
 			return nil
+		}
+		if bad != nil {
+			return usageError("%s", bad.message())
 		}
 		return usageError("%v", err)
 	}
@@ -103,11 +111,19 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	fs = newFlagSet("usermerge " + cmd.name)
 	m.bindGlobals(fs)
 	m.run = cmd.setup(fs)
+	bad = nil
+	watch(fs, &bad)
+	if err := checkFlags(fs, rest[1:], true, cmd.name); err != nil {
+		return err
+	}
 	pos, err := parseInterspersed(fs, rest[1:])
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			m.help = true
 			return nil
+		}
+		if bad != nil {
+			return usageError("%s", bad.message())
 		}
 		return usageError("%s: %v", cmd.name, err)
 	}

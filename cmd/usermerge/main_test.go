@@ -559,7 +559,12 @@ func TestUsage(t *testing.T) {
 		{[]string{"--tenant", "acme", "--as", "admin", "account", "a", "b"}, "usage: usermerge account"},
 		{[]string{"--tenant", "acme", "--as", "admin", "preview", "--target", "x"}, "usage: usermerge preview"},
 		{[]string{"--tenant", "acme", "--as", "admin", "merge", "--yes", "somebody"}, "--target"},
-		{[]string{"--tenant", "acme", "--as", "admin", "merge", "--bogus"}, "flag provided but not defined"},
+		{[]string{"--tenant", "acme", "--as", "admin", "merge", "--bogus"}, "merge has no flag --bogus"},
+		{[]string{"--bogus", "accounts"}, "there is no global flag --bogus"},
+		{[]string{"--tenant", "acme", "--as", "admin", "accounts", "--limit", "x"}, `--limit must be a whole number, got "x"`},
+		{[]string{"--tenant", "acme", "--as", "admin", "accounts", "garcia", "--limit"}, "--limit needs a value"},
+		{[]string{"--json=maybe", "--tenant", "acme", "--as", "admin", "accounts"}, `--json must be true or false, got "maybe"`},
+		{[]string{"--tenant", "acme", "--as", "admin", "merges", "--page", "1.5"}, `--page must be a whole number, got "1.5"`},
 		{[]string{"--tenant", "acme", "--as", "admin", "show", "abc"}, "not a merge id"},
 		{[]string{"--tenant", "acme", "--as", "admin", "show", "1", "--kind", "nonsense"}, "unknown kind"},
 		{[]string{"--tenant", "acme", "--as", "admin", "merges", "--from", "yesterday"}, "RFC 3339"},
@@ -569,6 +574,9 @@ func TestUsage(t *testing.T) {
 		{[]string{"--tenant", "acme", "accounts"}, "--as"},
 	} {
 		r := c.run(tc.args...)
+		if strings.Contains(r.stderr, "for flag -") || strings.Contains(r.stderr, "parse error") || strings.Contains(r.stderr, "flag provided") {
+			t.Errorf("usermerge %s: stderr %q is in Go's words", strings.Join(tc.args, " "), r.stderr)
+		}
 		if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("usermerge %s: exit %d, stderr %q; want exit %d and %q", strings.Join(tc.args, " "), r.code, r.stderr, exitUsage, tc.want)
 		}
