@@ -3,6 +3,9 @@ package server
 import (
 	"bufio"
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"usermerge"
@@ -40,6 +43,43 @@ func (s *Server) apiRoutes() []route {
 		{"POST", t + "/tokens", tenant, s.createToken},
 		{"DELETE", t + "/tokens/{id}", tenant, s.revokeToken},
 	}
+}
+
+// queryParams lists the query parameters each API route takes, by
+// "METHOD pattern"; a route not listed takes none. Any other parameter is
+// refused (checkQuery), so a misspelt filter is never silently ignored.
+var queryParams = map[string][]string{
+	"GET /api/v1/tenants/{tenant}/accounts":         {"q", "status", "limit", "offset"},
+	"DELETE /api/v1/tenants/{tenant}/accounts/{id}": {"confirm"},
+	"GET /api/v1/tenants/{tenant}/merges":           {"source", "target", "state", "from", "to", "page", "per_page"},
+	"GET /api/v1/tenants/{tenant}/merges/{id}":      {"limit"},
+	"GET /api/v1/tenants/{tenant}/export":           {"account", "format"},
+}
+
+// checkQuery refuses query parameters that route rt does not take, naming
+// them and the ones it takes.
+func checkQuery(r *http.Request, rt route) error {
+	takes := queryParams[rt.method+" "+rt.pattern]
+	var unknown []string
+	for name := range r.URL.Query() {
+		if !slices.Contains(takes, name) {
+			unknown = append(unknown, strconv.Quote(name))
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	slices.Sort(unknown)
+	what := "unknown query parameter "
+	if len(unknown) > 1 {
+		what = "unknown query parameters "
+	}
+	accepts := "this endpoint takes no query parameters"
+	if len(takes) > 0 {
+		accepts = "this endpoint takes " + strings.Join(takes, ", ")
+	}
+	return &usermerge.Error{Code: badRequestCode, Reason: "unknown_parameter",
+		Message: what + usermerge.JoinWords(unknown) + "; " + accepts}
 }
 
 // --- sign-in ---

@@ -186,7 +186,9 @@ Global flags (before or after the command):
   --as LOGIN      the acting administrator (default: $USERMERGE_AS); rights and
                   group scope are checked for every command that reads or
                   changes accounts and merges
-  --json          machine output: results as indented JSON; errors also as
+  --json          machine output: results as indented JSON in the shape the
+                  API answers the same operation (accounts --json is
+                  {"accounts":[..]} as GET .../accounts); errors also as
                   {"error":{"code":..,"reason":..,"message":..}} on stdout
   --server URL    work through the JSON API of a running server (default:
                   $USERMERGE_SERVER) instead of on --db: same commands, same
