@@ -842,4 +842,6 @@ func TestCLICountColumns(t *testing.T) {
 	if want := regexp.MustCompile(`(?m)^` + strings.Join(words, ", ") + `\.$`); !want.MatchString(out) {
 		t.Errorf("show's counts line does not match %v:\n%s", want, out)
 	}
+	// Records name the account holding them by login, not by internal id.
+	contains(t, "show 1", out, keep+" (kept)")
 }

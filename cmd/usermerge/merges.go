@@ -230,7 +230,7 @@ func writeDetails(w io.Writer, d usermerge.MergeDetails, all bool) error {
 			quiet = append(quiet, kd.Label)
 			continue
 		}
-		writeKind(w, kd)
+		writeKind(w, kd, mg)
 	}
 	if len(quiet) > 0 {
 		fmt.Fprintf(w, "\nNo records for: %s.\n", strings.Join(quiet, ", "))
@@ -242,7 +242,18 @@ func writeDetails(w io.Writer, d usermerge.MergeDetails, all bool) error {
 	return nil
 }
 
-func writeKind(w io.Writer, kd usermerge.KindDetails) {
+func writeKind(w io.Writer, kd usermerge.KindDetails, mg usermerge.Merge) {
+	// The account holding a record today, by login where it is one of the
+	// merge's (a later merge may have moved it on: then its id).
+	holder := func(id string) string {
+		switch id {
+		case mg.Target.ID:
+			return mg.Target.Login + " (kept)"
+		case mg.Source.ID:
+			return mg.Source.Login + " (source)"
+		}
+		return id
+	}
 	fmt.Fprintf(w, "\n== %s ==\n", kd.Kind.Spec().Title)
 	fmt.Fprintf(w, "Rule: %s\n", kd.Rule)
 	c := kd.Counts
@@ -289,7 +300,7 @@ func writeKind(w io.Writer, kd usermerge.KindDetails) {
 		if r.Retired && !slices.Contains(r.Actions, usermerge.Retired) {
 			change = append(change, "retired since")
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", strings.Join(what, "+"), r.RecordID, r.Account, strings.Join(vals, ", "), strings.Join(change, "; "))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", strings.Join(what, "+"), r.RecordID, holder(r.Account), strings.Join(vals, ", "), strings.Join(change, "; "))
 	}
 	tw.Flush()
 	if kd.More > 0 {
