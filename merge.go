@@ -18,13 +18,14 @@ type MergeRequest struct {
 	Profile map[string]string `json:"profile,omitempty"`
 }
 
-// Counts is what a merge does (or did) with one kind of record.
+// Counts is what a merge does (or did) with one kind of record. Surfaces
+// show them in the order and words of CountColumns (words.go).
 type Counts struct {
 	Moved    int64 `json:"moved"`    // source records now belonging to the target
 	Combined int64 `json:"combined"` // target records whose values were combined with a source record
 	Retired  int64 `json:"retired"`  // records kept for revert only (either account's)
 	Left     int64 `json:"left"`     // records staying with the source by rule
-	Changed  int64 `json:"changed"`  // other records whose values changed (attempt renumbering)
+	Changed  int64 `json:"changed"`  // records of either account whose values changed other than by combining (attempts renumbered); may overlap Moved
 }
 
 // Total adds up a merge's counts over every kind.
@@ -38,6 +39,11 @@ func Total(counts map[Kind]Counts) Counts {
 		t.Changed += c.Changed
 	}
 	return t
+}
+
+// Add returns the sum of two counts.
+func (c Counts) Add(o Counts) Counts {
+	return Counts{c.Moved + o.Moved, c.Combined + o.Combined, c.Retired + o.Retired, c.Left + o.Left, c.Changed + o.Changed}
 }
 
 // IsZero reports whether nothing happens to the kind.

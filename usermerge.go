@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -40,6 +41,9 @@ type Error struct {
 	Reason  string // stable machine-readable reason, e.g. "source_already_merged"
 	Message string
 	Err     error
+	// LeadsWithValue says the message begins with a value (usually a
+	// login), which is never capitalised when the message opens a sentence.
+	LeadsWithValue bool
 }
 
 func (e *Error) Error() string {
@@ -53,7 +57,7 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf builds an Error with a formatted, administrator-readable message.
 func Errorf(code Code, reason, format string, args ...any) *Error {
-	return &Error{Code: code, Reason: reason, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Reason: reason, Message: fmt.Sprintf(format, args...), LeadsWithValue: strings.HasPrefix(format, "%")}
 }
 
 // InternalError wraps an unexpected error; clients see only a generic message.
@@ -89,6 +93,21 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "internal error"
+}
+
+// ErrorSentence is ErrorMessage written to stand alone, as in the UI's
+// notices: its first letter capitalised unless the message begins with a
+// value such as a login ("mgarcia (Maria Garcia) is not active").
+func ErrorSentence(err error) string {
+	var e *Error
+	msg := ErrorMessage(err)
+	if errors.As(err, &e) && e.Code != Internal && e.LeadsWithValue {
+		return msg
+	}
+	if r, n := utf8.DecodeRuneInString(msg); n > 0 {
+		return string(unicode.ToUpper(r)) + msg[n:]
+	}
+	return msg
 }
 
 // Storable reports whether text can be stored by both databases: valid

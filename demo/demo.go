@@ -37,20 +37,24 @@ type Options struct {
 
 // Tenant describes one generated tenant for the person giving the demo.
 type Tenant struct {
-	ID, Name, Preset string
-	Accounts         int
-	Duplicates       [][]string // logins of one person's accounts; the first is the one to keep
-	Admins           []AdminInfo
+	ID         string      `json:"id"`
+	Name       string      `json:"name"`
+	Preset     string      `json:"preset"`
+	Accounts   int         `json:"accounts"`
+	Duplicates [][]string  `json:"duplicates"` // logins of one person's accounts; the first is the one to keep
+	Admins     []AdminInfo `json:"admins"`
 }
 
 // AdminInfo is one generated admin; all sign in with DemoPassword.
 type AdminInfo struct {
-	Login, Role, Scope string // Scope is for people, e.g. "edit over Sales"
+	Login string `json:"login"`
+	Role  string `json:"role"`
+	Scope string `json:"scope"` // for people, e.g. "edit over Sales"
 }
 
 // Summary describes what Write generated.
 type Summary struct {
-	Tenants []Tenant
+	Tenants []Tenant `json:"tenants"`
 }
 
 // Write writes the demo data set to w as NDJSON in the import format.

@@ -209,14 +209,14 @@ func impact(ctx context.Context, tx *store.Tx, a *actor, acc usermerge.Account) 
 	}
 	im.MergedAccounts = len(srcs)
 	if im.MergedAccounts > 0 {
-		im.Warning = fmt.Sprintf("%s holds the data of %d merged account(s) (merges %v); deleting it takes that data with it, the merges leave the merge list, and those accounts may be activated again",
-			acc.Login, im.MergedAccounts, im.MergedInto)
+		im.Warning = fmt.Sprintf("%s holds the data of %s (%s); deleting it takes that data with it, the merges leave the merge list, and those accounts may be activated again",
+			acc.Login, usermerge.Plural(im.MergedAccounts, "merged account", "merged accounts"), usermerge.MergeList(im.MergedInto))
 	}
 	if len(im.AsSource) > 0 {
 		if im.Warning != "" {
 			im.Warning += "; "
 		}
-		im.Warning += fmt.Sprintf("%s is the source of merge(s) %v, which become permanent (no revert); the data stays with the target", acc.Login, im.AsSource)
+		im.Warning += fmt.Sprintf("%s is the source of %s, which %s permanent (no revert); the data stays with the kept account", acc.Login, usermerge.MergeList(im.AsSource), map[bool]string{true: "becomes", false: "become"}[len(im.AsSource) == 1])
 	}
 	if ef.outside {
 		if im.Warning != "" {

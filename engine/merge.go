@@ -73,8 +73,12 @@ func check(ctx context.Context, tx *store.Tx, a *actor, req usermerge.MergeReque
 			return c, cmp.Or[error](err, usermerge.Errorf(usermerge.Conflict, "target_merged", "%s (%s) was itself merged into an account outside your groups",
 				c.target.Login, c.target.Name))
 		}
-		return c, usermerge.Errorf(usermerge.Conflict, "target_merged", "%s (%s) was itself merged into account %s; choose that account to keep",
-			c.target.Login, c.target.Name, c.target.MergedInto)
+		into, err := tx.Account(ctx, a.tenant.ID, c.target.MergedInto)
+		if err != nil {
+			return c, err
+		}
+		return c, usermerge.Errorf(usermerge.Conflict, "target_merged", "%s (%s) was itself merged into %s (%s); choose that account to keep",
+			c.target.Login, c.target.Name, into.Login, into.Name)
 	}
 	if c.target.Status != usermerge.Active {
 		return c, usermerge.Errorf(usermerge.Conflict, "target_not_active", "%s (%s) is not active; activate it before merging accounts into it",
@@ -89,8 +93,12 @@ func check(ctx context.Context, tx *store.Tx, a *actor, req usermerge.MergeReque
 				return c, cmp.Or[error](err, usermerge.Errorf(usermerge.Conflict, "source_already_merged", "%s (%s) is already merged into an account outside your groups",
 					src.Login, src.Name))
 			}
-			return c, usermerge.Errorf(usermerge.Conflict, "source_already_merged", "%s (%s) is already merged into account %s (merge %d)",
-				src.Login, src.Name, src.MergedInto, src.MergedBy)
+			into, err := tx.Account(ctx, a.tenant.ID, src.MergedInto)
+			if err != nil {
+				return c, err
+			}
+			return c, usermerge.Errorf(usermerge.Conflict, "source_already_merged", "%s (%s) is already merged into %s (%s) by merge %d",
+				src.Login, src.Name, into.Login, into.Name, src.MergedBy)
 		}
 		if src.IsAdmin {
 			return c, usermerge.Errorf(usermerge.Conflict, "source_is_admin", "%s (%s) holds administrator rights; administrators are never merged away",

@@ -45,6 +45,7 @@ func TestMergeRefusals(t *testing.T) {
 			code    usermerge.Code
 			reason  string
 			mention string
+			message string // the exact sentence, where it names accounts
 		}{
 			{name: "merging switched off", as: "admin", target: "T", sources: []string{"S"},
 				setup: func(f *fixture) { f.exec(`UPDATE tenants SET merge_enabled = 0`) }, code: usermerge.Forbidden, reason: "merging_disabled"},
@@ -54,9 +55,11 @@ func TestMergeRefusals(t *testing.T) {
 			{name: "account does not exist", as: "admin", target: "T", sources: []string{"nope"}, code: usermerge.NotFound, reason: "not_found"},
 			{name: "source deleted", as: "admin", target: "T", sources: []string{"D"}, code: usermerge.Conflict, reason: "account_deleted"},
 			{name: "target deleted", as: "admin", target: "D", sources: []string{"S"}, code: usermerge.Conflict, reason: "account_deleted"},
-			{name: "source already merged", as: "admin", target: "T", sources: []string{"M"}, code: usermerge.Conflict, reason: "source_already_merged", mention: "T2"},
+			{name: "source already merged", as: "admin", target: "T", sources: []string{"M"}, code: usermerge.Conflict, reason: "source_already_merged",
+				message: "login-M (Name M) is already merged into login-T2 (Name T2) by merge 1"},
 			{name: "target not active", as: "admin", target: "X", sources: []string{"S"}, code: usermerge.Conflict, reason: "target_not_active"},
-			{name: "target merged away", as: "admin", target: "M", sources: []string{"S"}, code: usermerge.Conflict, reason: "target_merged"},
+			{name: "target merged away", as: "admin", target: "M", sources: []string{"S"}, code: usermerge.Conflict, reason: "target_merged",
+				message: "login-M (Name M) was itself merged into login-T2 (Name T2); choose that account to keep"},
 			{name: "source is the target", as: "admin", target: "T", sources: []string{"T"}, code: usermerge.Invalid, reason: "source_is_target"},
 			{name: "source named twice", as: "admin", target: "T", sources: []string{"S", "login-S"}, code: usermerge.Invalid, reason: "duplicate_source"},
 			{name: "source holds admin rights", as: "admin", target: "T", sources: []string{"ADM"}, code: usermerge.Conflict, reason: "source_is_admin"},
@@ -84,6 +87,9 @@ func TestMergeRefusals(t *testing.T) {
 					}
 					if de.Message == "" || strings.Contains(de.Message, "sql") {
 						t.Errorf("%s: message %q is not for administrators", what, de.Message)
+					}
+					if c.message != "" && de.Message != c.message {
+						t.Errorf("%s: message %q, want %q", what, de.Message, c.message)
 					}
 					if c.mention != "" && !strings.Contains(de.Message, c.mention) {
 						t.Errorf("%s: message %q does not mention %q", what, de.Message, c.mention)

@@ -3,7 +3,9 @@ package server
 import (
 	"bufio"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"usermerge"
@@ -41,6 +43,43 @@ func (s *Server) apiRoutes() []route {
 		{"POST", t + "/tokens", tenant, s.createToken},
 		{"DELETE", t + "/tokens/{id}", tenant, s.revokeToken},
 	}
+}
+
+// queryParams lists the query parameters each API route takes, by
+// "METHOD pattern"; a route not listed takes none. Any other parameter is
+// refused (checkQuery), so a misspelt filter is never silently ignored.
+var queryParams = map[string][]string{
+	"GET /api/v1/tenants/{tenant}/accounts":         {"q", "status", "limit", "offset"},
+	"DELETE /api/v1/tenants/{tenant}/accounts/{id}": {"confirm"},
+	"GET /api/v1/tenants/{tenant}/merges":           {"source", "target", "operation", "state", "from", "to", "page", "per_page"},
+	"GET /api/v1/tenants/{tenant}/merges/{id}":      {"kind", "limit", "offset"},
+	"GET /api/v1/tenants/{tenant}/export":           {"account", "format"},
+}
+
+// checkQuery refuses query parameters that route rt does not take, naming
+// them and the ones it takes.
+func checkQuery(r *http.Request, rt route) error {
+	takes := queryParams[rt.method+" "+rt.pattern]
+	var unknown []string
+	for name := range r.URL.Query() {
+		if !slices.Contains(takes, name) {
+			unknown = append(unknown, strconv.Quote(name))
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	slices.Sort(unknown)
+	what := "unknown query parameter "
+	if len(unknown) > 1 {
+		what = "unknown query parameters "
+	}
+	accepts := "this endpoint takes no query parameters"
+	if len(takes) > 0 {
+		accepts = "this endpoint takes " + strings.Join(takes, ", ")
+	}
+	return &usermerge.Error{Code: badRequestCode, Reason: "unknown_parameter",
+		Message: what + usermerge.JoinWords(unknown) + "; " + accepts}
 }
 
 // --- sign-in ---
@@ -101,7 +140,7 @@ func (s *Server) searchAccounts(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"accounts": list})
+	writeJSON(w, http.StatusOK, usermerge.AccountsAnswer{Accounts: list})
 	return nil
 }
 
@@ -198,7 +237,7 @@ func (s *Server) merge(w http.ResponseWriter, r *http.Request, c *call) error {
 		return err
 	}
 	s.metrics.merges.Add(float64(len(ms)))
-	writeJSON(w, http.StatusCreated, map[string]any{"merges": ms})
+	writeJSON(w, http.StatusCreated, usermerge.MergesAnswer{Merges: ms})
 	return nil
 }
 
@@ -296,29 +335,10 @@ func (s *Server) revert(w http.ResponseWriter, r *http.Request, c *call) error {
 
 // --- settings ---
 
-// SettingsAnswer is a tenant's policy with the preset it equals and help.
-type SettingsAnswer struct {
-	Tenant   string           `json:"tenant"`
-	Name     string           `json:"name"`
-	Preset   string           `json:"preset"`
-	Policy   usermerge.Policy `json:"policy"`
-	Presets  []string         `json:"presets"`
-	Settings []settingHelp    `json:"settings"`
-}
+// SettingsAnswer is the settings answer, shared with the CLI.
+type SettingsAnswer = usermerge.SettingsAnswer
 
-type settingHelp struct {
-	Name   string `json:"name"`
-	Values string `json:"values"`
-	Help   string `json:"help"`
-}
-
-func settingsAnswer(t usermerge.Tenant) SettingsAnswer {
-	a := SettingsAnswer{Tenant: t.ID, Name: t.Name, Preset: t.Preset(), Policy: t.Policy, Presets: usermerge.PresetNames}
-	for _, s := range usermerge.PolicySettings {
-		a.Settings = append(a.Settings, settingHelp{s.Name, s.Values, s.Help})
-	}
-	return a
-}
+func settingsAnswer(t usermerge.Tenant) SettingsAnswer { return usermerge.NewSettingsAnswer(t) }
 
 func (s *Server) settings(w http.ResponseWriter, r *http.Request, c *call) error {
 	t, err := s.eng.Settings(r.Context(), c.Caller)
@@ -401,7 +421,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 		return err
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"token": secret, "info": tok,
-		"note": "this is the only time the token is shown; store it now"})
+		"note": usermerge.TokenNote})
 	return nil
 }
 

@@ -167,7 +167,7 @@ func TestAPIDelete(t *testing.T) {
 		st, body = admin.raw("GET", apiAcme+"/accounts/T/deletion", "", nil)
 		if apiExpect(t, "impact of deleting the target", st, body, "200") {
 			im := apiDecode[engine.DeleteImpact](t, body)
-			if im.MergedAccounts != 1 || !slices.Equal(im.MergedInto, m) || !strings.Contains(im.Warning, "1 merged account(s)") {
+			if im.MergedAccounts != 1 || !slices.Equal(im.MergedInto, m) || !strings.Contains(im.Warning, "1 merged account (merge 1)") {
 				t.Errorf("impact of deleting the target: %+v", im)
 			}
 			var raw map[string]json.RawMessage
@@ -181,7 +181,7 @@ func TestAPIDelete(t *testing.T) {
 		for _, q := range []string{"", "?confirm=false"} {
 			st, body = admin.raw("DELETE", apiAcme+"/accounts/T"+q, "", nil)
 			if apiExpect(t, "delete the target"+q, st, body, "409 confirm_required") &&
-				!strings.Contains(errorOf(t, body).Error.Message, "1 merged account(s)") {
+				!strings.Contains(errorOf(t, body).Error.Message, "1 merged account (merge 1)") {
 				t.Errorf("the refusal does not warn how many accounts' data goes: %s", body)
 			}
 			apiUnchanged(t, e, "delete the target"+q, before)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -97,7 +98,22 @@ func apiExpect(t *testing.T, label string, st int, body []byte, want string) boo
 		t.Errorf("%s: got %s, want %s; body: %.600s", label, got, want, body)
 		return false
 	}
+	if st >= 400 {
+		if m := codeInMessage.FindString(errorMessageOf(body)); m != "" {
+			t.Errorf("%s: the message reads as code (%q): %s", label, m, body)
+		}
+	}
 	return true
+}
+
+// codeInMessage finds what a person should never read in a message: Go's
+// list syntax ([5], [2 7]), "(s)" plurals, capitalised demo logins.
+var codeInMessage = regexp.MustCompile(`\[\d|\w\(s\)|\b[A-Z][a-z0-9]*\.login\b`)
+
+func errorMessageOf(body []byte) string {
+	var e ErrorBody
+	json.Unmarshal(body, &e)
+	return e.Error.Message
 }
 
 // apiMergeAnswer is the body of POST /merges.

@@ -54,6 +54,9 @@ func (s *Server) wrap(rt route) http.Handler {
 			err = s.authenticate(r, rt.auth, c)
 		}
 		if err == nil {
+			err = checkQuery(r, rt)
+		}
+		if err == nil {
 			err = rt.h(sw, r, c)
 		}
 		if err != nil {

@@ -91,14 +91,14 @@ func TestAPILifecycle(t *testing.T) {
 		st, body = admin.raw("GET", apiAcme+"/accounts/E1/deletion", "", nil)
 		if apiExpect(t, "impact of deleting a target", st, body, "200") {
 			im := apiDecode[engine.DeleteImpact](t, body)
-			if im.MergedAccounts != 2 || !slices.Equal(im.MergedInto, []int64{m2, m3}) || !strings.Contains(im.Warning, "2 merged account(s)") {
+			if im.MergedAccounts != 2 || !slices.Equal(im.MergedInto, []int64{m2, m3}) || !strings.Contains(im.Warning, "2 merged accounts (merges 2 and 3)") {
 				t.Errorf("impact of deleting a target: %+v", im)
 			}
 		}
 		before = apiState(e)
 		st, body = admin.raw("DELETE", apiAcme+"/accounts/E1", "", nil)
 		if apiExpect(t, "delete a target without confirming", st, body, "409 confirm_required") &&
-			!strings.Contains(errorOf(t, body).Error.Message, "2 merged account(s)") {
+			!strings.Contains(errorOf(t, body).Error.Message, "2 merged accounts (merges 2 and 3)") {
 			t.Errorf("the refusal does not warn how many: %s", body)
 		}
 		apiUnchanged(t, e, "delete a target without confirming", before)

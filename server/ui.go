@@ -16,8 +16,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"usermerge"
 	"usermerge/engine"
@@ -385,9 +383,6 @@ func (u *uiServer) toSignIn(w http.ResponseWriter, r *http.Request) {
 
 // setFlash stores a message for the next page the browser opens.
 func (u *uiServer) setFlash(w http.ResponseWriter, kind, text string) {
-	if r, n := utf8.DecodeRuneInString(text); n > 0 {
-		text = string(unicode.ToUpper(r)) + text[n:]
-	}
 	b, _ := json.Marshal(flash{Kind: kind, Text: text})
 	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: base64.RawURLEncoding.EncodeToString(b), Path: "/ui/",
 		MaxAge: 60, HttpOnly: true, Secure: u.s.secure, SameSite: http.SameSiteLaxMode})
@@ -418,7 +413,7 @@ func (u *uiServer) done(w http.ResponseWriter, r *http.Request, back string, ok 
 			return err
 		}
 		u.s.metrics.refused(err)
-		u.setFlash(w, "error", usermerge.ErrorMessage(err))
+		u.setFlash(w, "error", usermerge.ErrorSentence(err))
 	} else {
 		u.setFlash(w, "ok", ok)
 	}

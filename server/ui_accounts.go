@@ -153,7 +153,11 @@ func (u *uiServer) doDelete(w http.ResponseWriter, r *http.Request, c *uiCall) e
 		text += fmt.Sprintf(" The data of %s went with it; those accounts may be activated again.", plural(im.MergedAccounts, "merged account", "merged accounts"))
 	}
 	if len(im.AsSource) > 0 {
-		text += fmt.Sprintf(" Its merges %v are now permanent; their data stays with the kept accounts.", im.AsSource)
+		if len(im.AsSource) == 1 {
+			text += fmt.Sprintf(" Its %s is now permanent; the data stays with the kept account.", usermerge.MergeList(im.AsSource))
+		} else {
+			text += fmt.Sprintf(" Its %s are now permanent; their data stays with the kept accounts.", usermerge.MergeList(im.AsSource))
+		}
 	}
 	return u.done(w, r, back, text, nil)
 }

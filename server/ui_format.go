@@ -27,6 +27,7 @@ var uiFuncs = template.FuncMap{
 	"grouped":     grouped,
 	"join":        strings.Join,
 	"sum":         usermerge.Total,
+	"countCols":   func() []usermerge.CountColumn { return usermerge.CountColumns },
 	"policyText":  policyText,
 	"add":         func(a, b int) int { return a + b },
 	"int":         func(n int64) int { return int(n) },
@@ -200,15 +201,7 @@ type recordRow struct {
 	Before, After   string // the before/after field's value before and after the merge
 }
 
-var dispositionText = map[usermerge.Disposition]string{
-	usermerge.Moved:    "Moved",
-	usermerge.Combined: "Combined",
-	usermerge.Retired:  "Retired",
-	usermerge.Left:     "Stayed with source",
-	usermerge.Changed:  "Renumbered",
-}
-
-func newKindView(kd usermerge.KindDetails, m usermerge.Merge) *kindView {
+func newKindView(kd usermerge.KindDetails, m usermerge.Merge, loginOf func(id string) string) *kindView {
 	spec := kd.Kind.Spec()
 	v := &kindView{KindDetails: kd, Title: spec.Title}
 	shown := spec.BeforeAfter
@@ -228,23 +221,23 @@ func newKindView(kd usermerge.KindDetails, m usermerge.Merge) *kindView {
 		case m.Source.ID:
 			return m.Source.Login + " (source)"
 		}
-		return id
+		return loginOf(id)
 	}
 	for _, rc := range kd.Records {
 		var what []string
 		for _, d := range rc.Actions {
-			what = append(what, dispositionText[d])
+			what = append(what, d.Label())
 		}
 		row := recordRow{What: strings.Join(what, ", "), WhatClass: "disp-" + string(rc.Disposition),
 			Record: rc.RecordID, Account: accountName(rc.Account)}
 		switch {
 		case rc.KeptFrom != "":
-			row.Note = "kept (latest, the " + rc.KeptFrom + "'s) over " + rc.Other
+			row.Note = usermerge.KeptNote(rc.KeptFrom, rc.Other)
 		case rc.Other != "":
 			row.Note = "combined with " + rc.Other
 		}
 		if rc.Retired && !slices.Contains(rc.Actions, usermerge.Retired) {
-			row.Note = strings.TrimSpace(row.Note + " (retired since)")
+			row.Note = strings.TrimPrefix(row.Note+"; retired since", "; ")
 		}
 		var changed []usermerge.FieldValue
 		for _, f := range rc.Fields {

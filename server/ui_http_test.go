@@ -358,3 +358,65 @@ func TestUIMergeFormIsValidatedLikeTheAPI(t *testing.T) {
 func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)
 }
+
+// TestUIMessagesReadAsWritten drives the notices that used to read as code:
+// a refusal that opens with a login keeps it lowercase, and the deletion of
+// a merge's source names the merge in words, not as Go's [1].
+func TestUIMessagesReadAsWritten(t *testing.T) {
+	storetest.Each(t, func(t *testing.T) {
+		e := newEnv(t)
+		c := e.uiClient()
+		csrf := c.signIn("admin")
+		if a := c.post("/ui/t/acme/merge", url.Values{"csrf_token": {csrf}, "keep": {"T"}, "src": {"S"}}); a.status != http.StatusSeeOther {
+			t.Fatalf("merge: status %d; body:\n%s", a.status, a.body)
+		}
+		back := "/ui/t/acme/accounts"
+		notice := func(label string, a uiAnswer, want string) {
+			t.Helper()
+			page := c.follow(a).body
+			if !strings.Contains(page, htmlEscape(want)) {
+				t.Errorf("%s: the page does not say %q:\n%s", label, want, page)
+			}
+			if m := regexp.MustCompile(`\[\d|S\.login|T\.login`).FindString(page); m != "" {
+				t.Errorf("%s: the page shows %q", label, m)
+			}
+		}
+		a := c.post("/ui/t/acme/accounts/S/activate", url.Values{"csrf_token": {csrf}, "back": {back}})
+		notice("activate a merged account", a, "s.login (Learner S) was merged into t.login (Learner T) by merge 1 on ")
+		a = c.post("/ui/t/acme/accounts/S/delete", url.Values{"csrf_token": {csrf}, "back": {back}, "confirm": {"true"}})
+		notice("delete a merge's source", a, "s.login (Learner S) is deleted. Its merge 1 is now permanent; the data stays with the kept account.")
+	})
+}
+
+// TestCountColumnsOneOrder: the preview and the details show a merge's
+// counts under the same headers in the same order, usermerge.CountColumns
+// (the CLI's tables are held to the same list in cmd/usermerge).
+func TestCountColumnsOneOrder(t *testing.T) {
+	e := newEnv(t)
+	c := e.uiClient()
+	csrf := c.signIn("admin")
+	var want []string
+	for _, col := range usermerge.CountColumns {
+		want = append(want, col.Label)
+	}
+	if diff := cmp.Diff([]string{"Moved", "Combined", "Retired", "Stayed", "Changed"}, want); diff != "" {
+		t.Errorf("the count columns (-want +got):\n%s", diff)
+	}
+	heads := regexp.MustCompile(`<th scope="col" class="n"[^>]*>([^<]+)</th>`)
+	headersOf := func(label, page string) {
+		t.Helper()
+		var got []string
+		for _, m := range heads.FindAllStringSubmatch(page, -1) {
+			got = append(got, m[1])
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: count headers (-want +got):\n%s", label, diff)
+		}
+	}
+	preview := c.get("/ui/t/acme/merge?keep=T&src=S&step=preview")
+	headersOf("preview", preview.body)
+	if a := c.post("/ui/t/acme/merge", url.Values{"csrf_token": {csrf}, "keep": {"T"}, "src": {"S"}}); a.status != http.StatusSeeOther {
+		t.Fatalf("merge: status %d; body:\n%s", a.status, a.body)
+	}
+	headersOf("details", c.get("/ui/t/acme/merges/1").body)
+}

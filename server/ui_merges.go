@@ -262,6 +262,24 @@ func (u *uiServer) mergeList(w http.ResponseWriter, r *http.Request, c *uiCall) 
 	return u.render(w, status, "merges", p)
 }
 
+// loginOf names, by login, an account that holds a merge's record today
+// and is neither of the merge's accounts (a later merge moved the record):
+// admins know logins, not internal ids.
+func (u *uiServer) loginOf(r *http.Request, c *uiCall) func(id string) string {
+	seen := map[string]string{}
+	return func(id string) string {
+		if l, ok := seen[id]; ok {
+			return l
+		}
+		l := "an account outside your groups"
+		if s, err := u.s.eng.AccountInfo(r.Context(), c.Caller, id); err == nil {
+			l = s.Account.Login
+		}
+		seen[id] = l
+		return l
+	}
+}
+
 func (u *uiServer) doRevert(w http.ResponseWriter, r *http.Request, c *uiCall) error {
 	back := backTo(r, c.Tenant, c.page.T()+"/merges")
 	var ids []int64
@@ -391,7 +409,7 @@ func (u *uiServer) mergeDetails(w http.ResponseWriter, r *http.Request, c *uiCal
 			p.Summary = append(p.Summary, kindSummary{Label: kd.Kind.Spec().Title, Rule: kd.Rule, URL: tabURL, Counts: kd.Counts})
 			continue
 		}
-		p.Kind = newKindView(kd, d.Merge)
+		p.Kind = newKindView(kd, d.Merge, u.loginOf(r, c))
 		p.Pager = newRecordPager(kd, tabURL, pg.Limit)
 	}
 	if d.Revert != nil {

@@ -410,7 +410,7 @@ func TestBrowserUI(t *testing.T) {
 		p.contains("#kind-panel", "Sign-in details", "Moved", "IP address")
 		p.shot("13-details-signins")
 		p.press(`nav.kind-tabs a[href$="tab=attempt"]`)
-		p.contains("#kind-panel", "Score details", "Renumbered", "Attempt 1 → 2")
+		p.contains("#kind-panel", "Score details", "Changed", "Attempt 1 → 2")
 		p.shot("14-details-scores")
 
 		// Revert it from the list.

@@ -36,7 +36,7 @@ Examples:
 				return err
 			}
 			targets := m.loginsOf(ctx, list)
-			return m.emit(list, func(w io.Writer) error {
+			return m.emit(usermerge.AccountsAnswer{Accounts: list}, func(w io.Writer) error {
 				if len(list) == 0 {
 					_, err := fmt.Fprintln(w, "No accounts found.")
 					return err

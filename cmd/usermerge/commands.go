@@ -83,10 +83,18 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	}
 	fs := newFlagSet("usermerge")
 	m.bindGlobals(fs)
+	var bad *badValue
+	watch(fs, &bad)
+	if err := checkFlags(fs, args, false, ""); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			m.help = true
 			return nil
+		}
+		if bad != nil {
+			return usageError("%s", bad.message())
 		}
 		return usageError("%v", err)
 	}
@@ -103,11 +111,19 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	fs = newFlagSet("usermerge " + cmd.name)
 	m.bindGlobals(fs)
 	m.run = cmd.setup(fs)
+	bad = nil
+	watch(fs, &bad)
+	if err := checkFlags(fs, rest[1:], true, cmd.name); err != nil {
+		return err
+	}
 	pos, err := parseInterspersed(fs, rest[1:])
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			m.help = true
 			return nil
+		}
+		if bad != nil {
+			return usageError("%s", bad.message())
 		}
 		return usageError("%s: %v", cmd.name, err)
 	}
@@ -170,7 +186,9 @@ Global flags (before or after the command):
   --as LOGIN      the acting administrator (default: $USERMERGE_AS); rights and
                   group scope are checked for every command that reads or
                   changes accounts and merges
-  --json          machine output: results as indented JSON; errors also as
+  --json          machine output: results as indented JSON in the shape the
+                  API answers the same operation (accounts --json is
+                  {"accounts":[..]} as GET .../accounts); errors also as
                   {"error":{"code":..,"reason":..,"message":..}} on stdout
   --server URL    work through the JSON API of a running server (default:
                   $USERMERGE_SERVER) instead of on --db: same commands, same

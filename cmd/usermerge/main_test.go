@@ -222,9 +222,9 @@ func TestAccountsFindsDuplicatePair(t *testing.T) {
 	out := c.acme("accounts", q)
 	contains(t, "accounts "+q, out, "ID", "LOGIN", "NAME", "EMAIL", "STATUS", "GROUPS", "JOBS", " "+keep+" ", " "+source+" ")
 
-	var list []usermerge.AccountSummary
-	c.json(&list, append(append([]string{}, acme...), "accounts", q, "--limit", "1")...)
-	if len(list) != 1 {
+	var ans usermerge.AccountsAnswer
+	c.json(&ans, append(append([]string{}, acme...), "accounts", q, "--limit", "1")...)
+	if list := ans.Accounts; len(list) != 1 {
 		t.Errorf("--limit 1 gave %d accounts", len(list))
 	}
 	info := c.acme("account", source)
@@ -236,7 +236,7 @@ func TestPreviewCounts(t *testing.T) {
 	c := newCLI(t)
 	keep, source, _ := pair(t)
 	out := c.acme("preview", "--target", keep, source)
-	contains(t, "preview", out, "KIND", "MOVE", "COMBINE", "RETIRE", "STAY", "Scores (assessment attempts)", "Badges",
+	contains(t, "preview", out, "KIND", "MOVED", "COMBINED", "RETIRED", "STAYED", "CHANGED", "Scores (assessment attempts)", "Badges",
 		"Sign-ins", "Reverting: allowed", "Source "+source, "will be deactivated")
 
 	var p usermerge.Preview
@@ -250,11 +250,12 @@ func TestPreviewCounts(t *testing.T) {
 		total.Combined += k.Counts.Combined
 		total.Retired += k.Counts.Retired
 		total.Left += k.Counts.Left
+		total.Changed += k.Counts.Changed
 	}
 	if total.Moved == 0 {
 		t.Fatalf("the demo pair has nothing to move: %+v", p)
 	}
-	want := regexp.MustCompile(fmt.Sprintf(`(?m)^Total\s+%d\s+%d\s+%d\s+%d$`, total.Moved, total.Combined, total.Retired, total.Left))
+	want := regexp.MustCompile(fmt.Sprintf(`(?m)^Total\s+%d\s+%d\s+%d\s+%d\s+%d$`, total.Moved, total.Combined, total.Retired, total.Left, total.Changed))
 	if !want.MatchString(out) {
 		t.Errorf("preview total line does not match %v:\n%s", want, out)
 	}
@@ -335,8 +336,9 @@ func TestRevertRestoresPreviousStatus(t *testing.T) {
 	c := newCLI(t)
 	keep, source, _ := pair(t)
 	c.acme("deactivate", source)
-	var ms []usermerge.Merge
-	c.json(&ms, append(append([]string{}, acme...), "merge", "--yes", "--target", keep, source)...)
+	var ma usermerge.MergesAnswer
+	c.json(&ma, append(append([]string{}, acme...), "merge", "--yes", "--target", keep, source)...)
+	ms := ma.Merges
 	if len(ms) != 1 {
 		t.Fatalf("merge --json: %+v", ms)
 	}
@@ -401,7 +403,7 @@ func TestDelete(t *testing.T) {
 	contains(t, "delete without --yes", r.stderr, "--yes")
 
 	out := c.acme("delete", "--yes", source)
-	contains(t, "delete --yes", out, "become permanent", source, "is deleted")
+	contains(t, "delete --yes", out, "is the source of merge 1, which becomes permanent", source, "is deleted")
 	out = c.acme("accounts", "--status", "deleted")
 	contains(t, "accounts --status deleted", out, source, "deleted")
 	out = c.acme("merges", "--state", "permanent")
@@ -415,9 +417,9 @@ func TestSettings(t *testing.T) {
 
 	out = c.acme("settings", "--preset", "schoox")
 	contains(t, "settings --preset schoox", out, "schoox preset")
-	var tn usermerge.Tenant
+	var tn usermerge.SettingsAnswer
 	c.json(&tn, append(append([]string{}, acme...), "settings")...)
-	if tn.Policy != usermerge.Presets["schoox"] {
+	if tn.Policy != usermerge.Presets["schoox"] || tn.Preset != "schoox" {
 		t.Errorf("policy after --preset schoox: %+v", tn.Policy)
 	}
 	keep, source, _ := pair(t)
@@ -521,14 +523,14 @@ func TestExportImportExport(t *testing.T) {
 
 func TestJSON(t *testing.T) {
 	c := newCLI(t)
-	var list []usermerge.AccountSummary
-	c.json(&list, append(append([]string{}, acme...), "accounts")...)
-	if len(list) == 0 || list[0].ID == "" {
+	var ans usermerge.AccountsAnswer
+	c.json(&ans, append(append([]string{}, acme...), "accounts")...)
+	if list := ans.Accounts; len(list) == 0 || list[0].ID == "" {
 		t.Fatalf("accounts --json: %+v", list)
 	}
-	var tn usermerge.Tenant
+	var tn usermerge.SettingsAnswer
 	c.json(&tn, append(append([]string{}, acme...), "settings")...)
-	if tn.ID != "acme" {
+	if tn.Tenant != "acme" || tn.Preset == "" {
 		t.Errorf("settings --json: %+v", tn)
 	}
 
@@ -575,7 +577,12 @@ func TestUsage(t *testing.T) {
 		{[]string{"--tenant", "acme", "--as", "admin", "account", "a", "b"}, "usage: usermerge account"},
 		{[]string{"--tenant", "acme", "--as", "admin", "preview", "--target", "x"}, "usage: usermerge preview"},
 		{[]string{"--tenant", "acme", "--as", "admin", "merge", "--yes", "somebody"}, "--target"},
-		{[]string{"--tenant", "acme", "--as", "admin", "merge", "--bogus"}, "flag provided but not defined"},
+		{[]string{"--tenant", "acme", "--as", "admin", "merge", "--bogus"}, "merge has no flag --bogus"},
+		{[]string{"--bogus", "accounts"}, "there is no global flag --bogus"},
+		{[]string{"--tenant", "acme", "--as", "admin", "accounts", "--limit", "x"}, `--limit must be a whole number, got "x"`},
+		{[]string{"--tenant", "acme", "--as", "admin", "accounts", "garcia", "--limit"}, "--limit needs a value"},
+		{[]string{"--json=maybe", "--tenant", "acme", "--as", "admin", "accounts"}, `--json must be true or false, got "maybe"`},
+		{[]string{"--tenant", "acme", "--as", "admin", "merges", "--page", "1.5"}, `--page must be a whole number, got "1.5"`},
 		{[]string{"--tenant", "acme", "--as", "admin", "show", "abc"}, "not a merge id"},
 		{[]string{"--tenant", "acme", "--as", "admin", "show", "1", "--kind", "nonsense"}, "unknown kind"},
 		{[]string{"--tenant", "acme", "--as", "admin", "merges", "--from", "yesterday"}, "RFC 3339"},
@@ -585,6 +592,9 @@ func TestUsage(t *testing.T) {
 		{[]string{"--tenant", "acme", "accounts"}, "--as"},
 	} {
 		r := c.run(tc.args...)
+		if strings.Contains(r.stderr, "for flag -") || strings.Contains(r.stderr, "parse error") || strings.Contains(r.stderr, "flag provided") {
+			t.Errorf("usermerge %s: stderr %q is in Go's words", strings.Join(tc.args, " "), r.stderr)
+		}
 		if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("usermerge %s: exit %d, stderr %q; want exit %d and %q", strings.Join(tc.args, " "), r.code, r.stderr, exitUsage, tc.want)
 		}
@@ -794,10 +804,13 @@ func TestTokenExpires(t *testing.T) {
 // is refused; an account outside their groups is not found.
 func TestExportAsAdministrator(t *testing.T) {
 	c := newCLI(t)
-	var list []struct {
-		ID string `json:"id"`
+	var ans struct {
+		Accounts []struct {
+			ID string `json:"id"`
+		} `json:"accounts"`
 	}
-	c.json(&list, "--tenant", "acme", "--as", "sales-editor", "accounts", "--limit", "1")
+	c.json(&ans, "--tenant", "acme", "--as", "sales-editor", "accounts", "--limit", "1")
+	list := ans.Accounts
 	if len(list) != 1 {
 		t.Fatalf("sales-editor sees %d accounts", len(list))
 	}
@@ -825,4 +838,28 @@ func TestExportAsAdministrator(t *testing.T) {
 	contains(t, "sales-editor exports the tenant", r.stderr, "only a tenant administrator may export the whole tenant")
 	r = c.fails(exitNotFound, "--tenant", "acme", "--as", "sales-editor", "export", "--account", "olivia.bennett")
 	contains(t, "sales-editor exports an account outside Sales", r.stderr, `account "`)
+}
+
+// TestCLICountColumns: preview and show name a merge's counts in the order
+// and words of usermerge.CountColumns, the UI's column headers.
+func TestCLICountColumns(t *testing.T) {
+	c := newCLI(t)
+	keep, source, _ := pair(t)
+	var heads, words []string
+	for _, col := range usermerge.CountColumns {
+		heads = append(heads, strings.ToUpper(col.Label))
+		words = append(words, col.Word+` \d+`)
+	}
+	out := c.acme("preview", "--target", keep, source)
+	if want := regexp.MustCompile(`(?m)^KIND\s+` + strings.Join(heads, `\s+`) + `\s+RULE$`); !want.MatchString(out) {
+		t.Errorf("preview header does not match %v:\n%s", want, out)
+	}
+	c.acme("merge", "--yes", "--target", keep, source)
+	words[0] = usermerge.CountColumns[0].Label + ` \d+`
+	out = c.acme("show", "1")
+	if want := regexp.MustCompile(`(?m)^` + strings.Join(words, ", ") + `\.$`); !want.MatchString(out) {
+		t.Errorf("show's counts line does not match %v:\n%s", want, out)
+	}
+	// Records name the account holding them by login, not by internal id.
+	contains(t, "show 1", out, keep+" (kept)")
 }

@@ -123,21 +123,13 @@ func writePreview(w io.Writer, p usermerge.Preview) error {
 	for _, sp := range p.Sources {
 		fmt.Fprintf(w, "\nSource %s, %s\n", who(sp.Source), statusText(sp.Source, ""))
 		tw := newTable(w)
-		fmt.Fprintln(tw, "KIND\tMOVE\tCOMBINE\tRETIRE\tSTAY\tRULE")
+		fmt.Fprintln(tw, countHeader())
 		var total usermerge.Counts
 		for _, k := range sp.Kinds {
-			c := k.Counts
-			rule := k.Rule
-			if c.Changed > 0 {
-				rule += fmt.Sprintf(" (%d renumbered)", c.Changed)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.Label, num(c.Moved), num(c.Combined), num(c.Retired), num(c.Left), rule)
-			total.Moved += c.Moved
-			total.Combined += c.Combined
-			total.Retired += c.Retired
-			total.Left += c.Left
+			fmt.Fprintln(tw, countRow(k.Label, k.Counts, k.Rule))
+			total = total.Add(k.Counts)
 		}
-		fmt.Fprintf(tw, "Total\t%d\t%d\t%d\t%d\n", total.Moved, total.Combined, total.Retired, total.Left)
+		fmt.Fprintln(tw, countRow("Total", total, ""))
 		tw.Flush()
 		for _, warn := range sp.Warnings {
 			fmt.Fprintf(w, "Warning: %s\n", warn)
@@ -211,7 +203,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			return m.emit(ms, func(w io.Writer) error { return writeMerged(w, ms) })
+			return m.emit(usermerge.MergesAnswer{Merges: ms}, func(w io.Writer) error { return writeMerged(w, ms) })
 		}
 	},
 }

@@ -233,7 +233,7 @@ func writeDetails(w io.Writer, d usermerge.MergeDetails, pg usermerge.DetailsPag
 			quiet = append(quiet, kd.Label)
 			continue
 		}
-		writeKind(w, mg.ID, kd, pg.Limit)
+		writeKind(w, mg, kd, pg.Limit)
 	}
 	if len(quiet) > 0 {
 		fmt.Fprintf(w, "\nNo records for: %s.\n", strings.Join(quiet, ", "))
@@ -245,13 +245,29 @@ func writeDetails(w io.Writer, d usermerge.MergeDetails, pg usermerge.DetailsPag
 	return nil
 }
 
-func writeKind(w io.Writer, merge int64, kd usermerge.KindDetails, limit int) {
+func writeKind(w io.Writer, mg usermerge.Merge, kd usermerge.KindDetails, limit int) {
+	// The account holding a record today, by login where it is one of the
+	// merge's (a later merge may have moved it on: then its id).
+	holder := func(id string) string {
+		switch id {
+		case mg.Target.ID:
+			return mg.Target.Login + " (kept)"
+		case mg.Source.ID:
+			return mg.Source.Login + " (source)"
+		}
+		return id
+	}
 	fmt.Fprintf(w, "\n== %s ==\n", kd.Kind.Spec().Title)
 	fmt.Fprintf(w, "Rule: %s\n", kd.Rule)
 	c := kd.Counts
-	fmt.Fprintf(w, "Moved %d, combined %d, retired %d, stayed with the source %d", c.Moved, c.Combined, c.Retired, c.Left)
-	if c.Changed > 0 {
-		fmt.Fprintf(w, ", renumbered %d", c.Changed)
+	for i, col := range usermerge.CountColumns {
+		word := col.Word
+		if i == 0 {
+			word = col.Label
+		} else {
+			fmt.Fprint(w, ", ")
+		}
+		fmt.Fprintf(w, "%s %d", word, c.Of(col.Disposition))
 	}
 	fmt.Fprintln(w, ".")
 	if len(kd.Records) == 0 {
@@ -267,7 +283,7 @@ func writeKind(w io.Writer, merge int64, kd usermerge.KindDetails, limit int) {
 	for _, r := range kd.Records {
 		what := make([]string, len(r.Actions))
 		for i, a := range r.Actions {
-			what[i] = string(a)
+			what[i] = strings.ToLower(a.Label())
 		}
 		var vals, change []string
 		for _, f := range r.Fields {
@@ -284,20 +300,20 @@ func writeKind(w io.Writer, merge int64, kd usermerge.KindDetails, limit int) {
 		}
 		switch {
 		case r.KeptFrom != "":
-			change = append(change, "kept (the "+r.KeptFrom+"'s, latest) over "+r.Other)
+			change = append(change, usermerge.KeptNote(r.KeptFrom, r.Other))
 		case r.Other != "":
 			change = append(change, "combined with "+r.Other)
 		}
 		if r.Retired && !slices.Contains(r.Actions, usermerge.Retired) {
 			change = append(change, "retired since")
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", strings.Join(what, "+"), r.RecordID, r.Account, strings.Join(vals, ", "), strings.Join(change, "; "))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", strings.Join(what, "+"), r.RecordID, holder(r.Account), strings.Join(vals, ", "), strings.Join(change, "; "))
 	}
 	tw.Flush()
 	if kd.Offset > 0 || kd.NextOffset != nil {
 		fmt.Fprintf(w, "  Records %s–%s of %s.", grouped(int64(kd.Offset+1)), grouped(int64(kd.Offset+len(kd.Records))), grouped(kd.Total))
 		if kd.NextOffset != nil {
-			fmt.Fprintf(w, " Next page: usermerge show %d --kind %s --limit %d --offset %d", merge, kd.Kind, limit, *kd.NextOffset)
+			fmt.Fprintf(w, " Next page: usermerge show %d --kind %s --limit %d --offset %d", mg.ID, kd.Kind, limit, *kd.NextOffset)
 		}
 		fmt.Fprintln(w)
 	}

@@ -103,20 +103,27 @@ func statusText(a usermerge.Account, target string) string {
 }
 
 // countText says what happened to records in a few words, zeros left out.
-func countText(c usermerge.Counts) string {
-	var parts []string
-	for _, p := range []struct {
-		n    int64
-		word string
-	}{{c.Moved, "moved"}, {c.Combined, "combined"}, {c.Retired, "retired"}, {c.Left, "stayed"}, {c.Changed, "renumbered"}} {
-		if p.n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.word))
-		}
+func countText(c usermerge.Counts) string { return c.Text() }
+
+// countHeader and countRow lay out a table of counts per kind in the
+// columns' one order and words (usermerge.CountColumns), as the UI does.
+func countHeader() string {
+	h := []string{"KIND"}
+	for _, col := range usermerge.CountColumns {
+		h = append(h, strings.ToUpper(col.Label))
 	}
-	if len(parts) == 0 {
-		return "no records"
+	return strings.Join(append(h, "RULE"), "\t")
+}
+
+func countRow(label string, c usermerge.Counts, rule string) string {
+	row := []string{label}
+	for _, col := range usermerge.CountColumns {
+		row = append(row, num(c.Of(col.Disposition)))
 	}
-	return strings.Join(parts, ", ")
+	if rule != "" {
+		row = append(row, rule)
+	}
+	return strings.Join(row, "\t")
 }
 
 // num prints a count, with a dash for zero so that the non-zero stand out.

@@ -280,7 +280,7 @@ Examples:
 				if err != nil {
 					return err
 				}
-				return m.emit(map[string]any{"token": secret, "info": tok}, func(w io.Writer) error {
+				return m.emit(map[string]any{"token": secret, "info": tok, "note": usermerge.TokenNote}, func(w io.Writer) error {
 					until := ""
 					if tok.ExpiresAt != nil {
 						until = ", valid until " + tok.ExpiresAt.UTC().Format("2006-01-02 15:04 MST")

@@ -52,7 +52,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			return m.emit(t, func(w io.Writer) error { return writeSettings(w, t) })
+			return m.emit(usermerge.NewSettingsAnswer(t), func(w io.Writer) error { return writeSettings(w, t) })
 		}
 	},
 }
