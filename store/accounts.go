@@ -475,7 +475,7 @@ func (tx *Tx) GroupPathsOf(ctx context.Context, tenant, account string) ([]strin
 	if err != nil {
 		return nil, err
 	}
-	var out []string
+	out := []string{}
 	for _, id := range ids {
 		var names []string
 		seen := map[string]bool{}
@@ -507,7 +507,7 @@ func (tx *Tx) ExternalIDsOf(ctx context.Context, tenant, account string) ([]user
 		return nil, err
 	}
 	defer rows.Close()
-	var out []usermerge.ExternalID
+	out := []usermerge.ExternalID{}
 	for rows.Next() {
 		var x usermerge.ExternalID
 		if err := rows.Scan(&x.System, &x.Value); err != nil {

@@ -28,18 +28,19 @@ administrators only): the preset first, then each setting. Presets:
 
 Examples:
   usermerge --tenant acme --as admin settings
-  usermerge --tenant acme --as admin settings --preset schoox
+  usermerge --tenant acme --as admin settings --preset schoox --yes
   usermerge --tenant acme --as admin settings revert_allowed=true credits=transfer`,
 	db: existingDB, tenant: true, admin: true, maxArgs: -1,
 	setup: func(fs *flag.FlagSet) runFunc {
 		preset := fs.String("preset", "", "apply the preset `NAME` (learningbox or schoox) first")
+		yes := fs.Bool("yes", false, "confirm a change that makes the active merges irreversible")
 		return func(ctx context.Context, m *Main, args []string) error {
 			var t usermerge.Tenant
 			var err error
 			if *preset == "" && len(args) == 0 {
 				t, err = m.eng.Settings(ctx, m.caller)
 			} else {
-				ch := engine.SettingsChange{Preset: *preset, Set: map[string]string{}}
+				ch := engine.SettingsChange{Preset: *preset, Set: map[string]string{}, ConfirmIrreversible: *yes}
 				for _, a := range args {
 					name, value, ok := strings.Cut(a, "=")
 					if !ok || name == "" {
@@ -48,6 +49,9 @@ Examples:
 					ch.Set[name] = value
 				}
 				t, err = m.eng.UpdateSettings(ctx, m.caller, ch)
+				if usermerge.ErrorReason(err) == engine.CodeConfirmIrreversible {
+					return fmt.Errorf("%s (run it again with --yes)", usermerge.ErrorMessage(err))
+				}
 			}
 			if err != nil {
 				return err
