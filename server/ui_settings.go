@@ -144,12 +144,13 @@ func (u *uiServer) saveSettings(w http.ResponseWriter, r *http.Request, c *uiCal
 	t, err := u.s.eng.UpdateSettings(r.Context(), c.Caller, ch)
 	if usermerge.ErrorReason(err) == engine.CodeConfirmIrreversible {
 		// Nothing changed: the page asks, with the change it would make.
+		msg := usermerge.ErrorMessage(err)
 		cur, err := u.s.eng.Settings(r.Context(), c.Caller)
 		if err != nil {
 			return err
 		}
 		p := u.newSettingsPage(c, cur)
-		p.Confirm = &settingsConfirm{Text: capitalise(usermerge.ErrorMessage(err)) + "."}
+		p.Confirm = &settingsConfirm{Text: capitalise(msg) + "."}
 		names := []string{"action", "preset"}
 		for _, s := range usermerge.PolicySettings {
 			names = append(names, s.Name)
