@@ -151,10 +151,44 @@ func signInText(t *time.Time, now time.Time) string {
 	return t.UTC().Format("2006-01-02") + " (" + daysAgo(*t, now) + ")"
 }
 
-// sameName compares names as a person would: case and spacing aside.
+// sameName compares names as a person would: case, spacing and accents
+// aside ("María García" is "Maria Garcia", "Jürgen Müller" is "Juergen
+// Mueller"), and an initial stands for any word it begins ("C. Okafor" is
+// "Chinedu Okafor"). Nicknames ("Bob" for "Robert") still differ.
 func sameName(a, b string) bool {
-	return strings.EqualFold(strings.Join(strings.Fields(a), " "), strings.Join(strings.Fields(b), " "))
+	fa, fb := strings.Fields(foldName(a)), strings.Fields(foldName(b))
+	if len(fa) != len(fb) {
+		return false
+	}
+	for i := range fa {
+		x, y := fa[i], fb[i]
+		if x == y || initialOf(x, y) || initialOf(y, x) {
+			continue
+		}
+		return false
+	}
+	return true
 }
+
+// initialOf reports whether x is an initial ("c." or "c") of the word y.
+func initialOf(x, y string) bool {
+	x = strings.TrimSuffix(x, ".")
+	return len(x) == 1 && len(y) > 1 && strings.HasPrefix(y, x)
+}
+
+var accentFold = strings.NewReplacer(
+	"á", "a", "à", "a", "â", "a", "ä", "a", "ã", "a", "å", "a", "ą", "a",
+	"é", "e", "è", "e", "ê", "e", "ë", "e", "ę", "e", "ě", "e",
+	"í", "i", "ì", "i", "î", "i", "ï", "i",
+	"ó", "o", "ò", "o", "ô", "o", "ö", "o", "õ", "o", "ø", "o", "ő", "o",
+	"ú", "u", "ù", "u", "û", "u", "ü", "u", "ű", "u", "ů", "u",
+	"ñ", "n", "ń", "n", "ç", "c", "č", "c", "ć", "c", "š", "s", "ś", "s", "ž", "z", "ź", "z", "ż", "z",
+	"ý", "y", "ÿ", "y", "ł", "l", "ř", "r", "ß", "ss",
+	// German transliterations meet the folded umlauts.
+	"ae", "a", "oe", "o", "ue", "u",
+)
+
+func foldName(s string) string { return accentFold.Replace(strings.ToLower(s)) }
 
 func sameSet(a, b []string) bool {
 	a, b = slices.Clone(a), slices.Clone(b)

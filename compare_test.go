@@ -21,6 +21,12 @@ func TestCompareWarnings(t *testing.T) {
 	}{
 		{"same person", base("mgarcia", "Maria Garcia", "maria@x.test"), base("maria.garcia", "Maria Garcia", "maria@x.test"), nil},
 		{"name differs in case and spacing only", base("a", "Maria  Garcia", "m@x"), base("b", "maria garcia", "M@X"), nil},
+		{"accents aside", base("maria.garcia", "María García", "m@x"), base("mgarcia", "Maria Garcia", "m@x"), nil},
+		{"umlaut and its transliteration", base("a", "Jürgen Müller", "m@x"), base("b", "Juergen Mueller", "m@x"), nil},
+		{"an initial", base("a", "Chinedu Okafor", "m@x"), base("b", "C. Okafor", "m@x"), nil},
+		{"an initial of another name", base("a", "Chinedu Okafor", "m@x"), base("b", "D. Okafor", "m@x"), []string{WarnDifferentNames}},
+		{"a nickname", base("a", "Robert Johnson", "m@x"), base("b", "Bob Johnson", "m@x"), []string{WarnDifferentNames}},
+		{"another word count", base("a", "Maria Garcia", "m@x"), base("b", "Maria Garcia Lopez", "m@x"), []string{WarnDifferentNames}},
 		{"different names", base("maria.garcia", "Maria Garcia", "m@x"), base("pablo.garcia", "Pablo Garcia", "m@x"), []string{WarnDifferentNames}},
 		{"different emails", base("a", "N", "maria@x.test"), base("b", "N", "pablo@x.test"), []string{WarnDifferentEmails}},
 		{"one without email", base("a", "N", "maria@x.test"), base("b", "N", ""), nil},
