@@ -188,7 +188,25 @@ var accentFold = strings.NewReplacer(
 	"ae", "a", "oe", "o", "ue", "u",
 )
 
-func foldName(s string) string { return accentFold.Replace(strings.ToLower(s)) }
+// foldName lowers, folds accents, drops hyphens and apostrophes ("Al-Farsi"
+// is "Alfarsi", "O'Brien" "OBrien") and doubled letters ("Mohammed" is
+// "Mohamed"): spelling variants of one name, not two people.
+func foldName(s string) string {
+	s = accentFold.Replace(strings.ToLower(s))
+	var b strings.Builder
+	var last rune
+	for _, r := range s {
+		switch {
+		case r == '-' || r == '\'' || r == '’':
+			continue
+		case r == last && r != ' ':
+			continue
+		}
+		b.WriteRune(r)
+		last = r
+	}
+	return b.String()
+}
 
 func sameSet(a, b []string) bool {
 	a, b = slices.Clone(a), slices.Clone(b)

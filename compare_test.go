@@ -25,6 +25,8 @@ func TestCompareWarnings(t *testing.T) {
 		{"umlaut and its transliteration", base("a", "Jürgen Müller", "m@x"), base("b", "Juergen Mueller", "m@x"), nil},
 		{"an initial", base("a", "Chinedu Okafor", "m@x"), base("b", "C. Okafor", "m@x"), nil},
 		{"an initial of another name", base("a", "Chinedu Okafor", "m@x"), base("b", "D. Okafor", "m@x"), []string{WarnDifferentNames}},
+		{"hyphen and doubled letter", base("a", "Mohammed Al-Farsi", "m@x"), base("b", "Mohamed Alfarsi", "m@x"), nil},
+		{"apostrophe", base("a", "Siobhán O'Brien", "m@x"), base("b", "Siobhan OBrien", "m@x"), nil},
 		{"a nickname", base("a", "Robert Johnson", "m@x"), base("b", "Bob Johnson", "m@x"), []string{WarnDifferentNames}},
 		{"another word count", base("a", "Maria Garcia", "m@x"), base("b", "Maria Garcia Lopez", "m@x"), []string{WarnDifferentNames}},
 		{"different names", base("maria.garcia", "Maria Garcia", "m@x"), base("pablo.garcia", "Pablo Garcia", "m@x"), []string{WarnDifferentNames}},

@@ -82,7 +82,7 @@ func TestUIIrreversibleMergeNeedsTypedLogin(t *testing.T) {
 
 		p := c.get("/ui/t/globex/merge?keep=G1&src=G2&step=confirm")
 		for _, want := range []string{`id="confirm-login"`, `name="confirm_login"`, `data-must-match="g1.login"`, `id="confirm-warnings"`,
-			`data-code="no_revert"`, `data-code="still_active"`} {
+			`data-code="still_active"`} {
 			if !strings.Contains(p.body, want) {
 				t.Errorf("the confirmation lacks %q", want)
 			}

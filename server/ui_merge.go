@@ -152,13 +152,13 @@ func (m mergeScreen) Full() bool { return len(m.State.Sources) >= usermerge.MaxS
 // Ready reports whether there is something to preview and merge.
 func (m mergeScreen) Ready() bool { return m.State.Keep != "" && len(m.State.Sources) > 0 }
 
-// AllWarnings are the preview's warnings, the merge's own first, for the
-// confirmation to repeat.
+// AllWarnings are the preview's warnings for the confirmation to repeat;
+// that the merge cannot be undone it says in a note of its own.
 func (m mergeScreen) AllWarnings() []usermerge.Warning {
 	if m.Preview == nil {
 		return nil
 	}
-	out := append([]usermerge.Warning(nil), m.Preview.Warnings...)
+	var out []usermerge.Warning
 	for _, sp := range m.Preview.Sources {
 		out = append(out, sp.Warnings...)
 	}

@@ -536,7 +536,7 @@ func TestBrowserUI(t *testing.T) {
 		p.shot("23-globex-merge-list")
 		p.open("/ui/t/globex/merge?keep=malfarsi&src=mohamed.alfarsi&step=confirm")
 		p.contains("#confirm-merge", "mohamed.alfarsi", "malfarsi", "does not allow reverting: this merge cannot be undone")
-		p.contains("#confirm-warnings", "cannot be undone")
+		p.contains("#confirm-warnings", "still active", "the emails differ")
 		off := func() bool {
 			t.Helper()
 			v, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`document.querySelector("#confirm-merge-btn").disabled`))

@@ -13,7 +13,7 @@ import (
 
 var settingsCmd = &command{
 	name:    "settings",
-	usage:   "settings [--preset learningbox|schoox] [NAME=VALUE ...]",
+	usage:   "settings [--preset learningbox|schoox] [--yes] [NAME=VALUE ...]",
 	summary: "show or change the tenant's merge policy",
 	help: `Without arguments, shows the tenant's merge policy: each setting with its
 value and what it means, the preset the policy equals, and the rule each
@@ -25,6 +25,9 @@ administrators only): the preset first, then each setting. Presets:
                merged, reverts allowed
   schoox       badges and credits stay with the source, certificates
                transfer, reverts not allowed
+
+A change that stops reverts while merges are active makes them all
+irreversible: it is refused, saying how many, unless --yes is given.
 
 Examples:
   usermerge --tenant acme --as admin settings
@@ -50,7 +53,7 @@ Examples:
 				}
 				t, err = m.eng.UpdateSettings(ctx, m.caller, ch)
 				if usermerge.ErrorReason(err) == engine.CodeConfirmIrreversible {
-					return fmt.Errorf("%s (run it again with --yes)", usermerge.ErrorMessage(err))
+					return usermerge.Errorf(usermerge.Conflict, engine.CodeConfirmIrreversible, "%s (run it again with --yes)", usermerge.ErrorMessage(err))
 				}
 			}
 			if err != nil {
