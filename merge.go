@@ -59,9 +59,10 @@ type KindPlan struct {
 
 // SourcePlan is the preview for one source.
 type SourcePlan struct {
-	Source   Account    `json:"source"`
-	Kinds    []KindPlan `json:"kinds"`
-	Warnings []string   `json:"warnings,omitempty"`
+	Source     Account     `json:"source"`
+	Kinds      []KindPlan  `json:"kinds"`
+	Warnings   []Warning   `json:"warnings,omitempty"`
+	Comparison *Comparison `json:"comparison,omitempty"` // the kept account beside this source, before any merge
 }
 
 // Preview answers "what would this merge do", with nothing written.
@@ -71,7 +72,7 @@ type Preview struct {
 	RevertAllowed   bool            `json:"revert_allowed"`
 	Sources         []SourcePlan    `json:"sources"`
 	Profile         []ProfileChange `json:"profile"` // the profile fields the target takes from a source
-	Warnings        []string        `json:"warnings,omitempty"`
+	Warnings        []Warning       `json:"warnings,omitempty"`
 }
 
 // MergeState is the stored state of a merge.

@@ -13,9 +13,6 @@ import (
 	"usermerge/store"
 )
 
-// recentSignIn is how recent a source's sign-in must be for a warning.
-const recentSignIn = 30 * 24 * time.Hour
-
 // checked is a validated merge request.
 type checked struct {
 	target  usermerge.Account
@@ -185,8 +182,14 @@ func (e *Engine) Preview(ctx context.Context, c Caller, req usermerge.MergeReque
 		}
 		p = usermerge.Preview{Target: ck.target, MoveExternalIDs: ck.moveExt, RevertAllowed: a.tenant.Policy.RevertAllowed,
 			Profile: append([]usermerge.ProfileChange{}, ck.profile...)}
+		// The comparisons are of the accounts as they are, before any of
+		// the operation's merges.
+		comps, err := compareAll(ctx, tx, a, ck.target, ck.sources)
+		if err != nil {
+			return err
+		}
 		for i, src := range ck.sources {
-			sp := usermerge.SourcePlan{Source: src}
+			sp := usermerge.SourcePlan{Source: src, Comparison: &comps[i]}
 			ref := store.MergeRef{Tenant: a.tenant.ID, ID: -int64(i + 1), Source: src.ID, Target: ck.target.ID}
 			for _, k := range usermerge.Kinds {
 				d := store.DecisionFor(k, a.tenant.Policy, ck.moveExt)
@@ -196,9 +199,7 @@ func (e *Engine) Preview(ctx context.Context, c Caller, req usermerge.MergeReque
 				}
 				sp.Kinds = append(sp.Kinds, usermerge.KindPlan{Kind: k, Label: k.Label(), Rule: k.Rule(a.tenant.Policy, ck.moveExt), Counts: cnt})
 			}
-			if sp.Warnings, err = sourceWarnings(ctx, tx, a, src); err != nil {
-				return err
-			}
+			sp.Warnings = sourceWarnings(tx.Now, comps[i])
 			p.Sources = append(p.Sources, sp)
 			if several && i < len(ck.sources)-1 { // the next source meets the target as this merge leaves it
 				for _, k := range usermerge.Kinds {
@@ -209,7 +210,8 @@ func (e *Engine) Preview(ctx context.Context, c Caller, req usermerge.MergeReque
 			}
 		}
 		if !a.tenant.Policy.RevertAllowed {
-			p.Warnings = append(p.Warnings, "this tenant does not allow reverting merges: the merge cannot be undone")
+			p.Warnings = append(p.Warnings, usermerge.Warning{Code: usermerge.WarnNoRevert,
+				Message: "this tenant does not allow reverting merges: the merge cannot be undone"})
 		}
 		if several {
 			return errPreviewed
@@ -222,21 +224,20 @@ func (e *Engine) Preview(ctx context.Context, c Caller, req usermerge.MergeReque
 	return p, err
 }
 
-// sourceWarnings are the preview's warnings about one source.
-func sourceWarnings(ctx context.Context, tx *store.Tx, a *actor, src usermerge.Account) ([]string, error) {
-	var out []string
+// sourceWarnings are the preview's warnings about one source: its own
+// (still active, signed in recently), then the comparison's.
+func sourceWarnings(now time.Time, c usermerge.Comparison) []usermerge.Warning {
+	var out []usermerge.Warning
+	src := c.Other.Account
 	if src.Status == usermerge.Active {
-		out = append(out, fmt.Sprintf("%s (%s) is still active and will be deactivated", src.Login, src.Name))
+		out = append(out, usermerge.Warning{Code: usermerge.WarnStillActive,
+			Message: fmt.Sprintf("%s (%s) is still active and will be deactivated", src.Login, src.Name)})
 	}
-	last, err := tx.LastSignIn(ctx, a.tenant.ID, src.ID)
-	if err != nil {
-		return nil, err
+	if last := c.Other.LastSignIn; usermerge.Recent(last, now) {
+		out = append(out, usermerge.Warning{Code: usermerge.WarnRecentSignIn, Message: fmt.Sprintf("%s (%s) signed in recently, on %s (%d days ago)",
+			src.Login, src.Name, last.Format("2006-01-02 15:04 MST"), int(now.Sub(*last).Hours()/24))})
 	}
-	if last != nil && tx.Now.Sub(*last) < recentSignIn {
-		out = append(out, fmt.Sprintf("%s (%s) signed in recently, on %s (%d days ago)",
-			src.Login, src.Name, last.Format("2006-01-02 15:04 MST"), int(tx.Now.Sub(*last).Hours()/24)))
-	}
-	return out, nil
+	return append(out, c.Warnings...)
 }
 
 // Merge merges every source of the request into the target in one

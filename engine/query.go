@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -156,6 +157,68 @@ func (e *Engine) Settings(ctx context.Context, c Caller) (usermerge.Tenant, erro
 type SettingsChange struct {
 	Preset string            `json:"preset,omitempty"`
 	Set    map[string]string `json:"set,omitempty"`
+	// ConfirmIrreversible confirms a change that stops reverts while
+	// active merges exist: they all become irreversible. Without it such a
+	// change is refused (conflict, code "confirm_irreversible") with their
+	// number, and nothing changes.
+	ConfirmIrreversible bool `json:"confirm_irreversible,omitempty"`
+}
+
+// irreversibleError is the refusal of an unconfirmed change that makes
+// active merges irreversible; Merges is how many.
+func irreversibleError(n int64) error {
+	what := "1 active merge becomes"
+	if n != 1 {
+		what = fmt.Sprintf("%d active merges become", n)
+	}
+	return usermerge.Errorf(usermerge.Conflict, CodeConfirmIrreversible,
+		"with reverts no longer allowed, %s irreversible: they can never be undone; confirm the change to go ahead", what)
+}
+
+// CodeConfirmIrreversible is the code of the refusal above.
+const CodeConfirmIrreversible = "confirm_irreversible"
+
+// IrreversibleCount is how many active merges a change of settings would
+// make irreversible: all of them when it stops reverts, else none.
+func (e *Engine) IrreversibleCount(ctx context.Context, c Caller, ch SettingsChange) (int64, error) {
+	var n int64
+	err := e.call(ctx, c, false, func(tx *store.Tx, a *actor) error {
+		var err error
+		n, err = irreversibleCount(ctx, tx, a, ch)
+		return err
+	})
+	return n, err
+}
+
+func irreversibleCount(ctx context.Context, tx *store.Tx, a *actor, ch SettingsChange) (int64, error) {
+	if !a.all {
+		return 0, usermerge.Errorf(usermerge.Forbidden, "tenant_admin_only", "only a tenant administrator may change the tenant's settings")
+	}
+	p, err := changedPolicy(a.tenant.Policy, ch)
+	if err != nil {
+		return 0, err
+	}
+	if !a.tenant.Policy.RevertAllowed || p.RevertAllowed {
+		return 0, nil
+	}
+	return tx.Count(ctx, `SELECT COUNT(*) FROM merges WHERE tenant_id = ? AND state = ?`, a.tenant.ID, string(usermerge.StateActive))
+}
+
+// changedPolicy is the policy after the change.
+func changedPolicy(p usermerge.Policy, ch SettingsChange) (usermerge.Policy, error) {
+	if ch.Preset != "" {
+		pre, ok := usermerge.Presets[ch.Preset]
+		if !ok {
+			return p, usermerge.Errorf(usermerge.Invalid, "unknown_preset", "unknown preset %q (known: %s)", ch.Preset, strings.Join(usermerge.PresetNames, ", "))
+		}
+		p = pre
+	}
+	for _, name := range slices.Sorted(maps.Keys(ch.Set)) {
+		if err := p.Set(name, ch.Set[name]); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
 }
 
 // UpdateSettings changes the tenant's policy; only a tenant administrator may.
@@ -166,17 +229,16 @@ func (e *Engine) UpdateSettings(ctx context.Context, c Caller, ch SettingsChange
 			return usermerge.Errorf(usermerge.Forbidden, "tenant_admin_only", "only a tenant administrator may change the tenant's settings")
 		}
 		t = a.tenant
-		if ch.Preset != "" {
-			p, ok := usermerge.Presets[ch.Preset]
-			if !ok {
-				return usermerge.Errorf(usermerge.Invalid, "unknown_preset", "unknown preset %q (known: %s)", ch.Preset, strings.Join(usermerge.PresetNames, ", "))
-			}
-			t.Policy = p
+		var err error
+		if t.Policy, err = changedPolicy(t.Policy, ch); err != nil {
+			return err
 		}
-		for _, name := range slices.Sorted(maps.Keys(ch.Set)) {
-			if err := t.Policy.Set(name, ch.Set[name]); err != nil {
-				return err
-			}
+		n, err := irreversibleCount(ctx, tx, a, ch)
+		if err != nil {
+			return err
+		}
+		if n > 0 && !ch.ConfirmIrreversible {
+			return irreversibleError(n)
 		}
 		if err := tx.PutTenant(ctx, t); err != nil {
 			return err

@@ -164,10 +164,10 @@ func TestPreviewCountsMatchMerge(t *testing.T) {
 				}
 			}
 		}
-		if len(p.Sources[0].Warnings) == 0 || !strings.Contains(strings.Join(p.Sources[0].Warnings, " "), "signed in recently") {
+		if len(p.Sources[0].Warnings) == 0 || !strings.Contains(strings.Join(usermerge.Messages(p.Sources[0].Warnings), " "), "signed in recently") {
 			t.Errorf("preview warnings = %v, want a recent sign-in warning", p.Sources[0].Warnings)
 		}
-		if !strings.Contains(strings.Join(p.Sources[0].Warnings, " "), "still active") {
+		if !strings.Contains(strings.Join(usermerge.Messages(p.Sources[0].Warnings), " "), "still active") {
 			t.Errorf("preview warnings = %v, want a still-active warning", p.Sources[0].Warnings)
 		}
 	})

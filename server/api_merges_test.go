@@ -48,11 +48,11 @@ func TestAPIPreviewAndMerge(t *testing.T) {
 					t.Errorf("preview of S, %s: %+v, want %+v", k, counts[k], want[k])
 				}
 			}
-			w := strings.Join(p.Sources[0].Warnings, "\n")
+			w := strings.Join(usermerge.Messages(p.Sources[0].Warnings), "\n")
 			if !strings.Contains(w, "still active") || !strings.Contains(w, "signed in recently") {
 				t.Errorf("preview warnings for S: %q, want still active and signed in recently", w)
 			}
-			if w := strings.Join(p.Sources[1].Warnings, "\n"); strings.Contains(w, "signed in recently") {
+			if w := strings.Join(usermerge.Messages(p.Sources[1].Warnings), "\n"); strings.Contains(w, "signed in recently") {
 				t.Errorf("preview warnings for S3, who never signed in: %q", w)
 			}
 		}

@@ -188,8 +188,16 @@ func TestAPIRevertRefusals(t *testing.T) {
 		m7 := apiMerge(t, admin, "T", "S2")[0]
 		refused("a batch with a revertible and a permanent merge", admin, "409 merge_permanent", m5, m7)
 
-		// Reverts switched off for acme.
-		if st, body := apiSend(admin, "PUT", apiAcme+"/settings", map[string]any{"set": map[string]string{"revert_allowed": "false"}}); st != 200 {
+		// Reverts switched off for acme: refused until confirmed, as m7
+		// becomes irreversible.
+		st, body = apiSend(admin, "PUT", apiAcme+"/settings", map[string]any{"set": map[string]string{"revert_allowed": "false"}})
+		if st != 409 || !strings.Contains(string(body), `"confirm_irreversible"`) || !strings.Contains(string(body), "1 active merge becomes irreversible") {
+			t.Errorf("switch reverts off with an active merge, unconfirmed: %s, want 409 confirm_irreversible", apiOutcome(st, body))
+		}
+		if _, body := admin.raw("GET", apiAcme+"/settings", "", nil); !apiDecode[SettingsAnswer](t, body).Policy.RevertAllowed {
+			t.Errorf("the unconfirmed change changed the settings: %s", body)
+		}
+		if st, body := apiSend(admin, "PUT", apiAcme+"/settings", map[string]any{"set": map[string]string{"revert_allowed": "false"}, "confirm_irreversible": true}); st != 200 {
 			t.Fatalf("switch reverts off: %s", apiOutcome(st, body))
 		}
 		m6 := apiMerge(t, admin, "T", "S3")[0]

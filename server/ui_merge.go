@@ -140,6 +140,7 @@ type mergeScreen struct {
 	Keep          *usermerge.AccountSummary
 	Sources       []usermerge.AccountSummary
 	Info          *accountInfo
+	Compare       []usermerge.Comparison
 	Preview       *usermerge.Preview
 	Confirm       bool
 	MergeEnabled  bool
@@ -154,6 +155,19 @@ func (m mergeScreen) Full() bool { return len(m.State.Sources) >= usermerge.MaxS
 
 // Ready reports whether there is something to preview and merge.
 func (m mergeScreen) Ready() bool { return m.State.Keep != "" && len(m.State.Sources) > 0 }
+
+// AllWarnings are the preview's warnings for the confirmation to repeat;
+// that the merge cannot be undone it says in a note of its own.
+func (m mergeScreen) AllWarnings() []usermerge.Warning {
+	if m.Preview == nil {
+		return nil
+	}
+	var out []usermerge.Warning
+	for _, sp := range m.Preview.Sources {
+		out = append(out, sp.Warnings...)
+	}
+	return out
+}
 
 // SourceNames names the accounts to merge for the confirmation.
 func (m mergeScreen) SourceNames() string {
@@ -292,6 +306,16 @@ func (u *uiServer) mergeScreen(w http.ResponseWriter, r *http.Request, c *uiCall
 			m.Info = infoOf(a)
 		}
 	}
+	if m.Ready() && len(problems) == 0 {
+		cs, err := u.s.eng.Compare(ctx, c.Caller, st.Keep, st.Sources)
+		switch usermerge.ErrorCode(err) {
+		case "":
+			m.Compare = cs
+		case usermerge.Internal, usermerge.Unauthenticated:
+			return err
+		default: // the preview below reports it in the merge's words
+		}
+	}
 	status := http.StatusOK
 	if step := q.Get("step"); (step == "preview" || step == "confirm") && m.Ready() && len(problems) == 0 {
 		p, err := u.s.eng.Preview(ctx, c.Caller, usermerge.MergeRequest{TenantID: c.Tenant, Target: st.Keep, Sources: st.Sources,
@@ -312,11 +336,34 @@ func (u *uiServer) mergeScreen(w http.ResponseWriter, r *http.Request, c *uiCall
 	return u.render(w, status, "merge", m)
 }
 
+func quoted(s string) string {
+	if len(s) > 100 {
+		s = s[:100] + "…"
+	}
+	return "“" + s + "”"
+}
+
 func (u *uiServer) doMerge(w http.ResponseWriter, r *http.Request, c *uiCall) error {
 	f := r.PostForm
 	st := parseMergeState(f, false)
 	st.Ext = f.Get("ext") == "1"
 	back := st.url(c.page.T())
+	// A merge that cannot be undone needs the kept login typed: checked
+	// here, not only in the browser.
+	if !c.rights.Tenant.Policy.RevertAllowed {
+		keep, err := u.s.eng.AccountInfo(r.Context(), c.Caller, st.Keep)
+		if err != nil {
+			return u.done(w, r, back, "", nothingDone("Nothing was merged", err))
+		}
+		if typed := strings.TrimSpace(f.Get("confirm_login")); typed != keep.Login {
+			text := "type the kept login, " + keep.Login + ", to confirm a merge that cannot be undone"
+			if typed != "" {
+				text = "you typed " + quoted(typed) + ", not the kept login " + keep.Login + "; type it exactly to confirm a merge that cannot be undone"
+			}
+			return u.done(w, r, st.url(c.page.T(), "step", "confirm"), "",
+				usermerge.Errorf(usermerge.Invalid, "confirm_login_mismatch", "Nothing was merged: %s", text))
+		}
+	}
 	ms, err := u.s.eng.Merge(r.Context(), c.Caller, usermerge.MergeRequest{TenantID: c.Tenant, Target: st.Keep, Sources: st.Sources,
 		MoveExternalIDs: &st.Ext, Reason: st.Reason, Profile: st.Profile})
 	if err != nil {

@@ -17,7 +17,17 @@ type settingsPage struct {
 	Presets  []presetView
 	Rules    []ruleView
 	ReadOnly bool
+	Confirm  *settingsConfirm
 }
+
+// settingsConfirm asks to confirm a change that makes active merges
+// irreversible; it resends the same form with the confirmation.
+type settingsConfirm struct {
+	Text   string
+	Fields []hiddenField
+}
+
+type hiddenField struct{ Name, Value string }
 
 type presetView struct {
 	Name, Title, Text string
@@ -130,7 +140,28 @@ func (u *uiServer) saveSettings(w http.ResponseWriter, r *http.Request, c *uiCal
 	default:
 		return badRequest("the form names no action")
 	}
+	ch.ConfirmIrreversible = f.Get("confirm_irreversible") == "1"
 	t, err := u.s.eng.UpdateSettings(r.Context(), c.Caller, ch)
+	if usermerge.ErrorReason(err) == engine.CodeConfirmIrreversible {
+		// Nothing changed: the page asks, with the change it would make.
+		msg := usermerge.ErrorMessage(err)
+		cur, err := u.s.eng.Settings(r.Context(), c.Caller)
+		if err != nil {
+			return err
+		}
+		p := u.newSettingsPage(c, cur)
+		p.Confirm = &settingsConfirm{Text: capitalise(msg) + "."}
+		names := []string{"action", "preset"}
+		for _, s := range usermerge.PolicySettings {
+			names = append(names, s.Name)
+		}
+		for _, name := range names {
+			if f.Has(name) {
+				p.Confirm.Fields = append(p.Confirm.Fields, hiddenField{name, f.Get(name)})
+			}
+		}
+		return u.render(w, http.StatusConflict, "settings", p)
+	}
 	text := "Settings saved."
 	if err == nil {
 		if name := t.Preset(); name != "custom" {
@@ -140,4 +171,13 @@ func (u *uiServer) saveSettings(w http.ResponseWriter, r *http.Request, c *uiCal
 		}
 	}
 	return u.done(w, r, c.page.T()+"/settings", text, err)
+}
+
+// capitalise starts a sentence with a capital; a sentence that starts with
+// a login is left alone by the engine's messages, which start with words.
+func capitalise(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -371,6 +371,11 @@ func TestBrowserUI(t *testing.T) {
 		}
 		p.shot("06-merge-swapped")
 
+		// Side by side before the preview: the same person, by the data.
+		p.waitFor("#compare")
+		p.contains("#compare", "maria.garcia and mgarcia", "Keep: maria.garcia", "Merge: mgarcia", "Last sign-in", "Groups", "Badges")
+		p.shot("06b-merge-compare")
+
 		p.do(chromedp.Click(chromedp.ID("ext")))
 		p.press("#preview-btn")
 		p.waitFor("#preview")
@@ -380,6 +385,8 @@ func TestBrowserUI(t *testing.T) {
 		p.press("#merge-btn")
 		p.waitFor("#confirm-merge")
 		p.contains("#confirm-merge", "mgarcia (Maria Garcia)", "maria.garcia (María García)", "allows reverting", "External IDs move")
+		p.contains("#confirm-warnings", "still active")
+		p.absent("#confirm-login")
 		p.shot("08-merge-confirm")
 		p.press("#confirm-merge-btn")
 		p.contains("#flash", "Merged into maria.garcia")
@@ -695,7 +702,27 @@ func TestBrowserUI(t *testing.T) {
 		p.shot("23-globex-merge-list")
 		p.open("/ui/t/globex/merge?keep=malfarsi&src=mohamed.alfarsi&step=confirm")
 		p.contains("#confirm-merge", "mohamed.alfarsi", "malfarsi", "does not allow reverting: this merge cannot be undone")
+		p.contains("#confirm-warnings", "still active", "the emails differ")
+		off := func() bool {
+			t.Helper()
+			v, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`document.querySelector("#confirm-merge-btn").disabled`))
+			if err != nil {
+				p.fail("the merge button: %v", err)
+			}
+			return v
+		}
+		if !off() {
+			p.fail("the irreversible merge's button works before the kept login is typed")
+		}
+		p.do(chromedp.SendKeys(chromedp.ID("confirm-login"), "mohamed"))
+		if !off() {
+			p.fail("the irreversible merge's button works with a wrong login typed")
+		}
 		p.shot("24-globex-merge-confirm")
+		p.do(chromedp.SendKeys(chromedp.ID("confirm-login"), strings.Repeat("\b", len("mohamed"))+"malfarsi"))
+		if off() {
+			p.fail("the irreversible merge's button stays off with the kept login typed")
+		}
 		p.press("#confirm-merge a.btn") // Cancel
 		p.absent("#confirm-merge")
 
@@ -747,6 +774,41 @@ func TestBrowserUI(t *testing.T) {
 		m, err := e.eng.MergeDetails(ctx, admin, id, 1)
 		if err != nil || m.Merge.State != usermerge.StateActive {
 			t.Errorf("merge %d after the viewer's revert: %s, %v; want active", id, m.Merge.State, err)
+		}
+	})
+
+	t.Run("the comparison warns of two people; settings ask before merges become irreversible", func(t *testing.T) {
+		p := e.person(t)
+		p.signIn("admin")
+		p.open("/ui/t/acme/merge?keep=robert.johnson&src=cokafor")
+		p.waitFor("#compare")
+		p.contains("#compare", "the names differ", "the emails differ", "differs")
+		if n := p.count("#compare tr.differs th .tag.diff"); n < 2 {
+			p.fail("%d rows marked as differing in words; want at least name and email", n)
+		}
+		p.shot("06c-merge-compare-warnings")
+		p.press("#merge-btn")
+		p.waitFor("#confirm-merge")
+		p.contains("#confirm-warnings", "the names differ", "the emails differ", "still active")
+		p.shot("08b-merge-confirm-warnings")
+		p.press("#confirm-merge a.btn") // Cancel
+
+		p.open("/ui/t/acme/settings")
+		p.do(chromedp.Click(chromedp.ID("revert_allowed-false")))
+		p.press("#save-rules")
+		p.waitFor("#confirm-settings")
+		p.contains("#confirm-settings", "irreversible", "Nothing has been changed yet")
+		p.shot("22c-settings-irreversible-confirm")
+		if tn, err := e.eng.Settings(ctx, admin); err != nil || !tn.Policy.RevertAllowed {
+			p.fail("settings before the confirmation: %+v, %v; want reverts still allowed", tn.Policy, err)
+		}
+		p.press("#confirm-settings-btn")
+		p.contains("#flash", "Settings saved")
+		if tn, err := e.eng.Settings(ctx, admin); err != nil || tn.Policy.RevertAllowed {
+			p.fail("settings after the confirmation: %+v, %v; want reverts off", tn.Policy, err)
+		}
+		if _, err := e.eng.UpdateSettings(ctx, admin, engine.SettingsChange{Preset: "learningbox"}); err != nil {
+			t.Fatal(err)
 		}
 	})
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"usermerge"
@@ -464,4 +465,55 @@ func cleanIDs(list ...ids) error {
 		*x.v = c
 	}
 	return nil
+}
+
+// GroupPathsOf returns each group an account belongs to with its path up
+// the tree, the group first: "Madrid › Europe › Sales", as the merge
+// screen's comparison shows them (the Schoox info icon: unit and above).
+func (tx *Tx) GroupPathsOf(ctx context.Context, tenant, account string) ([]string, error) {
+	ids, err := tx.GroupIDsOf(ctx, tenant, account)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{}
+	for _, id := range ids {
+		var names []string
+		seen := map[string]bool{}
+		for cur := id; cur != "" && !seen[cur] && len(names) < 50; { // a cycle or a runaway tree stops the walk
+			seen[cur] = true
+			var name string
+			var parent sql.NullString
+			err := tx.QueryRow(ctx, `SELECT name, parent_id FROM groups WHERE tenant_id = ? AND id = ?`, tenant, cur).Scan(&name, &parent)
+			if errors.Is(err, sql.ErrNoRows) {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			names = append(names, name)
+			cur = parent.String
+		}
+		out = append(out, strings.Join(names, " › "))
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// ExternalIDsOf returns an account's live external IDs, by system and value.
+func (tx *Tx) ExternalIDsOf(ctx context.Context, tenant, account string) ([]usermerge.ExternalID, error) {
+	rows, err := tx.Query(ctx, `SELECT system, value FROM external_ids WHERE tenant_id = ? AND account_id = ? AND retired_by IS NULL
+		ORDER BY system, value`, tenant, account)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []usermerge.ExternalID{}
+	for rows.Next() {
+		var x usermerge.ExternalID
+		if err := rows.Scan(&x.System, &x.Value); err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
 }

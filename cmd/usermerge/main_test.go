@@ -435,6 +435,17 @@ func TestSettings(t *testing.T) {
 	contains(t, "unknown setting", r.stderr, "unknown setting")
 	c.fails(exitUsage, append(append([]string{}, acme...), "settings", "badges")...)
 	c.fails(exitForbidden, "--tenant", "acme", "--as", "sales-editor", "settings", "--preset", "schoox")
+
+	// With an active merge, stopping reverts needs --yes.
+	c.acme("merge", "--yes", "--target", keep, source)
+	r = c.fails(exitConflict, append(append([]string{}, acme...), "settings", "revert_allowed=false")...)
+	contains(t, "stopping reverts with a merge active", r.stderr, "1 active merge becomes irreversible", "--yes")
+	c.json(&tn, append(append([]string{}, acme...), "settings")...)
+	if !tn.Policy.RevertAllowed {
+		t.Error("the refused change stopped reverts")
+	}
+	out = c.acme("settings", "--yes", "revert_allowed=false")
+	contains(t, "settings --yes revert_allowed=false", out, "custom")
 }
 
 func TestImportBadLine(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 
 var settingsCmd = &command{
 	name:    "settings",
-	usage:   "settings [--preset learningbox|schoox] [NAME=VALUE ...]",
+	usage:   "settings [--preset learningbox|schoox] [--yes] [NAME=VALUE ...]",
 	summary: "show or change the tenant's merge policy",
 	help: `Without arguments, shows the tenant's merge policy: each setting with its
 value and what it means, the preset the policy equals, and the rule each
@@ -26,20 +26,24 @@ administrators only): the preset first, then each setting. Presets:
   schoox       badges and credits stay with the source, certificates
                transfer, reverts not allowed
 
+A change that stops reverts while merges are active makes them all
+irreversible: it is refused, saying how many, unless --yes is given.
+
 Examples:
   usermerge --tenant acme --as admin settings
-  usermerge --tenant acme --as admin settings --preset schoox
+  usermerge --tenant acme --as admin settings --preset schoox --yes
   usermerge --tenant acme --as admin settings revert_allowed=true credits=transfer`,
 	db: existingDB, tenant: true, admin: true, maxArgs: -1,
 	setup: func(fs *flag.FlagSet) runFunc {
 		preset := fs.String("preset", "", "apply the preset `NAME` (learningbox or schoox) first")
+		yes := fs.Bool("yes", false, "confirm a change that makes the active merges irreversible")
 		return func(ctx context.Context, m *Main, args []string) error {
 			var t usermerge.Tenant
 			var err error
 			if *preset == "" && len(args) == 0 {
 				t, err = m.eng.Settings(ctx, m.caller)
 			} else {
-				ch := engine.SettingsChange{Preset: *preset, Set: map[string]string{}}
+				ch := engine.SettingsChange{Preset: *preset, Set: map[string]string{}, ConfirmIrreversible: *yes}
 				for _, a := range args {
 					name, value, ok := strings.Cut(a, "=")
 					if !ok || name == "" {
@@ -48,6 +52,9 @@ Examples:
 					ch.Set[name] = value
 				}
 				t, err = m.eng.UpdateSettings(ctx, m.caller, ch)
+				if usermerge.ErrorReason(err) == engine.CodeConfirmIrreversible {
+					return usermerge.Errorf(usermerge.Conflict, engine.CodeConfirmIrreversible, "%s (run it again with --yes)", usermerge.ErrorMessage(err))
+				}
 			}
 			if err != nil {
 				return err

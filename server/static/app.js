@@ -105,9 +105,22 @@ function selectAll() {
   });
 }
 
+// A merge that cannot be undone: its button works once the kept login is
+// typed (the server checks it again).
+function mustMatch() {
+  document.querySelectorAll("input[data-must-match]").forEach(function (input) {
+    var btn = document.querySelector(input.dataset.enables);
+    if (!btn) return;
+    var update = function () { btn.disabled = input.value.trim() !== input.dataset.mustMatch; };
+    input.addEventListener("input", update);
+    update();
+  });
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   selectAll();
   keepScroll();
+  mustMatch();
   showResult();
   openDialogs();
   liveSearch();
