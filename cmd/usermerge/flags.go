@@ -17,9 +17,13 @@ import (
 type badValue struct {
 	name, value string
 	kind        string // what the value must be, e.g. "a whole number"
+	reason      string // a flag of the program's own (flag.Func): its own words
 }
 
 func (b *badValue) message() string {
+	if b.reason != "" {
+		return fmt.Sprintf("--%s %s: %s", b.name, b.value, b.reason)
+	}
 	return fmt.Sprintf("--%s must be %s, got %q", b.name, b.kind, b.value)
 }
 
@@ -33,6 +37,11 @@ func (w watched) Set(s string) error {
 	err := w.Value.Set(s)
 	if err != nil && *w.bad == nil {
 		*w.bad = &badValue{name: w.name, value: s, kind: kindOf(w.Value)}
+		if _, typed := w.Value.(flag.Getter); !typed {
+			// Only the program's own flag.Func values are not Getters, and
+			// their errors are written for the person at the terminal.
+			(*w.bad).reason = err.Error()
+		}
 	}
 	return err
 }
