@@ -167,12 +167,12 @@ type SettingsChange struct {
 // irreversibleError is the refusal of an unconfirmed change that makes
 // active merges irreversible; Merges is how many.
 func irreversibleError(n int64) error {
-	what := "1 active merge becomes"
+	what := "1 active merge becomes irreversible: it can"
 	if n != 1 {
-		what = fmt.Sprintf("%d active merges become", n)
+		what = fmt.Sprintf("%d active merges become irreversible: they can", n)
 	}
 	return usermerge.Errorf(usermerge.Conflict, CodeConfirmIrreversible,
-		"with reverts no longer allowed, %s irreversible: they can never be undone; confirm the change to go ahead", what)
+		"with reverts no longer allowed, %s never be undone; confirm the change to go ahead", what)
 }
 
 // CodeConfirmIrreversible is the code of the refusal above.

@@ -221,7 +221,7 @@ func TestUIAccountsActivateSaysWhy(t *testing.T) {
 		}
 		// Where the tenant allows no reverts, the reason stays and the
 		// revert link goes.
-		if _, err := e.eng.UpdateSettings(context.Background(), acmeAdmin, engine.SettingsChange{Set: map[string]string{"revert_allowed": "false"}}); err != nil {
+		if _, err := e.eng.UpdateSettings(context.Background(), acmeAdmin, engine.SettingsChange{Set: map[string]string{"revert_allowed": "false"}, ConfirmIrreversible: true}); err != nil {
 			t.Fatal(err)
 		}
 		page = c.get("/ui/t/acme/accounts")
