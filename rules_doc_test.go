@@ -144,6 +144,17 @@ func rulesMarkdown() string {
 			w("- **%s** %s\n", s.Label, d)
 		}
 	}
+	w("\n## The kept account's profile\n\n")
+	labels := make([]string, len(usermerge.ProfileFields))
+	for i, f := range usermerge.ProfileFields {
+		labels[i] = strings.ToLower(f.Label)
+	}
+	w("The kept account keeps its own %s, in either preset, unless the administrator picks,\n", strings.Join(labels, " and "))
+	w("field by field, a merged account's value instead (the merge screen's \"Name and email to\n")
+	w("keep\", `--keep-source-value FIELD=SOURCE`, the API's `profile`). A chosen value that is\n")
+	w("empty is refused; one equal to the kept account's changes nothing. The merge records\n")
+	w("the value it replaced, and a revert gives it back unless the kept account's value was\n")
+	w("changed after the merge: then the newer value stays and the revert says so.\n")
 	w("\nA revert undoes all of it exactly, kind by kind; see [design.md](design.md) for how.\n")
 	return b.String()
 }
