@@ -1,0 +1,84 @@
+package match
+
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// MaxInputBytes is how much of a name or address is read at all; the rest is
+// ignored, so that a hostile megabyte costs no more than a long name.
+const MaxInputBytes = 4 * MaxRunes
+
+// NormalizeName is the form in which two spellings of one name are equal:
+// German letters transliterated (ä→ae, ö→oe, ü→ue, ß→ss, so Müller and
+// Mueller agree), then accents removed (Nguyễn→nguyen), letters lower-cased
+// (unicode.ToLower), apostrophes, hyphens and other punctuation
+// dropped (O'Brien→obrien, Al-Farsi→alfarsi), and runs of white space made
+// one space, trimmed. Digits are kept; invalid UTF-8 is dropped.
+func NormalizeName(s string) string { return normalize(s, true) }
+
+// FoldName is NormalizeName without the German transliteration: umlauts lose
+// their dots (Müller→muller), as systems that strip accents write them.
+// Comparisons accept either form.
+func FoldName(s string) string { return normalize(s, false) }
+
+// germanTranslit is DIN 5007-2 / the German passport rule for the letters
+// that have a two-letter spelling.
+var germanTranslit = strings.NewReplacer(
+	"ä", "ae", "ö", "oe", "ü", "ue", "Ä", "Ae", "Ö", "Oe", "Ü", "Ue", "ß", "ss", "ẞ", "SS",
+)
+
+// noDecomposition are Latin letters that Unicode does not decompose into a
+// base letter and a mark, spelled as they usually are in ASCII.
+var noDecomposition = map[rune]string{
+	'đ': "d", 'Đ': "d", 'ł': "l", 'Ł': "l", 'ø': "o", 'Ø': "o", 'æ': "ae", 'Æ': "ae",
+	'œ': "oe", 'Œ': "oe", 'þ': "th", 'Þ': "th", 'ð': "d", 'Ð': "d", 'ı': "i", 'ß': "ss",
+	'ẞ': "ss", 'ħ': "h", 'Ħ': "h",
+}
+
+func normalize(s string, german bool) string {
+	s = validPrefix(s, MaxInputBytes)
+	s = norm.NFC.String(s)
+	if german {
+		s = germanTranslit.Replace(s)
+	}
+	s = norm.NFD.String(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false // a space is pending, written before the next letter
+	runes := 0
+	for _, r := range s {
+		if runes >= MaxRunes {
+			break
+		}
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			// A combining mark: the accent of the previous letter.
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if space {
+				b.WriteByte(' ')
+				runes++
+				space = false
+			}
+			if t, ok := noDecomposition[r]; ok {
+				b.WriteString(t)
+				runes += len(t)
+			} else {
+				b.WriteRune(unicode.ToLower(r))
+				runes++
+			}
+		default:
+			// Punctuation, symbols, U+FFFD from invalid UTF-8: dropped, so
+			// O'Brien and OBrien agree.
+		}
+	}
+	return b.String()
+}
+
+// compact is a normalised name without its spaces, so that "Al Farsi",
+// "Al-Farsi" and "Alfarsi" agree.
+func compact(s string) string { return strings.ReplaceAll(s, " ", "") }
