@@ -2,6 +2,7 @@ package match
 
 import (
 	"strings"
+	"unicode"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -26,9 +27,9 @@ var gmailDomains = map[string]bool{"gmail.com": true, "googlemail.com": true}
 
 // NormalizeEmail is the form in which two spellings of one mailbox are
 // equal: trimmed, NFC, lower-cased (an invalid UTF-8 byte becomes U+FFFD),
-// googlemail.com written gmail.com, and at
-// Gmail the dots and any +tag removed from the local part (at other domains
-// the +tag only with StripPlusTags). It answers "" when s is not an address
+// the domain's trailing dots dropped, googlemail.com written gmail.com, and
+// at Gmail the dots and any +tag removed from the local part (at other
+// domains the +tag only with StripPlusTags). It answers "" when s is not an address
 // (no "@", an empty local part or domain, longer than MaxEmailBytes).
 func NormalizeEmail(s string, opt EmailOptions) string {
 	local, domain, ok := splitEmail(s)
@@ -42,6 +43,9 @@ func NormalizeEmail(s string, opt EmailOptions) string {
 	} else if opt.StripPlusTags {
 		local = stripTag(local)
 	}
+	// White space next to the "@" or left by the removals is not part of
+	// the mailbox (and would not survive normalising again).
+	local = strings.TrimSpace(local)
 	if local == "" {
 		return ""
 	}
@@ -65,12 +69,18 @@ func splitEmail(s string) (local, domain string, ok bool) {
 	if len(s) > MaxEmailBytes {
 		return "", "", false
 	}
-	s = strings.ToLower(norm.NFC.String(s))
+	// Invalid bytes first become U+FFFD, so that NFC sees only characters;
+	// NFC again after lower-casing, which can undo it.
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = norm.NFC.String(strings.ToLower(norm.NFC.String(s)))
+	if len(s) > MaxEmailBytes { // grown by U+FFFD for invalid bytes, or by NFC
+		return "", "", false
+	}
 	i := strings.LastIndexByte(s, '@')
 	if i <= 0 {
 		return "", "", false
 	}
-	local, domain = s[:i], strings.TrimSuffix(s[i+1:], ".")
+	local, domain = s[:i], strings.TrimSpace(strings.TrimRightFunc(s[i+1:], func(r rune) bool { return r == '.' || unicode.IsSpace(r) }))
 	if domain == "" {
 		return "", "", false
 	}

@@ -3,6 +3,7 @@ package match
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -39,7 +40,9 @@ var noDecomposition = map[rune]string{
 }
 
 func normalize(s string, german bool) string {
-	s = validPrefix(s, MaxInputBytes)
+	// Invalid bytes become U+FFFD (dropped below) before the normalisation
+	// forms see them: norm mis-reads the character after an invalid byte.
+	s = strings.ToValidUTF8(validPrefix(s, MaxInputBytes), "\uFFFD")
 	s = norm.NFC.String(s)
 	if german {
 		s = germanTranslit.Replace(s)
@@ -50,27 +53,29 @@ func normalize(s string, german bool) string {
 	space := false // a space is pending, written before the next letter
 	runes := 0
 	for _, r := range s {
-		if runes >= MaxRunes {
-			break
-		}
 		switch {
 		case unicode.Is(unicode.Mn, r):
 			// A combining mark: the accent of the previous letter.
 		case unicode.IsSpace(r):
 			space = b.Len() > 0
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			t, ok := noDecomposition[r]
+			if !ok {
+				t = string(unicode.ToLower(r))
+			}
+			n := utf8.RuneCountInString(t)
+			if space {
+				n++
+			}
+			if runes+n > MaxRunes {
+				return b.String()
+			}
 			if space {
 				b.WriteByte(' ')
-				runes++
 				space = false
 			}
-			if t, ok := noDecomposition[r]; ok {
-				b.WriteString(t)
-				runes += len(t)
-			} else {
-				b.WriteRune(unicode.ToLower(r))
-				runes++
-			}
+			b.WriteString(t)
+			runes += n
 		default:
 			// Punctuation, symbols, U+FFFD from invalid UTF-8: dropped, so
 			// O'Brien and OBrien agree.
