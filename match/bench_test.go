@@ -42,3 +42,13 @@ func BenchmarkCompareEmails(b *testing.B) {
 		sinkE = CompareEmails("Martha.Jones+lms@gmail.com", "marhta.jones@example.org", EmailOptions{})
 	}
 }
+
+var sinkP PreparedName
+
+// BenchmarkPrepareNameAccented is the dearer preparation: a name outside
+// ASCII goes through NFC, transliteration, case folding and NFD.
+func BenchmarkPrepareNameAccented(b *testing.B) {
+	for b.Loop() {
+		sinkP = PrepareName(Name{"Jörg", "Müller-Nguyễn"})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -14,8 +15,8 @@ const MaxInputBytes = 4 * MaxRunes
 
 // NormalizeName is the form in which two spellings of one name are equal:
 // German letters transliterated (ä→ae, ö→oe, ü→ue, ß→ss, so Müller and
-// Mueller agree), then accents removed (Nguyễn→nguyen), letters lower-cased
-// (unicode.ToLower), apostrophes, hyphens and other punctuation
+// Mueller agree), then accents removed (Nguyễn→nguyen), letters case-folded
+// (Unicode full case folding), apostrophes, hyphens and other punctuation
 // dropped (O'Brien→obrien, Al-Farsi→alfarsi), and runs of white space made
 // one space, trimmed. Digits are kept; invalid UTF-8 is dropped.
 func NormalizeName(s string) string { return normalize(s, true) }
@@ -40,14 +41,20 @@ var noDecomposition = map[rune]string{
 }
 
 func normalize(s string, german bool) string {
-	// Invalid bytes become U+FFFD (dropped below) before the normalisation
-	// forms see them: norm mis-reads the character after an invalid byte.
-	s = strings.ToValidUTF8(validPrefix(s, MaxInputBytes), "\uFFFD")
-	s = norm.NFC.String(s)
-	if german {
-		s = germanTranslit.Replace(s)
+	s = validPrefix(s, MaxInputBytes)
+	if !isASCII(s) {
+		// Invalid bytes become U+FFFD (dropped below) before the
+		// normalisation forms see them: norm mis-reads the character after
+		// an invalid byte.
+		s = norm.NFC.String(strings.ToValidUTF8(s, "\uFFFD"))
+		if german {
+			s = germanTranslit.Replace(s)
+		}
+		// Full Unicode case folding, not just lower case: the Greek final
+		// sigma folds with the others, as case-insensitive comparison
+		// requires.
+		s = norm.NFD.String(cases.Fold().String(s))
 	}
-	s = norm.NFD.String(s)
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false // a space is pending, written before the next letter
@@ -82,6 +89,17 @@ func normalize(s string, german bool) string {
 		}
 	}
 	return b.String()
+}
+
+// isASCII: most names are, and need none of Unicode's normalisation forms
+// (nor their allocations).
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // compact is a normalised name without its spaces, so that "Al Farsi",

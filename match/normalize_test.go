@@ -33,7 +33,9 @@ func TestNormalizeName(t *testing.T) {
 		{"Søren", "soren"},
 		{"Henry VIII 3rd", "henry viii 3rd"},
 		{"Ab\xffc", "abc"}, // invalid UTF-8 dropped
-		{"Иван", "иван"},   // other scripts kept, lower-cased
+		{"Иван", "иван"},   // other scripts kept, case-folded
+		{"ΣΊΣΥΦΟΣ", "σισυφοσ"},
+		{"Σίσυφος", "σισυφοσ"}, // final sigma folds with σ
 	}
 	for _, c := range cases {
 		if got := NormalizeName(c.in); got != c.want {
