@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -138,5 +139,47 @@ func TestUIInfoBoxAttributes(t *testing.T) {
 		if p := c.get("/ui/t/acme/merge?keep=T&info=T"); !strings.Contains(p.body, `id="info-box"`) || strings.Contains(p.body, `id="info-attributes"`) {
 			t.Errorf("an account without attributes shows a Profile section (or no info box)")
 		}
+	})
+}
+
+// Attributes belong to the account: a merge does not copy the source's to
+// the kept account, the merged-away account keeps its own, and a revert
+// leaves both as they were.
+func TestMergeLeavesAttributesWithTheAccount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T) {
+		e := newEnv(t)
+		keep := map[string]string{"given_name": "Tess"}
+		src := map[string]string{"birth_date": "1990-04-23", "employee_number": "E-9", "locker": "B-12"}
+		setAttributes(t, e, "acme", "T", keep)
+		setAttributes(t, e, "acme", "S", src)
+		admin := e.signIn("admin")
+		var res struct {
+			Merges []struct {
+				ID int64 `json:"id"`
+			} `json:"merges"`
+		}
+		if st, body := admin.raw("POST", "/api/v1/tenants/acme/merges", "application/json", []byte(`{"target":"T","sources":["S"],"reason":"same person"}`)); st != 201 {
+			t.Fatalf("merge: %d %s", st, body)
+		} else if err := json.Unmarshal(body, &res); err != nil {
+			t.Fatal(err)
+		}
+		check := func(when string) {
+			t.Helper()
+			if diff := cmp.Diff(keep, e.account("acme", "T").Attributes); diff != "" {
+				t.Errorf("%s: kept account's attributes (-want +got):\n%s", when, diff)
+			}
+			if diff := cmp.Diff(src, e.account("acme", "S").Attributes); diff != "" {
+				t.Errorf("%s: merged account's attributes (-want +got):\n%s", when, diff)
+			}
+		}
+		if len(res.Merges) != 1 {
+			t.Fatalf("merge answer: %+v", res)
+		}
+		check("after the merge")
+		revert := fmt.Sprintf(`{"merges":[%d]}`, res.Merges[0].ID)
+		if st, body := admin.raw("POST", "/api/v1/tenants/acme/merges/revert", "application/json", []byte(revert)); st != 200 {
+			t.Fatalf("revert: %d %s", st, body)
+		}
+		check("after the revert")
 	})
 }
