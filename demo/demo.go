@@ -2,7 +2,8 @@
 // preset, each with an org tree, about 300 learners with a plausible history
 // of every record kind, and a dozen people who hold two or three accounts
 // whose records overlap so that every merge rule of PRODUCT.md §3 has
-// something to do. The output is the documented NDJSON import format, in
+// something to do. Most accounts carry profile attributes (attributes.go),
+// which a duplicate person's accounts partly share. The output is the documented NDJSON import format, in
 // export order, and byte-identical for the same Options.
 package demo
 
