@@ -24,6 +24,9 @@ type Account struct {
 	MergedInto string        `json:"merged_into,omitempty"` // target account id while merged
 	MergedBy   int64         `json:"merged_by,omitempty"`   // merge id while merged
 	IsAdmin    bool          `json:"is_admin,omitempty"`    // the account holds admin rights
+	// Attributes are the optional profile attributes (attributes.go): the
+	// known keys and free keys, only those with a value.
+	Attributes map[string]string `json:"attributes,omitempty"`
 }
 
 // Deleted reports whether the account has been deleted (tombstoned).

@@ -19,6 +19,7 @@ type account struct {
 	units, jobs            []string
 	has                    map[string]bool // items already held, "course/c-x", so each is held once
 	client, mobile, homeIP string
+	attrs                  map[string]string // profile attributes (attributes.go)
 }
 
 // folds maps the letters of the name lists to ASCII for logins and e-mails.

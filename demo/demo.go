@@ -2,7 +2,8 @@
 // preset, each with an org tree, about 300 learners with a plausible history
 // of every record kind, and a dozen people who hold two or three accounts
 // whose records overlap so that every merge rule of PRODUCT.md §3 has
-// something to do. The output is the documented NDJSON import format, in
+// something to do. Most accounts carry profile attributes (attributes.go),
+// which a duplicate person's accounts partly share. The output is the documented NDJSON import format, in
 // export order, and byte-identical for the same Options.
 package demo
 
@@ -68,6 +69,7 @@ func Write(w io.Writer, o Options) (Summary, error) {
 	for _, spec := range tenantSpecs() {
 		g := newGen(spec, o.Seed, now)
 		g.build()
+		g.attributes(o.Seed)
 		if err := g.write(bw); err != nil {
 			return Summary{}, fmt.Errorf("demo: write %s: %w", spec.id, err)
 		}
@@ -183,6 +185,16 @@ const timeLayout = "2006-01-02T15:04:05.000Z"
 // appendJSON appends l as one JSON object and a newline to buf. HTML
 // characters are not escaped, as in exports ("Data & Analytics").
 func (l line) appendJSON(buf *bytes.Buffer) error {
+	if err := l.appendObject(buf); err != nil {
+		return err
+	}
+	buf.WriteByte('\n')
+	return nil
+}
+
+// appendObject appends l as one JSON object; a field whose value is a line
+// is a nested object with its fields in order.
+func (l line) appendObject(buf *bytes.Buffer) error {
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	buf.WriteByte('{')
@@ -191,6 +203,12 @@ func (l line) appendJSON(buf *bytes.Buffer) error {
 			buf.WriteByte(',')
 		}
 		fmt.Fprintf(buf, "%q:", f.k)
+		if sub, ok := f.v.(line); ok {
+			if err := sub.appendObject(buf); err != nil {
+				return fmt.Errorf("field %s: %w", f.k, err)
+			}
+			continue
+		}
 		v := f.v
 		if t, ok := v.(time.Time); ok {
 			v = t.UTC().Format(timeLayout)
@@ -200,7 +218,7 @@ func (l line) appendJSON(buf *bytes.Buffer) error {
 		}
 		buf.Truncate(buf.Len() - 1) // Encode's newline
 	}
-	buf.WriteString("}\n")
+	buf.WriteByte('}')
 	return nil
 }
 
@@ -235,8 +253,12 @@ func (g *gen) write(w io.Writer) error {
 		if a.inactive {
 			status = "inactive"
 		}
-		lines = append(lines, line{{"kind", "account"}, {"tenant", s.id}, {"id", a.id}, {"login", a.login},
-			{"email", a.email}, {"name", a.name}, {"status", status}, {"created_at", a.created}})
+		l := line{{"kind", "account"}, {"tenant", s.id}, {"id", a.id}, {"login", a.login},
+			{"email", a.email}, {"name", a.name}, {"status", status}, {"created_at", a.created}}
+		if attrs := attributesLine(a.attrs); attrs != nil {
+			l = append(l, kv{"attributes", attrs})
+		}
+		lines = append(lines, l)
 	}
 	for _, a := range byID {
 		for _, u := range a.units {

@@ -208,11 +208,17 @@ type browseRow struct {
 	Blocked  string // why the account cannot be picked, or ""
 }
 
-// accountInfo is the info box: an account's groups, jobs, status and
-// record counts.
+// accountInfo is the info box: an account's groups, jobs, status, profile
+// attributes and record counts.
 type accountInfo struct {
 	usermerge.AccountSummary
-	Kinds []kindCount
+	Kinds      []kindCount
+	Attributes []attributeRow // the profile attributes with a value, in display order
+}
+
+// attributeRow is one profile attribute as the info box lists it.
+type attributeRow struct {
+	Key, Label, Value string
 }
 
 type kindCount struct {
@@ -224,6 +230,9 @@ func infoOf(a usermerge.AccountSummary) *accountInfo {
 	ai := &accountInfo{AccountSummary: a}
 	for _, k := range usermerge.Kinds {
 		ai.Kinds = append(ai.Kinds, kindCount{Label: k.Label(), N: a.Counts[k]})
+	}
+	for _, k := range usermerge.AttributeKeys(a.Attributes) {
+		ai.Attributes = append(ai.Attributes, attributeRow{Key: k, Label: usermerge.AttributeLabel(k), Value: a.Attributes[k]})
 	}
 	return ai
 }

@@ -142,27 +142,43 @@ func (tx *Tx) PutAccount(ctx context.Context, a usermerge.Account) error {
 	if a.MergedBy != 0 || a.MergedInto != "" {
 		mergedBy = a.MergedBy
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO accounts (tenant_id, id, login, email, name, status, created_at, deleted_at, merged_into, merged_by)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	if err := usermerge.ValidateAttributes(a.Attributes); err != nil {
+		return err
+	}
+	attrs, err := attrValues(a.Attributes)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO accounts (tenant_id, id, login, email, name, status, created_at, deleted_at, merged_into, merged_by,
+		`+attrSelect("")+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (tenant_id, id) DO UPDATE SET login = excluded.login, email = excluded.email, name = excluded.name,
 		status = excluded.status, created_at = excluded.created_at, deleted_at = excluded.deleted_at,
-		merged_into = excluded.merged_into, merged_by = excluded.merged_by`,
-		a.TenantID, a.ID, a.Login, a.Email, a.Name, string(a.Status), Millis(a.CreatedAt), nullMillis(a.DeletedAt),
-		nullString(a.MergedInto), mergedBy)
+		merged_into = excluded.merged_into, merged_by = excluded.merged_by,
+		given_name = excluded.given_name, family_name = excluded.family_name, birth_date = excluded.birth_date,
+		phone = excluded.phone, employee_number = excluded.employee_number, postcode = excluded.postcode, attrs = excluded.attrs`,
+		append([]any{a.TenantID, a.ID, a.Login, a.Email, a.Name, string(a.Status), Millis(a.CreatedAt), nullMillis(a.DeletedAt),
+			nullString(a.MergedInto), mergedBy}, attrs...)...)
 	return err
 }
 
 const accountCols = `a.tenant_id, a.id, a.login, a.email, a.name, a.status, a.created_at, a.deleted_at,
 	COALESCE(a.merged_into, ''), COALESCE(a.merged_by, 0),
-	EXISTS (SELECT 1 FROM admins ad WHERE ad.tenant_id = a.tenant_id AND ad.account_id = a.id)`
+	EXISTS (SELECT 1 FROM admins ad WHERE ad.tenant_id = a.tenant_id AND ad.account_id = a.id),
+	a.given_name, a.family_name, a.birth_date, a.phone, a.employee_number, a.postcode, a.attrs`
 
 func scanAccount(row interface{ Scan(...any) error }) (usermerge.Account, error) {
 	var a usermerge.Account
 	var status string
 	var created int64
 	var deleted sql.NullInt64
-	err := row.Scan(&a.TenantID, &a.ID, &a.Login, &a.Email, &a.Name, &status, &created, &deleted, &a.MergedInto, &a.MergedBy, &a.IsAdmin)
+	var at attrScan
+	err := row.Scan(append([]any{&a.TenantID, &a.ID, &a.Login, &a.Email, &a.Name, &status, &created, &deleted, &a.MergedInto, &a.MergedBy, &a.IsAdmin},
+		at.dest()...)...)
 	a.Status, a.CreatedAt, a.DeletedAt = usermerge.AccountStatus(status), FromMillis(created), timePtr(deleted)
+	if err == nil {
+		a.Attributes, err = at.attributes()
+	}
 	return a, err
 }
 

@@ -14,7 +14,12 @@ import (
 )
 
 // csvHeader is the column order CSV exports write; imports take any order.
+// The known attributes follow (attrColumns), then a column csvAttrPrefix+KEY
+// for each free attribute key of the tenant, by key.
 var csvHeader = []string{"id", "login", "email", "name", "status", "created_at", "groups", "jobs"}
+
+// csvAttrPrefix starts the column of a free attribute key: "attr:locker".
+const csvAttrPrefix = "attr:"
 
 // ImportAccountsCSV reads accounts of one tenant from CSV with a header row
 // (docs/import-format.md) in one transaction; a bad row aborts the import
@@ -73,8 +78,16 @@ func csvColumns(header []string) (map[string]int, error) {
 		if !utf8.ValidString(h) {
 			return nil, badLine(1, "not valid UTF-8 text")
 		}
-		if !known[h] {
-			return nil, badLine(1, "unknown column %q (the columns are %s)", cut(h), strings.Join(csvHeader, ","))
+		if key, ok := strings.CutPrefix(h, csvAttrPrefix); ok {
+			if why := usermerge.ValidAttributeKey(key); why != "" {
+				return nil, badLine(1, "column %q: attribute key %q %s", cut(h), cut(key), why)
+			}
+			if usermerge.KnownAttribute(key) {
+				return nil, badLine(1, "column %q: %s is a known attribute, its column is %q", cut(h), key, key)
+			}
+		} else if !known[h] && !usermerge.KnownAttribute(h) {
+			return nil, badLine(1, "unknown column %q (the columns are %s, %s and %sKEY for any other attribute)",
+				cut(h), strings.Join(csvHeader, ","), strings.Join(attrColumns, ","), csvAttrPrefix)
 		}
 		if _, dup := col[h]; dup {
 			return nil, badLine(1, "column %q appears twice", h)
@@ -156,6 +169,22 @@ func (im *importer) csvRow(n int, tenant string, col map[string]int, rec []strin
 		}
 		a.CreatedAt = FromMillis(ms)
 	}
+	set := map[string]string{}
+	for h := range col {
+		key, free := strings.CutPrefix(h, csvAttrPrefix)
+		if !free && !usermerge.KnownAttribute(h) {
+			continue
+		}
+		v, _ := get(h)
+		if err := usermerge.ValidateAttribute(key, v); err != nil {
+			return badLine(n, "%s", usermerge.ErrorMessage(err))
+		}
+		set[key] = v
+	}
+	a.Attributes = applyAttributes(a.Attributes, set)
+	if err := usermerge.ValidateAttributes(a.Attributes); err != nil {
+		return badLine(n, "%s", usermerge.ErrorMessage(err))
+	}
 	if err := im.checkLogin(n, `accounts`, "account", tenant, id, login); err != nil {
 		return err
 	}
@@ -217,31 +246,46 @@ func (l *lineLimit) Read(p []byte) (int, error) {
 }
 
 // ExportAccountsCSV writes a tenant's accounts as CSV, by id, with the header
-// of csvHeader; groups and jobs are ';'-separated ids in id order. Deletion
+// of csvHeader, then a column for each attribute key an account of the
+// tenant has a value for (attr:KEY for a free key); groups and jobs are ';'-separated ids in id order. Deletion
 // and merge markers are not in CSV: the NDJSON export carries them.
 func (db *DB) ExportAccountsCSV(ctx context.Context, w io.Writer, tenant string) error {
 	return db.View(ctx, func(tx *Tx) error {
 		if _, err := tx.Tenant(ctx, tenant); err != nil {
 			return err
 		}
+		used, err := tx.usedAttributeKeys(ctx, tenant)
+		if err != nil {
+			return err
+		}
+		header := append([]string{}, csvHeader...)
+		for _, k := range used {
+			if !usermerge.KnownAttribute(k) {
+				k = csvAttrPrefix + k
+			}
+			header = append(header, k)
+		}
 		bw := bufio.NewWriterSize(w, 64<<10)
 		cw := csv.NewWriter(bw)
-		if err := cw.Write(csvHeader); err != nil {
+		if err := cw.Write(header); err != nil {
 			return err
 		}
 		// One cursor, grouped by account: its row (part 0), then its groups
 		// (1) and jobs (2), so that nothing is held but one account.
 		c := tx.byteOrder()
-		rows, err := tx.Query(ctx, `SELECT account, part, item, email, name, status, created_at FROM (
-			SELECT id AS account, 0 AS part, login AS item, email, name, status, created_at FROM accounts WHERE tenant_id = ?
-			UNION ALL SELECT account_id, 1, group_id, '', '', '', 0 FROM memberships WHERE tenant_id = ?
-			UNION ALL SELECT account_id, 2, job_id, '', '', '', 0 FROM account_jobs WHERE tenant_id = ?
+		blanks := strings.Repeat(", ''", len(attrColumns)+1)
+		rows, err := tx.Query(ctx, `SELECT account, part, item, email, name, status, created_at, `+attrSelect("")+` FROM (
+			SELECT id AS account, 0 AS part, login AS item, email, name, status, created_at, `+attrSelect("")+` FROM accounts WHERE tenant_id = ?
+			UNION ALL SELECT account_id, 1, group_id, '', '', '', 0`+blanks+` FROM memberships WHERE tenant_id = ?
+			UNION ALL SELECT account_id, 2, job_id, '', '', '', 0`+blanks+` FROM account_jobs WHERE tenant_id = ?
 			) u ORDER BY account`+c+`, part, item`+c, tenant, tenant, tenant)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		row := make([]string, len(csvHeader))
+		row := make([]string, len(header))
+		var at attrScan
+		dest := at.dest()
 		var groups, jobs []string
 		have := false
 		flush := func() error {
@@ -258,7 +302,7 @@ func (db *DB) ExportAccountsCSV(ctx context.Context, w io.Writer, tenant string)
 			var id, item, email, name, status string
 			var part int
 			var created int64
-			if err := rows.Scan(&id, &part, &item, &email, &name, &status, &created); err != nil {
+			if err := rows.Scan(append([]any{&id, &part, &item, &email, &name, &status, &created}, dest...)...); err != nil {
 				return err
 			}
 			switch part {
@@ -268,6 +312,13 @@ func (db *DB) ExportAccountsCSV(ctx context.Context, w io.Writer, tenant string)
 				}
 				row[0], row[1], row[2], row[3], row[4] = id, item, email, name, status
 				row[5] = FromMillis(created).Format(exportTime)
+				attrs, err := at.attributes()
+				if err != nil {
+					return err
+				}
+				for i, k := range header[len(csvHeader):] {
+					row[len(csvHeader)+i] = attrs[strings.TrimPrefix(k, csvAttrPrefix)]
+				}
 				groups, jobs, have = groups[:0], jobs[:0], true
 			case 1:
 				groups = append(groups, item)

@@ -235,7 +235,7 @@ func (ex *exporter) titles() error {
 // merged into, so that its merged_into resolves in an empty database.
 func (ex *exporter) accounts() error {
 	t, a := ex.tenant, ex.account
-	const cols = `SELECT id, login, email, name, status, created_at, deleted_at, COALESCE(merged_into, '') FROM accounts`
+	cols := `SELECT id, login, email, name, status, created_at, deleted_at, COALESCE(merged_into, ''), ` + attrSelect("") + ` FROM accounts`
 	// In a scoped export the chain follows merged_into only to accounts in
 	// the scope's groups, and a merged_into outside the chain is left out.
 	follow, followArgs, into := "", []any{}, "COALESCE(merged_into, '')"
@@ -250,7 +250,7 @@ func (ex *exporter) accounts() error {
 		}
 		into = `CASE WHEN merged_into IN (SELECT id FROM chain) THEN merged_into ELSE '' END`
 	}
-	oneCols := `SELECT id, login, email, name, status, created_at, deleted_at, ` + into + ` FROM accounts`
+	oneCols := `SELECT id, login, email, name, status, created_at, deleted_at, ` + into + `, ` + attrSelect("") + ` FROM accounts`
 	q, args := ex.pick(cols+` WHERE tenant_id = ? ORDER BY id`+ex.c, []any{t},
 		`WITH RECURSIVE chain(id) AS (
 			SELECT CAST(? AS TEXT)
@@ -260,7 +260,12 @@ func (ex *exporter) accounts() error {
 	var id, login, email, name, status, target string
 	var created int64
 	var deleted sql.NullInt64
-	return ex.each(q, args, []any{&id, &login, &email, &name, &status, &created, &deleted, &target}, func() error {
+	var at attrScan
+	return ex.each(q, args, append([]any{&id, &login, &email, &name, &status, &created, &deleted, &target}, at.dest()...), func() error {
+		attrs, err := at.attributes()
+		if err != nil {
+			return err
+		}
 		l := &ex.l
 		l.reset("account")
 		l.str("tenant", t)
@@ -274,6 +279,19 @@ func (ex *exporter) accounts() error {
 			l.time("deleted_at", deleted.Int64)
 		}
 		l.optStr("merged_into", target)
+		if len(attrs) > 0 {
+			l.key("attributes")
+			l.b = append(l.b, '{')
+			for i, k := range usermerge.AttributeKeys(attrs) {
+				if i > 0 {
+					l.b = append(l.b, ',')
+				}
+				l.b = appendString(l.b, k)
+				l.b = append(l.b, ':')
+				l.b = appendString(l.b, attrs[k])
+			}
+			l.b = append(l.b, '}')
+		}
 		return ex.emit()
 	})
 }

@@ -697,6 +697,10 @@ func (im *importer) accountLine(o object) error {
 	if target == id {
 		return badLine(o.n, "account %q cannot be merged into itself", id)
 	}
+	attrs, err := attributesField(o)
+	if err != nil {
+		return err
+	}
 	if err := im.checkLogin(o.n, `accounts`, "account", tenant, id, login); err != nil {
 		return err
 	}
@@ -707,6 +711,7 @@ func (im *importer) accountLine(o object) error {
 	switch {
 	case exists:
 		a.Status, a.DeletedAt, a.MergedInto, a.MergedBy = cur.Status, cur.DeletedAt, cur.MergedInto, cur.MergedBy
+		a.Attributes = cur.Attributes
 		if !hasEmail {
 			a.Email = cur.Email
 		}
@@ -718,6 +723,10 @@ func (im *importer) accountLine(o object) error {
 	}
 	if hasStatus {
 		a.Status = usermerge.AccountStatus(status)
+	}
+	a.Attributes = applyAttributes(a.Attributes, attrs)
+	if err := usermerge.ValidateAttributes(a.Attributes); err != nil {
+		return badLine(o.n, "%s", usermerge.ErrorMessage(err))
 	}
 	switch {
 	case !hasDeleted, exists && cur.Deleted():
@@ -1123,4 +1132,46 @@ func upsertRecordSQL(t *recordTable) string {
 	set = append(set, fmt.Sprintf("retired_by = COALESCE(%s.retired_by, excluded.retired_by)", t.table))
 	return `INSERT INTO ` + t.table + ` (` + strings.Join(cols, ", ") + `) VALUES (` + placeholders(len(cols)) + `)
 		ON CONFLICT (tenant_id, id) DO UPDATE SET ` + strings.Join(set, ", ")
+}
+
+// attributesField reads an account line's "attributes" object: each key a
+// valid attribute key, each value a string ("" empties the attribute).
+// Absent, it is nil: the account keeps what it has.
+func attributesField(o object) (map[string]string, error) {
+	raw, ok := o.get("attributes")
+	if !ok {
+		return nil, nil
+	}
+	if raw[0] != '{' {
+		return nil, o.wrongType("attributes", "an object", raw)
+	}
+	ao, err := parseObject(o.n, "attributes.", raw)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(ao.keys))
+	for _, k := range ao.keys {
+		v, _, err := ao.str(k)
+		if err != nil {
+			return nil, err
+		}
+		if err := usermerge.ValidateAttribute(k, v); err != nil {
+			return nil, badLine(o.n, "%s", usermerge.ErrorMessage(err))
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// applyAttributes gives cur the values of set, a key set to "" removed,
+// the keys set leaves out kept; cur is not changed.
+func applyAttributes(cur, set map[string]string) map[string]string {
+	out := make(map[string]string, len(cur)+len(set))
+	for k, v := range cur {
+		out[k] = v
+	}
+	for k, v := range set {
+		out[k] = v
+	}
+	return usermerge.CompactAttributes(out)
 }

@@ -40,7 +40,7 @@ var orgFields = map[string][]string{
 	"group":       {"kind", "tenant", "id", "name", "parent"},
 	"job":         {"kind", "tenant", "id", "title"},
 	"title":       {"kind", "tenant", "catalog", "id", "title"},
-	"account":     {"kind", "tenant", "id", "login", "email", "name", "status", "created_at", "deleted_at", "merged_into"},
+	"account":     {"kind", "tenant", "id", "login", "email", "name", "status", "created_at", "deleted_at", "merged_into", "attributes"},
 	"membership":  {"kind", "tenant", "account", "group"},
 	"account_job": {"kind", "tenant", "account", "job"},
 	"admin":       {"kind", "tenant", "id", "login", "name", "role", "account", "scopes", "password_hash"},

@@ -66,9 +66,9 @@ const ieRichFile = `{"kind":"tenant","id":"beta","name":"Beta Learning","policy"
 {"kind":"job","tenant":"beta","id":"J-3","title":"Upper case sorts first: ids compare byte by byte"}
 {"kind":"job","tenant":"beta","id":"j-1","title":"Trainer"}
 {"kind":"job","tenant":"beta","id":"j-2"}
-{"kind":"account","tenant":"beta","id":"u-1","login":"one","email":"one@beta.test","name":"One","status":"active","created_at":"2020-01-01T00:00:00.000Z"}
+{"kind":"account","tenant":"beta","id":"u-1","login":"one","email":"one@beta.test","name":"One","status":"active","created_at":"2020-01-01T00:00:00.000Z","attributes":{"given_name":"Öne","family_name":"O'Neil \"Junior\"","birth_date":"1990-02-28","phone":"+44 20 7946 0000","employee_number":"E-1","postcode":"SW1A 1AA","a_key":"x","locker":"<7> & \\"}}
 {"kind":"account","tenant":"beta","id":"u-2","login":"two","email":"two@beta.test","name":"Two","status":"inactive","created_at":"2021-06-30T23:59:59.999Z","merged_into":"u-3"}
-{"kind":"account","tenant":"beta","id":"u-3","login":"three","name":"Three","status":"active","created_at":"2019-02-28T12:00:00.001Z"}
+{"kind":"account","tenant":"beta","id":"u-3","login":"three","name":"Three","status":"active","created_at":"2019-02-28T12:00:00.001Z","attributes":{"birth_date":"1990-02-28"}}
 {"kind":"account","tenant":"beta","id":"u-4","login":"four","status":"inactive","created_at":"2018-01-01T00:00:00.000Z","deleted_at":"2024-02-29T00:00:00.000Z"}
 {"kind":"account","tenant":"beta","id":"u-5","login":"zoë","name":"Zoë \"Z\" <z&co> \\ \u0001","status":"active","created_at":"2000-01-01T00:00:00.000Z"}
 {"kind":"membership","tenant":"beta","account":"u-1","group":"b-leaf"}

@@ -78,10 +78,11 @@ func (m *Main) loginsOf(ctx context.Context, list []usermerge.AccountSummary) ma
 var accountCmd = &command{
 	name:    "account",
 	usage:   "account ID|LOGIN",
-	summary: "show one account: groups, jobs, status and record counts",
+	summary: "show one account: groups, jobs, status, profile attributes and record counts",
 	help: `Shows one account as the merge screen's info button does: its profile,
-groups and jobs, status (and what it is merged into), and how many live
-records of each kind it holds.
+groups and jobs, status (and what it is merged into), its profile attributes
+(birth date, employee number, free keys...) when it has any, and how many
+live records of each kind it holds.
 
 Examples:
   usermerge --tenant acme --as admin account mgarcia
@@ -115,6 +116,14 @@ Examples:
 				fmt.Fprintf(tw, "Groups\t%s\n", orNone(s.Groups))
 				fmt.Fprintf(tw, "Jobs\t%s\n", orNone(s.Jobs))
 				tw.Flush()
+				if len(s.Attributes) > 0 {
+					fmt.Fprintln(w, "Profile:")
+					tw = newTable(w)
+					for _, k := range usermerge.AttributeKeys(s.Attributes) {
+						fmt.Fprintf(tw, "  %s\t%s\n", usermerge.AttributeLabel(k), s.Attributes[k])
+					}
+					tw.Flush()
+				}
 				fmt.Fprintln(w, "Records:")
 				tw = newTable(w)
 				for _, k := range usermerge.Kinds {
