@@ -86,3 +86,67 @@ func FuzzEmails(f *testing.F) {
 		_ = EmailLocalPart(a, opt)
 	})
 }
+
+// FuzzFields: the birth date, phone, identifier and postcode comparisons
+// accept any input, normalising twice changes nothing, comparing is
+// symmetric, and a value that is not missing agrees exactly with itself.
+func FuzzFields(f *testing.F) {
+	for _, s := range [][2]string{
+		{"1990-03-04", "1990-04-03"},
+		{"1990-02-30", "1991-03-04"},
+		{"+44 (0)20 7946 0000", "020 7946 0000"},
+		{"+0012345678", "0049 30 1234567"},
+		{"E000123", " e 123 "},
+		{"SW1A 1AA", "sw1a2ab"},
+		{"", "\xff\xfe"},
+		{"ﬁ İ ß ǅ", "\u00a0\u2028"},
+		{strings.Repeat("0", 200), strings.Repeat("9", 70)},
+	} {
+		f.Add(s[0], s[1], "44")
+		f.Add(s[0], s[1], "")
+	}
+	f.Fuzz(func(t *testing.T, a, b, cc string) {
+		if ab, ba := CompareBirthDates(a, b), CompareBirthDates(b, a); ab != ba {
+			t.Fatalf("dates asymmetric: %v then %v for %q, %q", ab, ba, a, b)
+		}
+		if self := CompareBirthDates(a, a); self != DateExact && self != DateMissing {
+			t.Fatalf("a date against itself: %v", self)
+		}
+
+		opt := PhoneOptions{CountryCode: cc}
+		if n := NormalizePhone(a, opt); n != "" {
+			if NormalizePhone(n, opt) != n {
+				t.Fatalf("NormalizePhone not idempotent on %q: %q then %q", a, n, NormalizePhone(n, opt))
+			}
+			if len(n) < MinPhoneDigits || len(n) > MaxPhoneDigits || strings.Trim(n, "0123456789") != "" {
+				t.Fatalf("NormalizePhone(%q) = %q", a, n)
+			}
+		}
+		if ab, ba := ComparePhones(a, b, opt), ComparePhones(b, a, opt); ab != ba {
+			t.Fatalf("phones asymmetric: %v then %v for %q, %q", ab, ba, a, b)
+		}
+		if self := ComparePhones(a, a, opt); self != PhoneExact && self != PhoneMissing {
+			t.Fatalf("a phone against itself: %v", self)
+		}
+
+		if n := NormalizeID(a); n != "" && (NormalizeID(n) != n || !utf8.ValidString(n)) {
+			t.Fatalf("NormalizeID not idempotent or invalid on %q: %q then %q", a, n, NormalizeID(n))
+		}
+		if ab, ba := CompareIDs(a, b), CompareIDs(b, a); ab != ba {
+			t.Fatalf("identifiers asymmetric: %v then %v for %q, %q", ab, ba, a, b)
+		}
+		if self := CompareIDs(a, a); self != IDExact && self != IDMissing {
+			t.Fatalf("an identifier against itself: %v", self)
+		}
+
+		if n := NormalizePostcode(a); n != "" && (NormalizePostcode(n) != n || !utf8.ValidString(n)) {
+			t.Fatalf("NormalizePostcode not idempotent or invalid on %q: %q then %q", a, n, NormalizePostcode(n))
+		}
+		if ab, ba := ComparePostcodes(a, b), ComparePostcodes(b, a); ab != ba {
+			t.Fatalf("postcodes asymmetric: %v then %v for %q, %q", ab, ba, a, b)
+		}
+		if self := ComparePostcodes(a, a); self != PostcodeExact && self != PostcodeMissing {
+			t.Fatalf("a postcode against itself: %v", self)
+		}
+	})
+}

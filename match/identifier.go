@@ -16,7 +16,7 @@ const MaxIDBytes = 128
 // identifier are dropped ("000123" is "123", "E00123" stays "e00123"; an
 // identifier of zeros only is "0"). Punctuation is kept: "AB-123" and
 // "AB123" are different identifiers. It answers "" for an empty identifier
-// or one longer than MaxIDBytes.
+// or one longer than MaxIDBytes, as typed or once normalised.
 func NormalizeID(s string) string {
 	if len(s) > MaxIDBytes {
 		return ""
@@ -30,7 +30,7 @@ func NormalizeID(s string) string {
 		}
 	}
 	n := b.String()
-	if n == "" {
+	if n == "" || len(n) > MaxIDBytes { // grown by U+FFFD or a longer lower case
 		return ""
 	}
 	if t := strings.TrimLeft(n, "0"); t != "" {

@@ -22,6 +22,7 @@ func TestNormalizeID(t *testing.T) {
 		{" \t\n", ""},
 		{strings.Repeat("1", MaxIDBytes), strings.Repeat("1", MaxIDBytes)},
 		{strings.Repeat("1", MaxIDBytes+1), ""},
+		{strings.Repeat("\xffa", MaxIDBytes/2), ""}, // too long once each invalid byte is U+FFFD
 	}
 	for _, c := range cases {
 		if got := NormalizeID(c.in); got != c.want {

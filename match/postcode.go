@@ -18,7 +18,7 @@ const PostcodePrefixRunes = 3
 // equal: invalid UTF-8 bytes become U+FFFD, all white space is removed and
 // letters are upper-cased ("sw1a 1aa" is "SW1A1AA"). Other characters are
 // kept ("12345-6789" stays). It answers "" for an empty postcode or one
-// longer than MaxPostcodeBytes.
+// longer than MaxPostcodeBytes, as typed or once normalised.
 func NormalizePostcode(s string) string {
 	if len(s) > MaxPostcodeBytes {
 		return ""
@@ -30,6 +30,9 @@ func NormalizePostcode(s string) string {
 		if !unicode.IsSpace(r) {
 			b.WriteRune(unicode.ToUpper(r))
 		}
+	}
+	if b.Len() > MaxPostcodeBytes { // grown by U+FFFD or a longer upper case
+		return ""
 	}
 	return b.String()
 }

@@ -17,6 +17,7 @@ func TestNormalizePostcode(t *testing.T) {
 		{"   ", ""},
 		{strings.Repeat("A", MaxPostcodeBytes), strings.Repeat("A", MaxPostcodeBytes)},
 		{strings.Repeat("A", MaxPostcodeBytes+1), ""},
+		{strings.Repeat("\xffa", MaxPostcodeBytes/2), ""}, // too long once each invalid byte is U+FFFD
 	}
 	for _, c := range cases {
 		if got := NormalizePostcode(c.in); got != c.want {
