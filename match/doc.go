@@ -1,7 +1,8 @@
 // Package match holds the field comparisons the duplicate finder is built on:
 // Jaro and Jaro-Winkler similarity, name normalisation (case, accents, German
 // transliteration, punctuation), a Soundex phonetic key for blocking, a
-// nickname table, and comparison levels for names and e-mail addresses.
+// nickname table, and comparison levels for names, e-mail addresses, birth
+// dates, phone numbers, identifiers and postcodes.
 //
 // Everything here is pure: no database, no I/O, no global mutable state. Every
 // function accepts any string (empty, very long, invalid UTF-8) without
