@@ -41,6 +41,8 @@ func TestComparePostcodes(t *testing.T) {
 		{"10115", "20115", PostcodeDifferent},
 		// A prefix needs three characters on both sides.
 		{"SW", "SW1A 1AA", PostcodeDifferent},
+		{"SW", "NW", PostcodeDifferent},
+		{"SW1", "sw1a1aa", PostcodePrefix},
 		{"SW", "sw", PostcodeExact},
 		{"", "SW1A 1AA", PostcodeMissing},
 		{"SW1A 1AA", " ", PostcodeMissing},
