@@ -29,12 +29,7 @@ var dateLevelNames = [...]string{
 }
 
 // String is the level's stable name, as explanations and settings spell it.
-func (l DateLevel) String() string {
-	if l < 0 || int(l) >= len(dateLevelNames) {
-		return "unknown"
-	}
-	return dateLevelNames[l]
-}
+func (l DateLevel) String() string { return levelName(l, dateLevelNames[:]) }
 
 // ParseBirthDate reads a date written YYYY-MM-DD (outer white space aside)
 // and answers its year, month and day, or ok false when s is not a calendar

@@ -9,3 +9,12 @@
 // panicking, and bounds its cost by comparing at most MaxRunes runes of each
 // input. docs/matching.md says where each definition comes from.
 package match
+
+// levelName is a level's stable name from its type's table of names, or
+// "unknown" for a value outside it.
+func levelName[L ~int](l L, names []string) string {
+	if l < 0 || int(l) >= len(names) {
+		return "unknown"
+	}
+	return names[l]
+}

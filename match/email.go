@@ -117,12 +117,7 @@ var emailLevelNames = [...]string{
 }
 
 // String is the level's stable name, as explanations and settings spell it.
-func (l EmailLevel) String() string {
-	if l < 0 || int(l) >= len(emailLevelNames) {
-		return "unknown"
-	}
-	return emailLevelNames[l]
-}
+func (l EmailLevel) String() string { return levelName(l, emailLevelNames[:]) }
 
 // EmailComparison is the level of a pair of addresses and the Jaro-Winkler
 // similarity of their normalised local parts (0 when missing).

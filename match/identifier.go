@@ -55,12 +55,7 @@ var idLevelNames = [...]string{
 }
 
 // String is the level's stable name, as explanations and settings spell it.
-func (l IDLevel) String() string {
-	if l < 0 || int(l) >= len(idLevelNames) {
-		return "unknown"
-	}
-	return idLevelNames[l]
-}
+func (l IDLevel) String() string { return levelName(l, idLevelNames[:]) }
 
 // CompareIDs is the level at which two identifiers agree: the first of the
 // IDLevel constants that holds.

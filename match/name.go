@@ -32,12 +32,7 @@ var nameLevelNames = [...]string{
 }
 
 // String is the level's stable name, as explanations and settings spell it.
-func (l NameLevel) String() string {
-	if l < 0 || int(l) >= len(nameLevelNames) {
-		return "unknown"
-	}
-	return nameLevelNames[l]
-}
+func (l NameLevel) String() string { return levelName(l, nameLevelNames[:]) }
 
 // The Jaro-Winkler thresholds of the fuzzy levels (Splink's defaults for
 // names).

@@ -91,12 +91,7 @@ var phoneLevelNames = [...]string{
 }
 
 // String is the level's stable name, as explanations and settings spell it.
-func (l PhoneLevel) String() string {
-	if l < 0 || int(l) >= len(phoneLevelNames) {
-		return "unknown"
-	}
-	return phoneLevelNames[l]
-}
+func (l PhoneLevel) String() string { return levelName(l, phoneLevelNames[:]) }
 
 // ComparePhones is the level at which two phone numbers agree: the first of
 // the PhoneLevel constants that holds. Two numbers share a tail only when

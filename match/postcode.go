@@ -53,12 +53,7 @@ var postcodeLevelNames = [...]string{
 }
 
 // String is the level's stable name, as explanations and settings spell it.
-func (l PostcodeLevel) String() string {
-	if l < 0 || int(l) >= len(postcodeLevelNames) {
-		return "unknown"
-	}
-	return postcodeLevelNames[l]
-}
+func (l PostcodeLevel) String() string { return levelName(l, postcodeLevelNames[:]) }
 
 // ComparePostcodes is the level at which two postcodes agree: the first of
 // the PostcodeLevel constants that holds. A prefix is shared only when both
