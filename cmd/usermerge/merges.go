@@ -174,7 +174,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			return m.emit(d, func(w io.Writer) error { return writeDetails(w, d, pg) })
+			return m.emit(d, func(w io.Writer) error { return writeDetails(w, d, pg, m.loginOf(ctx)) })
 		}
 	},
 }
@@ -190,7 +190,25 @@ func parseKind(s string) (usermerge.Kind, error) {
 	return "", usageError("unknown kind %q; the kinds are: %s", s, strings.Join(names, ", "))
 }
 
-func writeDetails(w io.Writer, d usermerge.MergeDetails, pg usermerge.DetailsPage) error {
+// loginOf names, by login, an account that holds a merge's record today
+// and is neither of the merge's two (a later merge moved the record on):
+// administrators know logins, not internal ids.
+func (m *Main) loginOf(ctx context.Context) func(id string) string {
+	seen := map[string]string{}
+	return func(id string) string {
+		if l, ok := seen[id]; ok {
+			return l
+		}
+		l := "an account outside your groups"
+		if a, err := m.eng.AccountInfo(ctx, m.caller, id); err == nil {
+			l = a.Account.Login
+		}
+		seen[id] = l
+		return l
+	}
+}
+
+func writeDetails(w io.Writer, d usermerge.MergeDetails, pg usermerge.DetailsPage, loginOf func(id string) string) error {
 	all := pg.Kind != ""
 	mg := d.Merge
 	tw := newTable(w)
@@ -233,7 +251,7 @@ func writeDetails(w io.Writer, d usermerge.MergeDetails, pg usermerge.DetailsPag
 			quiet = append(quiet, kd.Label)
 			continue
 		}
-		writeKind(w, mg, kd, pg.Limit)
+		writeKind(w, mg, kd, pg.Limit, loginOf)
 	}
 	if len(quiet) > 0 {
 		fmt.Fprintf(w, "\nNo records for: %s.\n", strings.Join(quiet, ", "))
@@ -245,9 +263,9 @@ func writeDetails(w io.Writer, d usermerge.MergeDetails, pg usermerge.DetailsPag
 	return nil
 }
 
-func writeKind(w io.Writer, mg usermerge.Merge, kd usermerge.KindDetails, limit int) {
+func writeKind(w io.Writer, mg usermerge.Merge, kd usermerge.KindDetails, limit int, loginOf func(id string) string) {
 	// The account holding a record today, by login where it is one of the
-	// merge's (a later merge may have moved it on: then its id).
+	// merge's; a later merge may have moved it on to another account.
 	holder := func(id string) string {
 		switch id {
 		case mg.Target.ID:
@@ -255,7 +273,7 @@ func writeKind(w io.Writer, mg usermerge.Merge, kd usermerge.KindDetails, limit 
 		case mg.Source.ID:
 			return mg.Source.Login + " (source)"
 		}
-		return id
+		return loginOf(id)
 	}
 	fmt.Fprintf(w, "\n== %s ==\n", kd.Kind.Spec().Title)
 	fmt.Fprintf(w, "Rule: %s\n", kd.Rule)

@@ -70,3 +70,36 @@ func TestMergesByOperation(t *testing.T) {
 	r := c.fails(exitUsage, append(append([]string{}, acme...), "merges", "--operation", "-2")...)
 	contains(t, "merges --operation -2", r.stderr, "--operation must be")
 }
+
+// A record that a later merge moved on is shown with the login of the
+// account holding it now, never its internal id.
+func TestShowNamesLaterHolderByLogin(t *testing.T) {
+	c := newCLI(t)
+	globex := []string{"--tenant", "globex", "--as", "admin"}
+	run := func(args ...string) string {
+		t.Helper()
+		return c.ok(append(append([]string{}, globex...), args...)...)
+	}
+	run("merge", "--yes", "--target", "alex.petrov", "apetrov2")
+	run("merge", "--yes", "--target", "apetrov", "alex.petrov")
+	var list usermerge.MergePage
+	c.json(&list, append(append([]string{}, globex...), "merges", "--source", "apetrov2")...)
+	if len(list.Merges) != 1 {
+		t.Fatalf("merges of apetrov2: %+v", list)
+	}
+	first := list.Merges[0]
+	out := run("show", strconv.FormatInt(first.ID, 10), "--kind", "signin")
+	if !strings.Contains(out, " apetrov ") {
+		t.Errorf("show of the first merge does not name apetrov, who holds its sign-ins now:\n%s", out)
+	}
+	for _, a := range []usermerge.Account{first.Source, first.Target} {
+		if a.ID != a.Login && strings.Contains(out, a.ID+" ") {
+			t.Errorf("show prints the internal id %s:\n%s", a.ID, out)
+		}
+	}
+	var apetrov usermerge.AccountSummary
+	c.json(&apetrov, append(append([]string{}, globex...), "account", "apetrov")...)
+	if strings.Contains(out, " "+apetrov.Account.ID+" ") {
+		t.Errorf("show prints apetrov's internal id %s instead of the login:\n%s", apetrov.Account.ID, out)
+	}
+}
