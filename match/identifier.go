@@ -18,7 +18,22 @@ const MaxIDBytes = 128
 // "AB123" are different identifiers. It answers "" for an empty identifier
 // or one longer than MaxIDBytes, as typed or once normalised.
 func NormalizeID(s string) string {
-	if len(s) > MaxIDBytes {
+	n := squeeze(s, MaxIDBytes, unicode.ToLower)
+	if n == "" {
+		return ""
+	}
+	if t := strings.TrimLeft(n, "0"); t != "" {
+		return t
+	}
+	return "0"
+}
+
+// squeeze is s without white space, each rune mapped by caseOf, with
+// invalid UTF-8 bytes as U+FFFD: "" when s is empty or longer than max
+// bytes, as given or once squeezed (U+FFFD and some case mappings are
+// longer than what they replace).
+func squeeze(s string, max int, caseOf func(rune) rune) string {
+	if len(s) > max {
 		return ""
 	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
@@ -26,17 +41,13 @@ func NormalizeID(s string) string {
 	b.Grow(len(s))
 	for _, r := range s {
 		if !unicode.IsSpace(r) {
-			b.WriteRune(unicode.ToLower(r))
+			b.WriteRune(caseOf(r))
 		}
 	}
-	n := b.String()
-	if n == "" || len(n) > MaxIDBytes { // grown by U+FFFD or a longer lower case
+	if b.Len() > max {
 		return ""
 	}
-	if t := strings.TrimLeft(n, "0"); t != "" {
-		return t
-	}
-	return "0"
+	return b.String()
 }
 
 // IDLevel is how closely two identifiers agree, in the order listed

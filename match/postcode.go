@@ -1,7 +1,6 @@
 package match
 
 import (
-	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -20,21 +19,7 @@ const PostcodePrefixRunes = 3
 // kept ("12345-6789" stays). It answers "" for an empty postcode or one
 // longer than MaxPostcodeBytes, as typed or once normalised.
 func NormalizePostcode(s string) string {
-	if len(s) > MaxPostcodeBytes {
-		return ""
-	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		if !unicode.IsSpace(r) {
-			b.WriteRune(unicode.ToUpper(r))
-		}
-	}
-	if b.Len() > MaxPostcodeBytes { // grown by U+FFFD or a longer upper case
-		return ""
-	}
-	return b.String()
+	return squeeze(s, MaxPostcodeBytes, unicode.ToUpper)
 }
 
 // PostcodeLevel is how closely two postcodes agree, in the order listed
