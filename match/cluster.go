@@ -68,7 +68,9 @@ var keepRules = []struct {
 			return fmt.Sprintf("is the oldest account (created %s against %s)", day(a.created, "unknown"), day(b.created, "unknown"))
 		}},
 	{func(a, b *keepFacts) int { return strings.Compare(a.id, b.id) },
-		func(a, b *keepFacts) string { return "is as used and as complete as the others, and its id comes first" }},
+		func(a, b *keepFacts) string {
+			return "is as used and as complete as the others, and its id comes first"
+		}},
 }
 
 func cmpBool(a, b bool) int {

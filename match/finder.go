@@ -215,4 +215,3 @@ func (r Rules) Grade(probability float64) Grade {
 	}
 	return ""
 }
-

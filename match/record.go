@@ -12,25 +12,25 @@ import (
 // longer needs (the login, the raw sign-in strings) dropped. A run holds a
 // million of them, so each is a few hundred bytes.
 type rec struct {
-	id             string
-	given, family  uint32 // indexes into parts; 0 is the empty part
-	email          string // as typed, trimmed
-	emailN         string // NormalizeEmail ("" when not an address)
-	localLen       int32  // length of emailN's local part
-	birth          int32  // yyyymmdd, 0 for none
-	phone          string // NormalizePhone
-	emp, empN      string // employee number trimmed, and NormalizeID
-	postcode       string // NormalizePostcode
-	ext            []extID
-	signIns        []uint64 // sorted hashes: (address, period) with low bit 0, (client, period) with low bit 1
-	signInPeriods  int32    // distinct periods, for the explanation
-	groups         []uint64 // sorted hashes of group ids
-	records        int64
-	lastSignIn     int64
-	created        int64
-	active         bool
-	notSource      bool
-	filled         uint8 // profile fields filled, for the account to keep
+	id            string
+	given, family uint32 // indexes into parts; 0 is the empty part
+	email         string // as typed, trimmed
+	emailN        string // NormalizeEmail ("" when not an address)
+	localLen      int32  // length of emailN's local part
+	birth         int32  // yyyymmdd, 0 for none
+	phone         string // NormalizePhone
+	emp, empN     string // employee number trimmed, and NormalizeID
+	postcode      string // NormalizePostcode
+	ext           []extID
+	signIns       []uint64 // sorted hashes: (address, period) with low bit 0, (client, period) with low bit 1
+	signInPeriods int32    // distinct periods, for the explanation
+	groups        []uint64 // sorted hashes of group ids
+	records       int64
+	lastSignIn    int64
+	created       int64
+	active        bool
+	notSource     bool
+	filled        uint8 // profile fields filled, for the account to keep
 }
 
 type extID struct {
