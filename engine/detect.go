@@ -360,6 +360,7 @@ func (e *Engine) detect(ctx context.Context, run store.DuplicateRun, hb *heartbe
 		}
 		suggestions = match.Cluster(pairs, d.rules, d.record, d.isDismissed)
 		res.Stats.PairsScored = int64(len(pairs))
+		explain(suggestions, params, d)
 	}
 	hb.set(phaseChoosing, 0, int64(len(suggestions)))
 	if err := e.chooseKeeps(ctx, run.Tenant, d, suggestions); err != nil {
@@ -383,6 +384,24 @@ func (e *Engine) detect(ctx context.Context, run store.DuplicateRun, hb *heartbe
 		return err
 	})
 	return out, err
+}
+
+// explain gives the kept pairs of the suggestions their full explanation
+// again (the store keeps only each field's weight): scored anew from the
+// records, with the score the pair was clustered by.
+func explain(list []match.Suggestion, params match.Params, d *detection) {
+	for i := range list {
+		for j, p := range list[i].Pairs {
+			if len(p.Evidence) > 0 && p.Evidence[0].Level != "" {
+				continue // scored by this run
+			}
+			a, okA := d.record(p.A)
+			b, okB := d.record(p.B)
+			if okA && okB {
+				list[i].Pairs[j].Evidence = match.Score(params, d.rules, a, b).Evidence
+			}
+		}
+	}
 }
 
 // chooseKeeps counts the learning records of the suggestions' accounts

@@ -178,7 +178,15 @@ func TestChangedRunPicksUpANewDuplicate(t *testing.T) {
 		if run.Scope != "changed" {
 			t.Fatalf("scope %q", run.Scope)
 		}
-		sets := accountSets(f.queue("admin"))
+		q := f.queue("admin")
+		for _, s := range q.Suggestions {
+			for _, p := range s.Pairs {
+				if len(p.Evidence) == 0 || slices.ContainsFunc(p.Evidence, func(e match.Evidence) bool { return e.Level == "" || e.Outcome == "" }) {
+					t.Errorf("pair %s/%s of a changed run is not explained: %+v", p.A, p.B, p.Evidence)
+				}
+			}
+		}
+		sets := accountSets(q)
 		if !mentions(sets, "p20") || !hasSet(sets, "p1", "p2") || !hasSet(sets, "p7", "p8") {
 			t.Errorf("after the changed run: %v; want p20 with the O'Briens and the earlier suggestions kept", sets)
 		}
