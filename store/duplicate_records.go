@@ -235,9 +235,17 @@ func (tx *Tx) DuplicateFingerprints(ctx context.Context, tenant string) (map[str
 	return out, err
 }
 
+// HasDuplicateKeys reports whether any account of the tenant has stored
+// blocking keys (none before its first run).
+func (tx *Tx) HasDuplicateKeys(ctx context.Context, tenant string) (bool, error) {
+	n, err := tx.Count(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM duplicate_fingerprints WHERE tenant_id = ? LIMIT 1) x`, tenant)
+	return n > 0, err
+}
+
 // PutDuplicateKeys replaces the blocking keys and fingerprints of the
-// accounts of recs (one chunk of a run's writes).
-func (tx *Tx) PutDuplicateKeys(ctx context.Context, tenant string, recs []match.Record, rules match.Rules) error {
+// accounts of recs (one chunk of a run's writes); fresh says the tenant
+// has none stored yet, so there is nothing to delete first.
+func (tx *Tx) PutDuplicateKeys(ctx context.Context, tenant string, recs []match.Record, rules match.Rules, fresh bool) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -245,7 +253,13 @@ func (tx *Tx) PutDuplicateKeys(ctx context.Context, tenant string, recs []match.
 	for i, r := range recs {
 		ids[i] = r.ID
 	}
+	if fresh {
+		ids = nil
+	}
 	if err := tx.eachChunk(ids, func(cond func(string) string, args []any) error {
+		if ids == nil {
+			return nil
+		}
 		for _, table := range []string{"duplicate_keys", "duplicate_fingerprints"} {
 			if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE tenant_id = ?`+cond("account_id"), append([]any{tenant}, args...)...); err != nil {
 				return err
@@ -266,6 +280,8 @@ func (tx *Tx) PutDuplicateKeys(ctx context.Context, tenant string, recs []match.
 		}
 		fpRows = append(fpRows, []any{tenant, r.ID, Fingerprint(r)})
 	}
+	// In key order, the inserts fill neighbouring pages of the primary key.
+	sort.Slice(keyRows, func(i, j int) bool { return keyRows[i][1].(string) < keyRows[j][1].(string) })
 	if err := tx.insertRows(ctx, `INSERT INTO duplicate_keys (tenant_id, key, account_id) VALUES `, 3, keyRows); err != nil {
 		return err
 	}
