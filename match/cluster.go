@@ -191,7 +191,7 @@ func cluster(pairs []Pair, rules Rules, facts func(id string) keepFacts, dismiss
 		members []int // for roots
 		weakest float64
 		capped  bool // joined through a pair whose names disagree
-		admin   int // NotSource members, for roots
+		admin   int  // NotSource members, for roots
 	}
 	index := map[string]int{}
 	var nodes []node
@@ -299,19 +299,24 @@ func cluster(pairs []Pair, rules Rules, facts func(id string) keepFacts, dismiss
 func strong(g Grade) bool { return g == GradeCertain || g == GradeProbable }
 
 // NamesDisagree reports whether a pair's names were compared and
-// disagreed (neither alike nor one of the tolerated variants).
+// disagreed (neither alike nor one of the tolerated variants) while no
+// personal identifier (external ID, employee number) agreed.
 func NamesDisagree(p Pair) bool {
+	names, ids := false, false
 	for _, e := range p.Evidence {
-		if e.Field == FieldName {
-			return e.Outcome == disagreed
+		switch e.Field {
+		case FieldName:
+			names = e.Outcome == disagreed
+		case FieldExternalID, FieldEmployeeNumber:
+			ids = ids || e.Outcome == agreed
 		}
 	}
-	return false
+	return names && !ids
 }
 
 // PairGrade is the grade of one scored pair: Grade of its probability,
 // except that a pair whose names disagree is at most possible, however
-// much else agrees. The people who share a family name, a birth date, an
+// much else agrees, unless an external ID or the employee number agrees. The people who share a family name, a birth date, an
 // address, a phone, a postcode and groups but not a given name are twins
 // and siblings far more often than one person: those fields are not
 // independent within a household, which the weights assume, so their sum

@@ -28,7 +28,7 @@ func TestQuality(t *testing.T) {
 	t.Logf("stats %+v", res.Stats)
 	if testing.Verbose() {
 		t.Logf("%s", p)
-		m := synth.FindMistakes(s, res, 12, match.GradeCertain)
+		m := synth.FindMistakes(s, res, 30, match.GradeCertain, match.GradeProbable)
 		for _, x := range m.False {
 			pr := match.Score(res.Params, rules, x[0], x[1])
 			t.Logf("FALSE %.4f %+v\n   %+v", pr.Probability, x[0], x[1])

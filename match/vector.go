@@ -191,15 +191,20 @@ func compare(in *interner, mask *[nFields]bool, a, b *rec) vec {
 // which two names that reach no level of CompareNames are still close.
 const NameCloseMin = 0.75
 
+// NameVariantMin is the Jaro-Winkler similarity at which a swapped name
+// or an initial still counts with a typo in a part (Jawa Giemhiez /
+// Giemhiez Java, C. Emtiosnman / Charles Emstiosman).
+const NameVariantMin = 0.8
+
 // refineDifferent tells apart names CompareNames calls different (sim is
 // its similarity, the lower of the two parts'): swapped with a typo,
 // an initial with a typo in the family name, close, or which part differs.
 func refineDifferent(in *interner, a, b *rec, sim float64) uint8 {
 	ga, fa, gb, fb := &in.parts[a.given], &in.parts[a.family], &in.parts[b.given], &in.parts[b.family]
-	if min(partSimilarity(ga.n, ga.f, fb.n, fb.f), partSimilarity(fa.n, fa.f, gb.n, gb.f)) >= NameJWLow {
+	if min(partSimilarity(ga.n, ga.f, fb.n, fb.f), partSimilarity(fa.n, fa.f, gb.n, gb.f)) >= NameVariantMin {
 		return uint8(NameSwapped)
 	}
-	if ga.initial == gb.initial && (ga.isInitial || gb.isInitial) && partSimilarity(fa.n, fa.f, fb.n, fb.f) >= NameJWLow {
+	if ga.initial == gb.initial && (ga.isInitial || gb.isInitial) && partSimilarity(fa.n, fa.f, fb.n, fb.f) >= NameVariantMin {
 		return uint8(NameInitial)
 	}
 	switch {
