@@ -18,7 +18,7 @@ import (
 // Limits of the estimation.
 const (
 	// RandomPairs is how many random pairs estimate u.
-	RandomPairs = 1 << 21
+	RandomPairs = 1 << 20
 	// EMMaxIterations caps expectation-maximisation.
 	EMMaxIterations = 200
 	// EMTolerance: EM has converged when no m and not the prior moved
@@ -88,15 +88,20 @@ func (w *weights) indexTF(in *interner) {
 func (w *weights) field(f int, l uint8) float64 { return w.w[f][l] }
 
 // nameTF is the weight of an exact or normalised name agreement on a's
-// name: the level's log2(m/u) plus log2(tfMean / tf), where tf is how
-// common the name is and tfMean how common a name is on average (Σ tf²).
-// Among non-matches that agree on a name, a name of frequency tf turns
-// up in proportion to tf², among matches to tf; the ratio is tf's
-// adjustment, 0 for a name of average frequency.
+// name: the level's log2(m/u) plus the name's term-frequency adjustment.
 func (w *weights) nameTF(in *interner, a *rec, l uint8) float64 {
-	base := w.w[fName][l]
+	return w.w[fName][l] + w.tfAdjust(in, a)
+}
+
+// tfAdjust is log2(tfMean / tf), where tf is how common a's name is and
+// tfMean how common a name is on average (Σ tf²): among non-matches that
+// agree on a name, a name of frequency tf turns up in proportion to tf²,
+// among matches to tf, so the ratio adjusts the level's average u to the
+// name's own. It is 0 for a name of average frequency, and when no
+// frequencies are known.
+func (w *weights) tfAdjust(in *interner, a *rec) float64 {
 	if w.tfMean <= 0 {
-		return base
+		return 0
 	}
 	tf := w.defaultTF
 	g, f := &in.parts[a.given], &in.parts[a.family]
@@ -108,9 +113,9 @@ func (w *weights) nameTF(in *interner, a *rec, l uint8) float64 {
 		tf = v
 	}
 	if tf <= 0 {
-		return base
+		return 0
 	}
-	return base + math.Log2(w.tfMean/tf)
+	return math.Log2(w.tfMean / tf)
 }
 
 // score is a vector's match weight.
@@ -294,7 +299,7 @@ func fitEM(patterns []patternCount, u0 [nFields][]float64, mask *[nFields]bool) 
 		matches := 0.0
 		logPrior := math.Log(prior / (1 - prior))
 		for i, pc := range patterns {
-			s := logPrior
+			s := logPrior + patternTF(pc.p)*math.Ln2
 			for f, l := range levels[i] {
 				s += lr[f][l]
 			}
@@ -402,32 +407,34 @@ func nameFrequencies(in *interner, recs []rec) (map[string]float64, float64, flo
 	return tf, rest / float64(named), mean
 }
 
-// fit estimates the Params of a run: u on random pairs, term frequencies
-// on the records, m and the prior by EM on the candidate pairs' vectors.
-var candidateU = true
+// termFrequencies are Params holding only the name term frequencies of
+// the records, which EM needs before it fits the rest.
+func termFrequencies(in *interner, mask *[nFields]bool, recs []rec) Params {
+	var p Params
+	if !mask[fName] {
+		return p
+	}
+	tf, def, mean := nameFrequencies(in, recs)
+	if tf != nil {
+		p.TF = map[string]map[string]float64{FieldName: tf}
+		p.DefaultTF = map[string]float64{FieldName: def}
+		p.TFMean = map[string]float64{FieldName: mean}
+	}
+	return p
+}
 
-func fit(in *interner, mask *[nFields]bool, recs []rec, patterns []patternCount) Params {
+// fit estimates the Params of a run: u on random pairs as EM's start, then
+// m, the candidates' u and the prior by EM on the candidate pairs' vectors.
+// tf holds the term frequencies (termFrequencies), which it keeps.
+func fit(in *interner, mask *[nFields]bool, recs []rec, patterns []patternCount, tf Params) Params {
 	random := estimateU(in, mask, recs)
 	var u [nFields][]float64
 	for f := range fields {
 		u[f] = random.shares(f)
 	}
-	m, uc, prior, iters, conv := fitEM(patterns, u, mask)
-	if candidateU {
-		u = uc
-	} else {
-		// The prior of two random records: the matches EM expects among
-		// the candidates, over every pair.
-		n := float64(len(recs))
-		cand := 0.0
-		for _, pc := range patterns {
-			cand += pc.n
-		}
-		if n > 1 {
-			prior = min(prior*cand/(n*(n-1)/2), 0.5)
-		}
-	}
-	p := Params{Prior: prior, Fields: map[string]map[string]LevelMU{}, Iterations: iters, Converged: conv}
+	m, u, prior, iters, conv := fitEM(patterns, u, mask)
+	p := Params{Prior: prior, Fields: map[string]map[string]LevelMU{}, Iterations: iters, Converged: conv,
+		TF: tf.TF, DefaultTF: tf.DefaultTF, TFMean: tf.TFMean}
 	for f := range fields {
 		if !mask[f] {
 			continue
@@ -438,13 +445,26 @@ func fit(in *interner, mask *[nFields]bool, recs []rec, patterns []patternCount)
 		}
 		p.Fields[fields[f].name] = levels
 	}
-	if mask[fName] {
-		tf, def, mean := nameFrequencies(in, recs)
-		if tf != nil {
-			p.TF = map[string]map[string]float64{FieldName: tf}
-			p.DefaultTF = map[string]float64{FieldName: def}
-			p.TFMean = map[string]float64{FieldName: mean}
-		}
-	}
 	return p
+}
+
+// The term-frequency adjustment of a pattern, in whole bits, rides in the
+// pattern's bits above the fields' so that EM weighs a common name's
+// agreement as scoring will.
+const (
+	tfShift = 4 * nFields
+	tfBias  = 8 // stored adjustment: bits + tfBias, 1..15; 0 for none
+)
+
+func tfBucket(bits float64) uint64 {
+	b := int(math.Round(bits)) + tfBias
+	return uint64(min(max(b, 1), 15))
+}
+
+func patternTF(p uint64) float64 {
+	b := int(p>>tfShift) & 15
+	if b == 0 {
+		return 0
+	}
+	return float64(b - tfBias)
 }
