@@ -18,7 +18,12 @@ import (
 // Limits of the estimation.
 const (
 	// RandomPairs is how many random pairs estimate u.
-	RandomPairs = 1 << 20
+	RandomPairs = 1 << 18
+	// EMMaxPairs: EM counts the vectors of about this many candidate
+	// pairs at most, from a sample of whole blocks chosen by their key's
+	// hash (a deterministic, even sample); a larger tenant's shares are
+	// as well estimated from them, and scoring still compares every pair.
+	EMMaxPairs = 4 << 20
 	// EMMaxIterations caps expectation-maximisation.
 	EMMaxIterations = 200
 	// EMTolerance: EM has converged when no m and not the prior moved

@@ -1,7 +1,6 @@
 package match
 
 import (
-	"fmt"
 	"slices"
 	"strconv"
 )
@@ -201,7 +200,10 @@ const NameVariantMin = 0.8
 // an initial with a typo in the family name, close, or which part differs.
 func refineDifferent(in *interner, a, b *rec, sim float64) uint8 {
 	ga, fa, gb, fb := &in.parts[a.given], &in.parts[a.family], &in.parts[b.given], &in.parts[b.family]
-	if min(partSimilarity(ga.n, ga.f, fb.n, fb.f), partSimilarity(fa.n, fa.f, gb.n, gb.f)) >= NameVariantMin {
+	// A swap keeps the parts' first letters (a typo there is rare), which
+	// spares two similarities for most different names.
+	if (ga.initial == fb.initial || fa.initial == gb.initial) &&
+		min(partSimilarity(ga.n, ga.f, fb.n, fb.f), partSimilarity(fa.n, fa.f, gb.n, gb.f)) >= NameVariantMin {
 		return uint8(NameSwapped)
 	}
 	if ga.initial == gb.initial && (ga.isInitial || gb.isInitial) && partSimilarity(fa.n, fa.f, fb.n, fb.f) >= NameVariantMin {
@@ -387,7 +389,12 @@ func formatDate(d int32) string {
 	if d == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%04d-%02d-%02d", d/10000, d/100%100, d%100)
+	var b [10]byte
+	y, m, day := int(d/10000), int(d/100%100), int(d%100)
+	b[0], b[1], b[2], b[3] = byte('0'+y/1000%10), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10)
+	b[4], b[5], b[6] = '-', byte('0'+m/10), byte('0'+m%10)
+	b[7], b[8], b[9] = '-', byte('0'+day/10), byte('0'+day%10)
+	return string(b[:])
 }
 
 func extList(xs []extID) string {
