@@ -33,10 +33,15 @@ type Finder struct {
 }
 
 // NewFinder returns a finder that applies rules. A MaxBlock of 0 or less is
-// DefaultRules' MaxBlock.
+// DefaultRules' MaxBlock, and thresholds that fail Validate are
+// DefaultRules' (a possible threshold of 0 would keep every compared pair).
 func NewFinder(rules Rules) *Finder {
+	def := DefaultRules()
 	if rules.MaxBlock <= 0 {
-		rules.MaxBlock = DefaultRules().MaxBlock
+		rules.MaxBlock = def.MaxBlock
+	}
+	if rules.Validate() != nil {
+		rules.Certain, rules.Probable, rules.Possible = def.Certain, def.Probable, def.Possible
 	}
 	return &Finder{rules: rules, mask: fieldMask(&rules), in: newInterner(), koff: []uint32{0}}
 }
