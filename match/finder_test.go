@@ -591,3 +591,25 @@ func TestRunStopsWhenCancelled(t *testing.T) {
 		t.Error("a cancelled run answered no error")
 	}
 }
+
+func TestEMSampleOfBlocks(t *testing.T) {
+	f := NewFinder(DefaultRules())
+	for i := range 400 {
+		f.Add(Record{ID: fmt.Sprintf("%03d", i), Name: fmt.Sprintf("Given%d Family%d", i%7, i/2), Email: fmt.Sprintf("u%d@x.org", i/2)})
+	}
+	b := f.buildBlocks()
+	var total int64
+	for i := range len(b.starts) - 1 {
+		total += b.pairsIn(i)
+	}
+	if b.sample(total) != nil {
+		t.Error("a sample of blocks when all fit")
+	}
+	s := b.sample(total / 4)
+	if len(s) == 0 || len(s) >= len(b.starts)-1 {
+		t.Errorf("sample of %d blocks of %d, want some but not all", len(s), len(b.starts)-1)
+	}
+	if !reflect.DeepEqual(s, b.sample(total/4)) {
+		t.Error("the sample is not deterministic")
+	}
+}
