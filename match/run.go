@@ -127,8 +127,11 @@ func (f *Finder) Run(ctx context.Context, progress func(Progress)) (Result, erro
 			}
 			v := compare(f.in, &f.mask, a, c)
 			p := v.pattern()
-			if l := v.level[fName]; l == uint8(NameExact) || l == uint8(NameNormalised) {
+			if nameTFLevel(v.level[fName]) {
 				p |= tfBucket(tw.tfAdjust(f.in, a)) << tfShift
+			}
+			if localTFLevel(v.level[fEmail]) {
+				p |= tfBucket(tw.localAdjust(a)) << (tfShift + 4)
 			}
 			counts[w][p]++
 		})
