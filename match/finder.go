@@ -107,7 +107,7 @@ func DefaultRules() Rules {
 		Certain:  0.999,
 		Probable: 0.95,
 		Possible: 0.6,
-		MaxBlock: 200,
+		MaxBlock: 50,
 	}
 }
 
@@ -132,6 +132,10 @@ type Params struct {
 	// values; values not listed have DefaultTF.
 	TF        map[string]map[string]float64 `json:"tf,omitempty"`
 	DefaultTF map[string]float64            `json:"default_tf,omitempty"`
+	// TFMean: per such field, the mean frequency of a record's value
+	// (the sum of the squared frequencies of all values), against which
+	// a value's frequency adjusts its agreement's weight.
+	TFMean map[string]float64 `json:"tf_mean,omitempty"`
 	// EM's convergence, for the run's report.
 	Iterations int  `json:"iterations"`
 	Converged  bool `json:"converged"`
@@ -187,6 +191,9 @@ type Stats struct {
 	OversizedBlocks int   `json:"oversized_blocks"`
 	PairsCompared   int64 `json:"pairs_compared"`
 	PairsScored     int64 `json:"pairs_scored"` // at or above the possible threshold
+	// PairsLeftOut: pairs at or above the possible threshold beyond the
+	// run's bound (MaxPairsPerRecord per record), the weakest, not kept.
+	PairsLeftOut int64 `json:"pairs_left_out,omitempty"`
 }
 
 // Progress is reported while a run works.
