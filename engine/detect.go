@@ -527,7 +527,15 @@ func (e *Engine) write(ctx context.Context, run store.DuplicateRun, d *detection
 		done += int64(len(chunk))
 		hb.set(phaseWriting, done, total)
 	}
-	return e.db.Transact(ctx, func(tx *store.Tx) error { return tx.DropDuplicateKeysOfGone(ctx, run.Tenant) })
+	if err := e.db.Transact(ctx, func(tx *store.Tx) error { return tx.DropDuplicateKeysOfGone(ctx, run.Tenant) }); err != nil {
+		return err
+	}
+	// Statistics are a help to the planner, not the run's result: a
+	// failure is logged, not the run's.
+	if err := e.db.AnalyzeDuplicates(ctx); err != nil {
+		e.log.Warn("analyzing the duplicate tables", "tenant", run.Tenant, "err", err)
+	}
+	return nil
 }
 
 // heartbeat keeps a running run's row alive: it records a new phase at

@@ -492,3 +492,19 @@ func (tx *Tx) DuplicateCandidates(ctx context.Context, tenant string, keys []str
 	}
 	return out, nil
 }
+
+// AnalyzeDuplicates refreshes the planner's statistics of the tables a run
+// just filled, so that the queue's and the check's queries are planned for
+// the rows they now hold rather than for empty tables: PostgreSQL samples
+// them (ANALYZE); SQLite runs PRAGMA optimize, which analyzes only where
+// its planner would gain.
+func (db *DB) AnalyzeDuplicates(ctx context.Context) error {
+	q := `PRAGMA optimize`
+	if db.dialect.name == "postgres" {
+		q = `ANALYZE duplicate_runs, duplicate_pairs, duplicate_suggestions, duplicate_suggestion_accounts, duplicate_keys, duplicate_fingerprints`
+	}
+	if _, err := db.w.ExecContext(ctx, q); err != nil {
+		return db.dialect.mapError(fmt.Errorf("analyze: %w", err))
+	}
+	return nil
+}
