@@ -518,9 +518,21 @@ func (e *Engine) write(ctx context.Context, run store.DuplicateRun, d *detection
 		done += int64(len(chunk))
 		hb.set(phaseWriting, done, total)
 	}
+	keys := d.writeKeys
+	if d.freshKeys {
+		copied, err := e.db.CopyDuplicateKeys(ctx, run.Tenant, keys, d.rules)
+		if err != nil {
+			return err
+		}
+		if copied {
+			done += int64(len(keys))
+			hb.set(phaseWriting, done, total)
+			keys = nil
+		}
+	}
 	step = writeChunk / 8 // an account has several keys
-	for start := 0; start < len(d.writeKeys); start += step {
-		chunk := d.writeKeys[start:min(start+step, len(d.writeKeys))]
+	for start := 0; start < len(keys); start += step {
+		chunk := keys[start:min(start+step, len(keys))]
 		if err := e.db.Transact(ctx, func(tx *store.Tx) error { return tx.PutDuplicateKeys(ctx, run.Tenant, chunk, d.rules, d.freshKeys) }); err != nil {
 			return err
 		}

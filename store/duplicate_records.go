@@ -508,3 +508,43 @@ func (db *DB) AnalyzeDuplicates(ctx context.Context) error {
 	}
 	return nil
 }
+
+// CopyDuplicateKeys writes the blocking keys and fingerprints of a tenant
+// that has none stored yet (its first run) by PostgreSQL's COPY, which
+// loads millions of rows in seconds and locks nothing a merge needs: no
+// account row, and no key row exists to be locked. It answers false on
+// SQLite, whose writers take the database's one write lock: there the run
+// writes in chunks (PutDuplicateKeys) so that merges wait milliseconds.
+func (db *DB) CopyDuplicateKeys(ctx context.Context, tenant string, recs []match.Record, rules match.Rules) (bool, error) {
+	if db.dialect.name != "postgres" {
+		return false, nil
+	}
+	row := make([]any, 3)
+	_, err := db.BulkInsert(ctx, "duplicate_keys", []string{"tenant_id", "key", "account_id"}, func(yield func([]any) bool) {
+		for _, r := range recs {
+			seen := map[string]bool{}
+			for _, k := range match.BlockingKeys(r, rules) {
+				if seen[k] {
+					continue
+				}
+				seen[k] = true
+				row[0], row[1], row[2] = tenant, k, r.ID
+				if !yield(row) {
+					return
+				}
+			}
+		}
+	}, nil)
+	if err != nil {
+		return true, db.dialect.mapError(err)
+	}
+	_, err = db.BulkInsert(ctx, "duplicate_fingerprints", []string{"tenant_id", "account_id", "fingerprint"}, func(yield func([]any) bool) {
+		for _, r := range recs {
+			row[0], row[1], row[2] = tenant, r.ID, Fingerprint(r)
+			if !yield(row) {
+				return
+			}
+		}
+	}, nil)
+	return true, db.dialect.mapError(err)
+}
