@@ -3,6 +3,7 @@ package match_test
 import (
 	"context"
 	"flag"
+	"fmt"
 	"runtime"
 	"syscall"
 	"testing"
@@ -55,5 +56,13 @@ func TestPerf(t *testing.T) {
 	t.Logf("cpu %v (user+system, the finder's run only), peak RSS of the process %d MiB (with the generated set)", cpu(&r1)-cpu(&r0), r1.Maxrss>>10)
 	t.Logf("add %v, run total %v, phases %v", added, time.Since(start), phases)
 	t.Logf("stats %+v suggestions %d, iterations %d converged %v", res.Stats, len(res.Suggestions), res.Params.Iterations, res.Params.Converged)
+	for f, lv := range res.Params.Fields {
+		line := f
+		for l, mu := range lv {
+			line += fmt.Sprintf(" %s:m=%.3g,u=%.3g", l, mu.M, mu.U)
+		}
+		t.Log(line)
+	}
+	t.Logf("prior %v", res.Params.Prior)
 	t.Logf("heap in use after run %d MiB, total alloc %d MiB, sys %d MiB", (m1.HeapInuse-m0.HeapInuse)>>20, (m1.TotalAlloc-m0.TotalAlloc)>>20, m1.Sys>>20)
 }
