@@ -144,7 +144,9 @@ func (e *Engine) RecoverDetections(ctx context.Context) error {
 // as it goes (and calling progress, if not nil), and answers the finished
 // run. It reads in short snapshots and writes suggestions in short
 // transactions, so merges go on meanwhile. A failure marks the run failed
-// with a message for an administrator.
+// with a message for an administrator. progress is called at each new
+// phase and every second, one call at a time but possibly from another
+// goroutine than the caller's.
 func (e *Engine) RunDetection(ctx context.Context, c Caller, id int64, progress func(usermerge.DetectionRun)) (usermerge.DetectionRun, error) {
 	var run store.DuplicateRun
 	err := e.call(ctx, c, false, func(tx *store.Tx, a *actor) error {
