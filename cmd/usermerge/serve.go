@@ -108,7 +108,9 @@ Examples:
 			fmt.Fprintln(out, "Stopping: finishing requests in flight…")
 			sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 			defer cancel()
-			if err := hs.Shutdown(sctx); err != nil {
+			err = hs.Shutdown(sctx)
+			srv.Close() // and the detection runs in the background
+			if err != nil {
 				return err
 			}
 			if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
