@@ -1,0 +1,580 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"sync"
+	"time"
+
+	"usermerge"
+	"usermerge/match"
+	"usermerge/store"
+)
+
+// The detection job (PRODUCT.md §11, "runs as a background job ... never
+// holds locks that block merges"). A run reads the tenant in one snapshot
+// (store.DB.View: a WAL snapshot on SQLite, a read-only repeatable-read
+// transaction on PostgreSQL), which takes no lock a merge waits for; it
+// works in memory; it writes its progress, every second, and its results,
+// in chunks, each in a transaction of its own that lasts milliseconds; and
+// it becomes the review queue by one UPDATE of its status.
+
+// Timing of the job; variables so that tests can shorten them.
+var (
+	// heartbeatEvery is how often a running run records its progress and
+	// that its process is alive.
+	heartbeatEvery = time.Second
+	// staleAfter is how long a running run may give no sign of life before
+	// another process takes it for dead and marks it interrupted.
+	staleAfter = 30 * time.Second
+)
+
+// writeChunk is how many rows a run writes per transaction.
+const writeChunk = 2000
+
+// Phases of a run besides match.Progress's.
+const (
+	phaseLoading  = "loading"
+	phaseChoosing = "choosing"
+	phaseWriting  = "writing"
+	phaseDone     = "done"
+)
+
+// requireDetect checks that the caller may run detection: any
+// administrator with merge-edit rights (a run covers the whole tenant, but
+// each caller reads only the suggestions wholly in their scope).
+func requireDetect(a *actor) error {
+	if !a.canEdit() {
+		return usermerge.Errorf(usermerge.Forbidden, "no_merge_permission",
+			"%s has view rights only: looking for duplicates needs the merge-edit right", a.admin.Login)
+	}
+	return nil
+}
+
+// StartDetection records a new detection run for the caller's tenant and
+// answers it (status running) without doing its work; RunDetection does the
+// work. It refuses (Conflict) while another run of the tenant is running;
+// a running run whose process stopped (no heartbeat for staleAfter) is
+// marked interrupted first. The run is full when asked, when there is no
+// finished run to start from, when a run after the latest finished one
+// failed or was interrupted (it may have written part of its keys), or when
+// the matching rules changed since.
+func (e *Engine) StartDetection(ctx context.Context, c Caller, opt DetectOptions) (usermerge.DetectionRun, error) {
+	var run store.DuplicateRun
+	err := e.call(ctx, c, true, func(tx *store.Tx, a *actor) error {
+		if err := requireDetect(a); err != nil {
+			return err
+		}
+		if _, err := tx.InterruptStaleRuns(ctx, a.tenant.ID, tx.Now.Add(-staleAfter)); err != nil {
+			return err
+		}
+		scope := "full"
+		if !opt.Full {
+			ok, err := canRunChanged(ctx, tx, a.tenant.ID)
+			if err != nil {
+				return err
+			}
+			if ok {
+				scope = "changed"
+			}
+		}
+		var err error
+		run, err = tx.InsertDuplicateRun(ctx, a.tenant.ID, scope, a.admin.Login)
+		return err
+	})
+	return run.DetectionRun, err
+}
+
+// canRunChanged reports whether a "changed" run can start from the latest
+// done run.
+func canRunChanged(ctx context.Context, tx *store.Tx, tenant string) (bool, error) {
+	done, err := tx.LatestDuplicateRun(ctx, tenant, usermerge.RunDone)
+	if usermerge.ErrorCode(err) == usermerge.NotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	latest, err := tx.LatestDuplicateRun(ctx, tenant, "")
+	if err != nil || latest.ID != done.ID {
+		return false, err
+	}
+	rules, _, err := tx.MatchingRules(ctx, tenant)
+	if err != nil {
+		return false, err
+	}
+	return sameRules(rules, done.Rules), nil
+}
+
+func sameRules(a, b match.Rules) bool {
+	if len(a.Fields) != len(b.Fields) {
+		return false
+	}
+	for i := range a.Fields {
+		if a.Fields[i] != b.Fields[i] {
+			return false
+		}
+	}
+	return a.StripPlusTags == b.StripPlusTags && a.Certain == b.Certain && a.Probable == b.Probable &&
+		a.Possible == b.Possible && a.MaxBlock == b.MaxBlock
+}
+
+// RecoverDetections marks interrupted, in every tenant, the running runs
+// whose process stopped (no heartbeat for staleAfter): what a server does
+// when it starts, so that the runs of a process that died do not show as
+// running for ever. A run of another live process keeps its heartbeat fresh
+// and is left alone.
+func (e *Engine) RecoverDetections(ctx context.Context) error {
+	err := e.db.Transact(ctx, func(tx *store.Tx) error {
+		n, err := tx.InterruptStaleRuns(ctx, "", tx.Now.Add(-staleAfter))
+		if n > 0 {
+			e.log.Info("detection runs interrupted by a stopped process", "runs", n)
+		}
+		return err
+	})
+	if usermerge.ErrorCode(err) == usermerge.Internal {
+		e.log.Error("internal error", "op", "recover detections", "err", err)
+	}
+	return err
+}
+
+// RunDetection does run id's work, updating its progress in the database
+// as it goes (and calling progress, if not nil), and answers the finished
+// run. It reads in short snapshots and writes suggestions in short
+// transactions, so merges go on meanwhile. A failure marks the run failed
+// with a message for an administrator.
+func (e *Engine) RunDetection(ctx context.Context, c Caller, id int64, progress func(usermerge.DetectionRun)) (usermerge.DetectionRun, error) {
+	var run store.DuplicateRun
+	err := e.call(ctx, c, false, func(tx *store.Tx, a *actor) error {
+		if err := requireDetect(a); err != nil {
+			return err
+		}
+		var err error
+		if run, err = tx.DuplicateRun(ctx, a.tenant.ID, id); err != nil {
+			return err
+		}
+		if run.Status != usermerge.RunRunning {
+			return usermerge.Errorf(usermerge.Conflict, "run_not_running", "detection run %d is %s, not running: start a new run", id, run.Status)
+		}
+		return nil
+	})
+	if err != nil {
+		return run.DetectionRun, err
+	}
+	hb := &heartbeat{e: e, run: run.DetectionRun, progress: progress}
+	stop := hb.start(ctx)
+	res, err := e.detect(ctx, run, hb)
+	stop()
+	if err != nil {
+		return e.failRun(run, hb, err)
+	}
+	return res, nil
+}
+
+// failRun marks the run failed with a message for an administrator and
+// answers the error (internal detail logged, never shown).
+func (e *Engine) failRun(run store.DuplicateRun, hb *heartbeat, err error) (usermerge.DetectionRun, error) {
+	msg := "the run stopped on an internal error; the review queue is unchanged; the server log has the details"
+	switch {
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || usermerge.ErrorReason(err) == "timeout":
+		msg = "the run was cancelled before it finished; the review queue is unchanged"
+	case usermerge.ErrorCode(err) != usermerge.Internal:
+		var de *usermerge.Error
+		if errors.As(err, &de) {
+			msg = de.Message
+		}
+	default:
+		e.log.Error("internal error", "tenant", run.Tenant, "op", "detection run", "run", run.ID, "err", err)
+		err = usermerge.InternalError(err)
+	}
+	// A fresh context: the caller's may be the reason it failed.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	run.Status, run.Error = usermerge.RunFailed, msg
+	run.Phase, run.Done, run.Total = hb.snapshot()
+	if ferr := e.db.Transact(ctx, func(tx *store.Tx) error { return tx.FinishDuplicateRun(ctx, run) }); ferr != nil &&
+		usermerge.ErrorCode(ferr) != usermerge.Conflict {
+		e.log.Error("internal error", "tenant", run.Tenant, "op", "mark detection run failed", "run", run.ID, "err", ferr)
+	}
+	e.prune(ctx, run.Tenant)
+	out := run.DetectionRun
+	e.db.View(ctx, func(tx *store.Tx) error {
+		if r, err := tx.DuplicateRun(ctx, run.Tenant, run.ID); err == nil {
+			out = r.DetectionRun
+		}
+		return nil
+	})
+	return out, err
+}
+
+// prune deletes, in small transactions, the pairs and suggestions of every
+// run but the queue (the latest done run).
+func (e *Engine) prune(ctx context.Context, tenant string) {
+	var keep int64
+	err := e.db.View(ctx, func(tx *store.Tx) error {
+		r, err := tx.LatestDuplicateRun(ctx, tenant, usermerge.RunDone)
+		keep = r.ID
+		if usermerge.ErrorCode(err) == usermerge.NotFound {
+			return nil
+		}
+		return err
+	})
+	for err == nil {
+		var n int64
+		err = e.db.Transact(ctx, func(tx *store.Tx) error {
+			var err error
+			n, err = tx.PruneDuplicateRuns(ctx, tenant, keep, 500)
+			return err
+		})
+		if n == 0 {
+			break
+		}
+	}
+	if err != nil {
+		e.log.Warn("pruning old detection runs", "tenant", tenant, "err", err)
+	}
+}
+
+// detection is what a run read from its snapshot.
+type detection struct {
+	rules     match.Rules
+	stamp     string
+	records   []match.Record
+	dismissed map[[2]string]bool
+	prev      *store.DuplicateRun // the latest done run, for a changed run
+	changed   map[string]bool     // changed or new accounts (changed run)
+	keptPairs []match.Pair        // the previous run's pairs of unchanged accounts (changed run)
+	byID      map[string]int
+	writeKeys []match.Record // the records whose keys and fingerprints the run writes
+}
+
+// duringLoad, set only by tests, runs inside the run's snapshot read.
+var duringLoad func()
+
+func (e *Engine) load(ctx context.Context, run store.DuplicateRun) (*detection, error) {
+	d := &detection{dismissed: map[[2]string]bool{}, byID: map[string]int{}}
+	err := e.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		if d.rules, _, err = tx.MatchingRules(ctx, run.Tenant); err != nil {
+			return err
+		}
+		if d.stamp, err = tx.DuplicateDataStamp(ctx, run.Tenant); err != nil {
+			return err
+		}
+		if d.records, err = tx.DuplicateRecords(ctx, run.Tenant, nil); err != nil {
+			return err
+		}
+		if duringLoad != nil {
+			duringLoad()
+		}
+		for i, r := range d.records {
+			d.byID[r.ID] = i
+		}
+		if err := tx.AllDismissals(ctx, run.Tenant, func(a, b string) { d.dismissed[[2]string{a, b}] = true }); err != nil {
+			return err
+		}
+		d.writeKeys = d.records
+		if run.Scope != "changed" {
+			return nil
+		}
+		prev, err := tx.LatestDuplicateRun(ctx, run.Tenant, usermerge.RunDone)
+		if err != nil {
+			return err
+		}
+		d.prev = &prev
+		fps, err := tx.DuplicateFingerprints(ctx, run.Tenant)
+		if err != nil {
+			return err
+		}
+		d.changed = map[string]bool{}
+		d.writeKeys = nil
+		for _, r := range d.records {
+			if fps[r.ID] != store.Fingerprint(r) {
+				d.changed[r.ID] = true
+				d.writeKeys = append(d.writeKeys, r)
+			}
+		}
+		// Pairs of the previous run are kept when neither account changed
+		// and both are still live; a removed account's pairs are dropped.
+		return tx.DuplicatePairs(ctx, run.Tenant, prev.ID, func(p match.Pair) error {
+			_, liveA := d.byID[p.A]
+			_, liveB := d.byID[p.B]
+			if liveA && liveB && !d.changed[p.A] && !d.changed[p.B] {
+				d.keptPairs = append(d.keptPairs, p)
+			}
+			return nil
+		})
+	})
+	return d, err
+}
+
+func (d *detection) record(id string) (match.Record, bool) {
+	i, ok := d.byID[id]
+	if !ok {
+		return match.Record{}, false
+	}
+	return d.records[i], true
+}
+
+func (d *detection) isDismissed(a, b string) bool {
+	if b < a {
+		a, b = b, a
+	}
+	return d.dismissed[[2]string{a, b}]
+}
+
+// detect is the run's work after its start.
+func (e *Engine) detect(ctx context.Context, run store.DuplicateRun, hb *heartbeat) (usermerge.DetectionRun, error) {
+	hb.set(phaseLoading, 0, 0)
+	d, err := e.load(ctx, run)
+	if err != nil {
+		return run.DetectionRun, err
+	}
+	f := match.NewFinder(d.rules)
+	for _, r := range d.records {
+		f.Add(r)
+	}
+	for p := range d.dismissed {
+		f.Dismiss(p[0], p[1])
+	}
+	if d.prev != nil {
+		f.Focus(d.changed, d.prev.Params)
+	}
+	res, err := f.Run(ctx, func(p match.Progress) { hb.set(p.Phase, p.Done, p.Total) })
+	if err != nil {
+		return run.DetectionRun, err
+	}
+	pairs := f.Pairs()
+	suggestions := res.Suggestions
+	params := res.Params
+	if d.prev != nil {
+		// The focused run scored the changed accounts only: the previous
+		// run's pairs of the others join them, and all are clustered again.
+		params = d.prev.Params
+		seen := map[[2]string]bool{}
+		for _, p := range pairs {
+			seen[[2]string{p.A, p.B}] = true
+		}
+		for _, p := range d.keptPairs {
+			if !seen[[2]string{p.A, p.B}] {
+				pairs = append(pairs, p)
+			}
+		}
+		suggestions = match.Cluster(pairs, d.rules, d.record, d.isDismissed)
+		res.Stats.PairsScored = int64(len(pairs))
+	}
+	hb.set(phaseChoosing, 0, int64(len(suggestions)))
+	if err := e.chooseKeeps(ctx, run.Tenant, d, suggestions); err != nil {
+		return run.DetectionRun, err
+	}
+	if err := e.write(ctx, run, d, pairs, suggestions, hb); err != nil {
+		return run.DetectionRun, err
+	}
+	run.Status, run.Stats, run.Params, run.Rules, run.DataStamp = usermerge.RunDone, res.Stats, params, d.rules, d.stamp
+	run.Suggestions = len(suggestions)
+	run.Phase, run.Done, run.Total = phaseDone, int64(len(suggestions)), int64(len(suggestions))
+	if err := e.db.Transact(ctx, func(tx *store.Tx) error { return tx.FinishDuplicateRun(ctx, run) }); err != nil {
+		return run.DetectionRun, err
+	}
+	hb.set(phaseDone, run.Done, run.Total)
+	e.prune(ctx, run.Tenant)
+	var out usermerge.DetectionRun
+	err = e.db.View(ctx, func(tx *store.Tx) error {
+		r, err := tx.DuplicateRun(ctx, run.Tenant, run.ID)
+		out = r.DetectionRun
+		return err
+	})
+	return out, err
+}
+
+// chooseKeeps counts the learning records of the suggestions' accounts
+// (only theirs: counting every account's would read every record table of
+// the tenant) and chooses again the account to keep with them. A cluster
+// with an administrator's own account keeps the finder's choice, which
+// never makes that account a source.
+func (e *Engine) chooseKeeps(ctx context.Context, tenant string, d *detection, list []match.Suggestion) error {
+	var ids []string
+	for _, s := range list {
+		ids = append(ids, s.Accounts...)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	var totals map[string]int64
+	err := e.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		totals, err = tx.RecordTotals(ctx, tenant, ids)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for id, n := range totals {
+		if i, ok := d.byID[id]; ok {
+			d.records[i].Records = n
+		}
+	}
+	for i := range list {
+		s := &list[i]
+		var recs []match.Record
+		guarded := false
+		for _, id := range s.Accounts {
+			r, ok := d.record(id)
+			if !ok {
+				continue
+			}
+			guarded = guarded || r.NotSource
+			recs = append(recs, r)
+		}
+		if guarded || len(recs) < 2 {
+			continue
+		}
+		keep, reason := match.ChooseKeep(recs)
+		if keep == "" {
+			continue
+		}
+		s.Keep, s.KeepReason = keep, reason
+		s.Accounts = keepFirst(s.Accounts, keep)
+	}
+	return nil
+}
+
+// keepFirst orders ids with keep first, the others as they were.
+func keepFirst(ids []string, keep string) []string {
+	out := []string{keep}
+	for _, id := range ids {
+		if id != keep {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// write stores the run's pairs, suggestions, keys and fingerprints, each
+// chunk in a transaction of its own, beside the queue (which reads only
+// the latest done run).
+func (e *Engine) write(ctx context.Context, run store.DuplicateRun, d *detection, pairs []match.Pair, list []match.Suggestion, hb *heartbeat) error {
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].Probability != list[j].Probability {
+			return list[i].Probability > list[j].Probability
+		}
+		return list[i].Accounts[0] < list[j].Accounts[0]
+	})
+	total := int64(len(pairs) + len(list) + len(d.writeKeys))
+	var done int64
+	hb.set(phaseWriting, done, total)
+	var first int64
+	if err := e.db.Transact(ctx, func(tx *store.Tx) error {
+		var err error
+		first, err = tx.ReserveSuggestions(ctx, run.Tenant, run.ID, len(list))
+		return err
+	}); err != nil {
+		return err
+	}
+	for start := 0; start < len(pairs); start += writeChunk {
+		chunk := pairs[start:min(start+writeChunk, len(pairs))]
+		if err := e.db.Transact(ctx, func(tx *store.Tx) error { return tx.PutDuplicatePairs(ctx, run.Tenant, run.ID, chunk) }); err != nil {
+			return err
+		}
+		done += int64(len(chunk))
+		hb.set(phaseWriting, done, total)
+	}
+	step := writeChunk / 4 // a suggestion is a few rows
+	for start := 0; start < len(list); start += step {
+		chunk := list[start:min(start+step, len(list))]
+		if err := e.db.Transact(ctx, func(tx *store.Tx) error {
+			return tx.PutDuplicateSuggestions(ctx, run.Tenant, run.ID, first+int64(start), chunk)
+		}); err != nil {
+			return err
+		}
+		done += int64(len(chunk))
+		hb.set(phaseWriting, done, total)
+	}
+	step = writeChunk / 8 // an account has several keys
+	for start := 0; start < len(d.writeKeys); start += step {
+		chunk := d.writeKeys[start:min(start+step, len(d.writeKeys))]
+		if err := e.db.Transact(ctx, func(tx *store.Tx) error { return tx.PutDuplicateKeys(ctx, run.Tenant, chunk, d.rules) }); err != nil {
+			return err
+		}
+		done += int64(len(chunk))
+		hb.set(phaseWriting, done, total)
+	}
+	return e.db.Transact(ctx, func(tx *store.Tx) error { return tx.DropDuplicateKeysOfGone(ctx, run.Tenant) })
+}
+
+// heartbeat keeps a running run's row alive: it records a new phase at
+// once, and the progress within a phase every heartbeatEvery, each in a
+// transaction of a single UPDATE.
+type heartbeat struct {
+	e        *Engine
+	progress func(usermerge.DetectionRun)
+
+	wmu         sync.Mutex // one write (and progress call) at a time
+	mu          sync.Mutex
+	run         usermerge.DetectionRun
+	lastWritten string
+}
+
+func (h *heartbeat) snapshot() (string, int64, int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.run.Phase, h.run.Done, h.run.Total
+}
+
+// set records the progress; a new phase is written at once.
+func (h *heartbeat) set(phase string, done, total int64) {
+	h.mu.Lock()
+	h.run.Phase, h.run.Done, h.run.Total = phase, done, total
+	changed := phase != h.lastWritten
+	h.mu.Unlock()
+	if changed {
+		h.write(context.Background())
+	}
+}
+
+// write records the current progress and calls the progress function.
+func (h *heartbeat) write(ctx context.Context) {
+	h.wmu.Lock()
+	defer h.wmu.Unlock()
+	h.mu.Lock()
+	r := h.run
+	h.lastWritten = r.Phase
+	h.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	err := h.e.db.Transact(ctx, func(tx *store.Tx) error {
+		_, err := tx.DuplicateProgress(ctx, r.Tenant, r.ID, r.Phase, r.Done, r.Total)
+		return err
+	})
+	if err != nil {
+		// A missed heartbeat is not the run's failure: the next one may
+		// succeed; the run fails if it is taken for dead and interrupted.
+		h.e.log.Warn("recording detection progress", "tenant", r.Tenant, "run", r.ID, "err", err)
+	}
+	if h.progress != nil {
+		h.progress(r)
+	}
+}
+
+// start writes the progress every heartbeatEvery until the answered stop
+// is called.
+func (h *heartbeat) start(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(heartbeatEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				h.write(ctx)
+			}
+		}
+	}()
+	return func() { cancel(); wg.Wait() }
+}

@@ -1,0 +1,433 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"usermerge"
+	"usermerge/match"
+)
+
+// What duplicate detection reads (the accounts as match.Record) and writes
+// (pairs, suggestions, blocking keys and fingerprints). Every read is
+// set-based: one statement per kind of fact streams the whole tenant, never
+// one query per account.
+
+// signInPeriod is the length of a sign-in period, 30 days in milliseconds
+// (match.SignInKey.Period counts them since the Unix epoch).
+const signInPeriod = 30 * 24 * 60 * 60 * 1000
+
+// inChunk bounds the ids of one IN list.
+const inChunk = 500
+
+// DuplicateRecords answers the tenant's live accounts (not merged away, not
+// deleted) as the finder reads them, or with only (not nil) just those of
+// them. An account that is an administrator's own is NotSource. Records
+// (the learning records an account holds) is left 0: RecordTotals counts
+// them for the few accounts that need it.
+func (tx *Tx) DuplicateRecords(ctx context.Context, tenant string, only []string) ([]match.Record, error) {
+	var recs []match.Record
+	index := map[string]int{}
+	err := tx.eachChunk(only, func(cond func(string) string, args []any) error {
+		rows, err := tx.Query(ctx, `SELECT a.id, a.login, a.name, a.email, a.given_name, a.family_name, a.birth_date, a.phone,
+			a.employee_number, a.postcode, a.created_at, a.status,
+			EXISTS (SELECT 1 FROM admins ad WHERE ad.tenant_id = a.tenant_id AND ad.account_id = a.id)
+			FROM accounts a WHERE a.tenant_id = ? AND a.deleted_at IS NULL AND a.merged_into IS NULL`+cond("a.id"),
+			append([]any{tenant}, args...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r match.Record
+			var created int64
+			var status string
+			if err := rows.Scan(&r.ID, &r.Login, &r.Name, &r.Email, &r.Given, &r.Family, &r.BirthDate, &r.Phone,
+				&r.EmployeeNumber, &r.Postcode, &created, &status, &r.NotSource); err != nil {
+				return err
+			}
+			r.Created, r.Active = created/1000, status == string(usermerge.Active)
+			index[r.ID] = len(recs)
+			recs = append(recs, r)
+		}
+		return rows.Err()
+	})
+	if err != nil || len(recs) == 0 {
+		return recs, err
+	}
+	err = tx.eachChunk(only, func(cond func(string) string, args []any) error {
+		return tx.eachRow(ctx, `SELECT account_id, system, value FROM external_ids
+			WHERE tenant_id = ? AND retired_by IS NULL`+cond("account_id"), append([]any{tenant}, args...), func(rows *sql.Rows) error {
+			var acc string
+			var x match.ExternalID
+			if err := rows.Scan(&acc, &x.System, &x.Value); err != nil {
+				return err
+			}
+			if i, ok := index[acc]; ok {
+				recs[i].ExternalIDs = append(recs[i].ExternalIDs, x)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = tx.eachChunk(only, func(cond func(string) string, args []any) error {
+		return tx.eachRow(ctx, `SELECT account_id, group_id FROM memberships WHERE tenant_id = ?`+cond("account_id"),
+			append([]any{tenant}, args...), func(rows *sql.Rows) error {
+				var acc, g string
+				if err := rows.Scan(&acc, &g); err != nil {
+					return err
+				}
+				if i, ok := index[acc]; ok {
+					recs[i].Groups = append(recs[i].Groups, g)
+				}
+				return nil
+			})
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The distinct (address, client, period) of each account's live
+	// sign-ins with the last time of each; the newest MaxSignInKeys are kept.
+	last := make(map[int][]int64)
+	err = tx.eachChunk(only, func(cond func(string) string, args []any) error {
+		return tx.eachRow(ctx, `SELECT account_id, ip, client, at / `+fmt.Sprint(signInPeriod)+`, MAX(at) FROM signins
+			WHERE tenant_id = ? AND retired_by IS NULL`+cond("account_id")+`
+			GROUP BY account_id, ip, client, at / `+fmt.Sprint(signInPeriod),
+			append([]any{tenant}, args...), func(rows *sql.Rows) error {
+				var acc string
+				var k match.SignInKey
+				var at int64
+				if err := rows.Scan(&acc, &k.Address, &k.Client, &k.Period, &at); err != nil {
+					return err
+				}
+				if i, ok := index[acc]; ok {
+					recs[i].SignIns = append(recs[i].SignIns, k)
+					last[i] = append(last[i], at)
+				}
+				return nil
+			})
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range recs {
+		r := &recs[i]
+		sort.Slice(r.ExternalIDs, func(x, y int) bool {
+			a, b := r.ExternalIDs[x], r.ExternalIDs[y]
+			return a.System < b.System || a.System == b.System && a.Value < b.Value
+		})
+		slices.Sort(r.Groups)
+		if ats := last[i]; len(ats) > 0 {
+			order := make([]int, len(ats))
+			for j := range order {
+				order[j] = j
+			}
+			keys := r.SignIns
+			sort.Slice(order, func(x, y int) bool {
+				a, b := order[x], order[y]
+				if ats[a] != ats[b] {
+					return ats[a] > ats[b]
+				}
+				ka, kb := keys[a], keys[b]
+				return ka.Address < kb.Address || ka.Address == kb.Address && ka.Client < kb.Client
+			})
+			r.LastSignIn = ats[order[0]] / 1000
+			if len(order) > match.MaxSignInKeys {
+				order = order[:match.MaxSignInKeys]
+			}
+			sorted := make([]match.SignInKey, len(order))
+			for j, o := range order {
+				sorted[j] = keys[o]
+			}
+			r.SignIns = sorted
+		}
+	}
+	return recs, nil
+}
+
+// eachChunk runs fn once with no condition (only == nil: the whole
+// tenant) or once per chunk of only with the condition "col IN (...)".
+func (tx *Tx) eachChunk(only []string, fn func(cond func(col string) string, args []any) error) error {
+	if only == nil {
+		return fn(func(string) string { return "" }, nil)
+	}
+	for start := 0; start < len(only); start += inChunk {
+		chunk := only[start:min(start+inChunk, len(only))]
+		ph := placeholders(len(chunk))
+		if err := fn(func(col string) string { return " AND " + col + " IN (" + ph + ")" }, placeholderArgs(chunk)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachRow runs a query and calls fn for each row.
+func (tx *Tx) eachRow(ctx context.Context, query string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := tx.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Fingerprint is a hash of the facts of r the finder compares (not its
+// record count or its last sign-in, which only choose the account to
+// keep), so that a "changed" run finds the accounts whose facts changed.
+func Fingerprint(r match.Record) string {
+	r.Records, r.LastSignIn, r.Active = 0, 0, false
+	b, _ := json.Marshal(r) // a struct of strings and numbers: never fails
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:12])
+}
+
+// RecordTotals counts the live learning records of each account of ids,
+// over every record kind, in one statement per kind and chunk of ids.
+func (tx *Tx) RecordTotals(ctx context.Context, tenant string, ids []string) (map[string]int64, error) {
+	out := map[string]int64{}
+	for _, t := range recordTables {
+		err := tx.eachChunk(ids, func(cond func(string) string, args []any) error {
+			return tx.eachRow(ctx, `SELECT account_id, COUNT(*) FROM `+t.table+` WHERE tenant_id = ? AND retired_by IS NULL`+cond("account_id")+`
+				GROUP BY account_id`, append([]any{tenant}, args...), func(rows *sql.Rows) error {
+				var acc string
+				var n int64
+				if err := rows.Scan(&acc, &n); err != nil {
+					return err
+				}
+				out[acc] += n
+				return nil
+			})
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// DuplicateFingerprints answers the stored fingerprint of every account the
+// latest run saw.
+func (tx *Tx) DuplicateFingerprints(ctx context.Context, tenant string) (map[string]string, error) {
+	out := map[string]string{}
+	err := tx.eachRow(ctx, `SELECT account_id, fingerprint FROM duplicate_fingerprints WHERE tenant_id = ?`, []any{tenant}, func(rows *sql.Rows) error {
+		var acc, fp string
+		if err := rows.Scan(&acc, &fp); err != nil {
+			return err
+		}
+		out[acc] = fp
+		return nil
+	})
+	return out, err
+}
+
+// PutDuplicateKeys replaces the blocking keys and fingerprints of the
+// accounts of recs (one chunk of a run's writes).
+func (tx *Tx) PutDuplicateKeys(ctx context.Context, tenant string, recs []match.Record, rules match.Rules) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		ids[i] = r.ID
+	}
+	if err := tx.eachChunk(ids, func(cond func(string) string, args []any) error {
+		for _, table := range []string{"duplicate_keys", "duplicate_fingerprints"} {
+			if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE tenant_id = ?`+cond("account_id"), append([]any{tenant}, args...)...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	var keyRows, fpRows [][]any
+	for _, r := range recs {
+		seen := map[string]bool{}
+		for _, k := range match.BlockingKeys(r, rules) {
+			if !seen[k] {
+				seen[k] = true
+				keyRows = append(keyRows, []any{tenant, k, r.ID})
+			}
+		}
+		fpRows = append(fpRows, []any{tenant, r.ID, Fingerprint(r)})
+	}
+	if err := tx.insertRows(ctx, `INSERT INTO duplicate_keys (tenant_id, key, account_id) VALUES `, 3, keyRows); err != nil {
+		return err
+	}
+	return tx.insertRows(ctx, `INSERT INTO duplicate_fingerprints (tenant_id, account_id, fingerprint) VALUES `, 3, fpRows)
+}
+
+// DropDuplicateKeysOfGone removes the keys and fingerprints of accounts
+// merged away or deleted: they are never candidates.
+func (tx *Tx) DropDuplicateKeysOfGone(ctx context.Context, tenant string) error {
+	for _, table := range []string{"duplicate_keys", "duplicate_fingerprints"} {
+		if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE tenant_id = ? AND account_id IN
+			(SELECT id FROM accounts WHERE tenant_id = ? AND (deleted_at IS NOT NULL OR merged_into IS NOT NULL))`, tenant, tenant); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertRows inserts rows of n columns with multi-row VALUES statements of
+// at most 200 rows each.
+func (tx *Tx) insertRows(ctx context.Context, head string, n int, rows [][]any) error {
+	one := "(" + placeholders(n) + ")"
+	for start := 0; start < len(rows); start += 200 {
+		chunk := rows[start:min(start+200, len(rows))]
+		var b strings.Builder
+		b.WriteString(head)
+		args := make([]any, 0, len(chunk)*n)
+		for i, r := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(one)
+			args = append(args, r...)
+		}
+		if _, err := tx.Exec(ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PutDuplicatePairs stores scored pairs of run id.
+func (tx *Tx) PutDuplicatePairs(ctx context.Context, tenant string, run int64, pairs []match.Pair) error {
+	rows := make([][]any, 0, len(pairs))
+	for _, p := range pairs {
+		ev, err := json.Marshal(p.Evidence)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, []any{tenant, run, p.A, p.B, p.Weight, p.Probability, string(ev)})
+	}
+	return tx.insertRows(ctx, `INSERT INTO duplicate_pairs (tenant_id, run_id, a, b, weight, probability, evidence) VALUES `, 7, rows)
+}
+
+// DuplicatePairs streams the scored pairs of run id.
+func (tx *Tx) DuplicatePairs(ctx context.Context, tenant string, run int64, fn func(match.Pair) error) error {
+	return tx.eachRow(ctx, `SELECT a, b, weight, probability, evidence FROM duplicate_pairs WHERE tenant_id = ? AND run_id = ?`,
+		[]any{tenant, run}, func(rows *sql.Rows) error {
+			var p match.Pair
+			var ev string
+			if err := rows.Scan(&p.A, &p.B, &p.Weight, &p.Probability, &ev); err != nil {
+				return err
+			}
+			if err := json.Unmarshal([]byte(ev), &p.Evidence); err != nil {
+				return fmt.Errorf("pair %s/%s: %w", p.A, p.B, err)
+			}
+			return fn(p)
+		})
+}
+
+// PutDuplicateSuggestions stores suggestions of run id, numbered from
+// first, with their accounts.
+func (tx *Tx) PutDuplicateSuggestions(ctx context.Context, tenant string, run, first int64, list []match.Suggestion) error {
+	var rows, accRows [][]any
+	for i, s := range list {
+		id := first + int64(i)
+		accounts, err := json.Marshal(s.Accounts)
+		if err != nil {
+			return err
+		}
+		pairs, err := json.Marshal(s.Pairs)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, []any{tenant, run, id, string(s.Grade), s.Probability, s.Keep, s.KeepReason, string(accounts), string(pairs)})
+		seen := map[string]bool{}
+		for _, a := range s.Accounts {
+			if !seen[a] {
+				seen[a] = true
+				accRows = append(accRows, []any{tenant, id, a})
+			}
+		}
+	}
+	if err := tx.insertRows(ctx, `INSERT INTO duplicate_suggestions (tenant_id, run_id, id, grade, probability, keep_id, keep_reason, accounts, pairs) VALUES `, 9, rows); err != nil {
+		return err
+	}
+	return tx.insertRows(ctx, `INSERT INTO duplicate_suggestion_accounts (tenant_id, suggestion_id, account_id) VALUES `, 3, accRows)
+}
+
+// PruneDuplicateRuns deletes a chunk of the pairs and suggestions of every
+// run but keep (the queue), at most about limit rows per table, and
+// answers how many rows it deleted: the caller repeats it, each in a
+// transaction of its own, until it answers 0, so that no transaction
+// holds the write lock for long.
+func (tx *Tx) PruneDuplicateRuns(ctx context.Context, tenant string, keep int64, limit int) (int64, error) {
+	var total int64
+	n, err := tx.Exec(ctx, `DELETE FROM duplicate_pairs WHERE tenant_id = ? AND run_id <> ? AND a IN
+		(SELECT DISTINCT a FROM duplicate_pairs WHERE tenant_id = ? AND run_id <> ? ORDER BY a LIMIT ?)`, tenant, keep, tenant, keep, limit)
+	if err != nil {
+		return 0, err
+	}
+	total += n
+	ids := `SELECT id FROM duplicate_suggestions WHERE tenant_id = ? AND run_id <> ? ORDER BY id LIMIT ?`
+	n, err = tx.Exec(ctx, `DELETE FROM duplicate_suggestion_accounts WHERE tenant_id = ? AND suggestion_id IN (`+ids+`)`, tenant, tenant, keep, limit)
+	if err != nil {
+		return 0, err
+	}
+	total += n
+	n, err = tx.Exec(ctx, `DELETE FROM duplicate_suggestions WHERE tenant_id = ? AND id IN (`+ids+`)`, tenant, tenant, keep, limit)
+	return total + n, err
+}
+
+// DuplicateCandidates answers the live accounts that share a blocking key
+// with an account, an external ID, its e-mail address or its employee
+// number: the accounts a check compares it with, at most limit of them.
+func (tx *Tx) DuplicateCandidates(ctx context.Context, tenant string, keys []string, ext []match.ExternalID, email, employee string, limit int) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	add := func(rows *sql.Rows) error {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		if !seen[id] && len(out) < limit {
+			seen[id] = true
+			out = append(out, id)
+		}
+		return nil
+	}
+	live := ` AND EXISTS (SELECT 1 FROM accounts a WHERE a.tenant_id = k.tenant_id AND a.id = k.account_id AND a.deleted_at IS NULL AND a.merged_into IS NULL)`
+	if len(keys) > 0 {
+		if len(keys) > inChunk {
+			keys = keys[:inChunk]
+		}
+		if err := tx.eachRow(ctx, `SELECT DISTINCT k.account_id FROM duplicate_keys k WHERE k.tenant_id = ? AND k.key IN (`+placeholders(len(keys))+`)`+live+`
+			ORDER BY k.account_id LIMIT ?`, append(append([]any{tenant}, placeholderArgs(keys)...), limit), add); err != nil {
+			return nil, err
+		}
+	}
+	for _, x := range ext {
+		if err := tx.eachRow(ctx, `SELECT k.account_id FROM external_ids k WHERE k.tenant_id = ? AND k.system = ? AND k.value = ? AND k.retired_by IS NULL`+live,
+			[]any{tenant, x.System, x.Value}, add); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range []struct{ col, v string }{{"email", email}, {"employee_number", employee}} {
+		if strings.TrimSpace(f.v) == "" {
+			continue
+		}
+		if err := tx.eachRow(ctx, `SELECT a.id FROM accounts a WHERE a.tenant_id = ? AND a.`+f.col+` = ? AND a.deleted_at IS NULL AND a.merged_into IS NULL
+			ORDER BY a.id LIMIT ?`, []any{tenant, f.v, limit}, add); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
