@@ -2,7 +2,6 @@ package usermerge
 
 import (
 	"fmt"
-	"slices"
 
 	"usermerge/match"
 )
@@ -39,47 +38,6 @@ func MatchFieldLabel(name string) string {
 		}
 	}
 	return name
-}
-
-// Bounds of MaxBlock: a block smaller than 2 compares nothing, and one of
-// more than 10,000 accounts would make a common surname quadratic again.
-const (
-	MinMaxBlock = 2
-	MaxMaxBlock = 10_000
-)
-
-// CheckMatchingRules answers what is wrong with rules an administrator
-// sent, in a sentence, or nil: unknown or repeated fields, thresholds out
-// of order, a block cap out of bounds.
-func CheckMatchingRules(r match.Rules) error {
-	if len(r.Fields) == 0 {
-		return Errorf(Invalid, "invalid_rules", "switch on at least one field to compare")
-	}
-	seen := map[string]bool{}
-	for _, f := range r.Fields {
-		if !slices.ContainsFunc(MatchFields, func(m MatchField) bool { return m.Name == f }) {
-			return Errorf(Invalid, "invalid_rules", "%q is not a field the matcher compares; the fields are %s", f, matchFieldNames())
-		}
-		if seen[f] {
-			return Errorf(Invalid, "invalid_rules", "the field %q is listed twice", f)
-		}
-		seen[f] = true
-	}
-	if err := r.Validate(); err != nil {
-		return Errorf(Invalid, "invalid_rules", "%s", err.Error())
-	}
-	if r.MaxBlock < MinMaxBlock || r.MaxBlock > MaxMaxBlock {
-		return Errorf(Invalid, "invalid_rules", "max_block must be from %d to %d accounts, not %d", MinMaxBlock, MaxMaxBlock, r.MaxBlock)
-	}
-	return nil
-}
-
-func matchFieldNames() string {
-	var names []string
-	for _, f := range MatchFields {
-		names = append(names, f.Name)
-	}
-	return JoinWords(names)
 }
 
 // MatchingRulesAnswer is a tenant's matching rules with the fields they may

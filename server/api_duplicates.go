@@ -314,16 +314,11 @@ func (s *Server) matchingRules(w http.ResponseWriter, r *http.Request, c *call) 
 	return nil
 }
 
-// decodeRules reads and checks a body of matching rules.
+// decodeRules reads a body of matching rules; the engine checks them.
 func decodeRules(w http.ResponseWriter, r *http.Request) (match.Rules, error) {
 	var rules match.Rules
-	if err := decode(w, r, &rules); err != nil {
-		return rules, err
-	}
-	if err := usermerge.CheckMatchingRules(rules); err != nil {
-		return rules, err
-	}
-	return rules, nil
+	err := decode(w, r, &rules)
+	return rules, err
 }
 
 func (s *Server) updateMatchingRules(w http.ResponseWriter, r *http.Request, c *call) error {

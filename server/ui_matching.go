@@ -112,7 +112,7 @@ func parseRulesForm(f map[string][]string) (match.Rules, *matchingView, error) {
 		return r, v, usermerge.Errorf(usermerge.Invalid, "invalid_rules", "the block size must be a whole number of accounts, not %s", quoted(v.MaxBlock))
 	}
 	r.MaxBlock = n
-	return r, v, usermerge.CheckMatchingRules(r)
+	return r, v, nil
 }
 
 func (u *uiServer) saveMatching(w http.ResponseWriter, r *http.Request, c *uiCall) error {

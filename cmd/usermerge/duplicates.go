@@ -517,9 +517,6 @@ func (m *Main) duplicateRules(ctx context.Context, o *dupOptions, args []string)
 		}
 		return m.emit(usermerge.NewMatchingRulesAnswer(cur), func(w io.Writer) error { return writeRules(w, cur) })
 	}
-	if err := usermerge.CheckMatchingRules(rules); err != nil {
-		return err
-	}
 	if !o.yes {
 		p, err := m.eng.PreviewMatchingRules(ctx, m.caller, rules)
 		if err != nil {
