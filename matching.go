@@ -20,13 +20,13 @@ type MatchField struct {
 // MatchFields are the fields of match.Rules, in the order screens list them.
 var MatchFields = []MatchField{
 	{match.FieldName, "Name", "Given and family name, with typos, initials, nicknames, transliteration and swapped order tolerated."},
-	{match.FieldEmail, "Email", "The address normalised (case, and dots where the provider ignores them); local parts compared."},
-	{match.FieldBirthDate, "Birth date", "The same date, or one digit or day and month swapped."},
-	{match.FieldPhone, "Phone", "The same number, ignoring spaces and punctuation."},
+	{match.FieldEmail, "Email", "The address normalised (case, and dots or +tags where the provider ignores them); close when the local parts agree."},
+	{match.FieldBirthDate, "Birth date", "The same date; close when day and month are swapped, one part differs or the year is off by one."},
+	{match.FieldPhone, "Phone", "The same number once spaces, dashes and the country code are set aside; close when the last digits agree."},
 	{match.FieldEmployeeNumber, "Employee number", "The same number is strong evidence."},
-	{match.FieldPostcode, "Postcode", "The same postcode, ignoring spaces and case."},
+	{match.FieldPostcode, "Postcode", "The same postcode, ignoring spaces and case; close when it nearly agrees."},
 	{match.FieldExternalID, "External IDs", "The same ID of a system is strong evidence; two different IDs of one system strong counter-evidence."},
-	{match.FieldSignIn, "Sign-ins", "Sign-ins from the same address or client in the same period."},
+	{match.FieldSignIn, "Sign-ins", "Sign-ins from the same address, or with the same client, in the same period."},
 	{match.FieldGroups, "Groups", "Membership of the same groups."},
 }
 
