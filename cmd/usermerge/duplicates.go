@@ -46,8 +46,9 @@ on a terminal); --no-run lists the last run's suggestions as they are.
   duplicates rules          the tenant's matching rules; with --fields,
                             --certain, --probable, --possible, --max-block,
                             --strip-plus-tags or --defaults, what the change
-                            would do to the suggestions (nothing is saved);
-                            add --yes to save it (tenant administrators)
+                            would do to the latest run's suggestions
+                            (nothing is saved); add --yes to save it (tenant
+                            administrators)
 
 Open a suggestion as a merge with: usermerge merge --target KEEP SOURCE...
 
@@ -57,7 +58,7 @@ Examples:
   usermerge --tenant acme --as admin duplicates run --full
   usermerge --tenant acme --as admin duplicates check --name "Ann Lee" --email ann.lee@example.com
   usermerge --tenant acme --as admin duplicates rules
-  usermerge --tenant acme --as admin duplicates rules --probable 0.9
+  usermerge --tenant acme --as admin duplicates rules --probable 0.9 --yes
   usermerge --tenant acme --as admin duplicates dismiss <ID from duplicates>`,
 	db: existingDB, tenant: true, admin: true, maxArgs: 3,
 	setup: func(fs *flag.FlagSet) runFunc {
