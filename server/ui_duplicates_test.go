@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"usermerge"
 	"usermerge/demo"
@@ -147,6 +148,42 @@ func TestUIDuplicates(t *testing.T) {
 	if !strings.Contains(r.body, "Detection run 2") {
 		t.Errorf("after starting a run the queue does not name it:\n%s", r.body)
 	}
+	// A run in progress: a progress bar the script follows, and a refresh
+	// link without it; the button waits for the run.
+	for i := 0; i < 600; i++ { // the button's run, in the background
+		if r, err := e.eng.DetectionRun(ctx, admin, 0); err != nil || r.Status != usermerge.RunRunning {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	run, err := e.eng.StartDetection(ctx, admin, engine.DetectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	running := ui.get("/ui/t/acme/duplicates")
+	for _, want := range []string{`id="run-progress"`, `id="run-refresh"`, fmt.Sprintf(`data-run-poll="/api/v1/tenants/acme/duplicates/runs/%d"`, run.ID), "is running"} {
+		if !strings.Contains(running.body, want) {
+			t.Errorf("while a run is running, the queue lacks %s", want)
+		}
+	}
+	if !regexp.MustCompile(`id="run-detection" disabled`).MatchString(running.body) {
+		t.Errorf("Run detection is offered while a run is running")
+	}
+	if _, err := e.eng.RunDetection(ctx, admin, run.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if done := ui.get("/ui/t/acme/duplicates"); strings.Contains(done.body, `id="run-progress"`) || strings.Contains(done.body, `id="stale"`) {
+		t.Errorf("after the run: a progress bar or the data-changed note is still shown")
+	}
+
+	// A merge changes the data: the queue says so.
+	if _, err := e.eng.Merge(ctx, admin, usermerge.MergeRequest{TenantID: "acme", Target: page.Suggestions[1].Keep, Sources: []string{page.Suggestions[1].Accounts[1].ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if st := ui.get("/ui/t/acme/duplicates"); !strings.Contains(st.body, `id="stale"`) || !strings.Contains(st.body, "The data changed since the last run") {
+		t.Errorf("after a merge the queue does not say the data changed")
+	}
+
 	viewer := e.uiClient()
 	viewer.demoSignIn("eng-viewer")
 	if v := viewer.get("/ui/t/acme/duplicates"); strings.Contains(v.body, `id="run-detection"`) || strings.Contains(v.body, "Open as merge") {
