@@ -277,7 +277,11 @@ func writeSuggestions(w io.Writer, page usermerge.SuggestionPage, grade match.Gr
 	for _, g := range usermerge.Grades {
 		counts = append(counts, fmt.Sprintf("%s %d", g, page.Counts[g]))
 	}
-	fmt.Fprintf(w, "\nSuggestions %d to %d of %d (%s).", offset+1, offset+len(page.Suggestions), page.Total, strings.Join(counts, ", "))
+	of := fmt.Sprint(page.Total)
+	if grade != "" {
+		of += " " + string(grade)
+	}
+	fmt.Fprintf(w, "\nSuggestions %d to %d of %s (in all: %s).", offset+1, offset+len(page.Suggestions), of, strings.Join(counts, ", "))
 	if page.Stale {
 		fmt.Fprint(w, " The data changed since this run.")
 	}
