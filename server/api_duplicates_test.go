@@ -418,3 +418,37 @@ func (e *env) dupSnapshot() map[string][]string {
 func cmpSnapshots(before, after map[string][]string) string { return cmp.Diff(before, after) }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// TestDetectionStopsWithTheServer: a run started over the API works in the
+// server's background, and once the server is closed no run is left
+// running (it finished, or it stopped and says so).
+func TestDetectionStopsWithTheServer(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t)
+	db.Now = func() time.Time { return testNow }
+	sum, err := demo.Load(ctx, db, demo.Options{Seed: 1, Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := engine.New(db, nil)
+	if err := eng.SetPassword(ctx, sum.Tenants[0].ID, "admin", demo.DemoPassword); err != nil {
+		t.Fatal(err)
+	}
+	srv := New(Config{Engine: eng})
+	hs := httptest.NewServer(srv.Handler())
+	e := &env{t: t, db: db, eng: eng, srv: hs, base: hs.URL}
+	admin := e.demoSignIn(sum.Tenants[0].ID, "admin")
+	var run usermerge.DetectionRun
+	if st := admin.call("POST", "/api/v1/tenants/"+sum.Tenants[0].ID+"/duplicates/runs", map[string]bool{"full": true}, &run); st != http.StatusAccepted || run.Status != usermerge.RunRunning {
+		t.Fatalf("start a run: %d %+v", st, run)
+	}
+	hs.Close()
+	srv.Close()
+	got, err := eng.DetectionRun(ctx, engine.Caller{Tenant: sum.Tenants[0].ID, Admin: "admin"}, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status == usermerge.RunRunning {
+		t.Errorf("after the server closed, run %d is still running: %+v", run.ID, got)
+	}
+}
