@@ -27,13 +27,37 @@ var genericLocalParts = map[string]bool{
 }
 
 // keyWriter builds one record's keys in a reused buffer and hands each to
-// emit with its secondary key (used to split an oversized block).
+// emit with the kind of its secondary key (used to split an oversized
+// block).
 type keyWriter struct {
 	buf  []byte
-	emit func(key []byte, sec uint64)
+	emit func(key []byte, sec uint8)
 }
 
-func (w *keyWriter) key(sec uint64, parts ...string) {
+// The secondary keys: the name key, or the Soundex of the given or the
+// family name (for the name keys, the part the key does not hold).
+const (
+	secName uint8 = iota
+	secGiven
+	secFamily
+)
+
+// secondary is record c's secondary key of a kind.
+func secondary(in *interner, c *rec, kind uint8) uint64 {
+	g, f := &in.parts[c.given], &in.parts[c.family]
+	switch kind {
+	case secGiven:
+		return hashStrings('s', g.soundex)
+	case secFamily:
+		return hashStrings('s', f.soundex)
+	}
+	if f.soundex == "" {
+		return 0
+	}
+	return hashStrings('n', f.soundex, initial(g.initial))
+}
+
+func (w *keyWriter) key(sec uint8, parts ...string) {
 	w.buf = w.buf[:0]
 	for _, p := range parts {
 		w.buf = append(w.buf, p...)
@@ -45,10 +69,7 @@ func (w *keyWriter) key(sec uint64, parts ...string) {
 // decides in which shared block a pair is compared).
 func recordKeys(w *keyWriter, r *Record, c *rec, in *interner, mask *[nFields]bool) {
 	g, f := &in.parts[c.given], &in.parts[c.family]
-	var nameSec uint64
-	if f.soundex != "" {
-		nameSec = hashStrings('n', f.soundex, initial(g.initial))
-	}
+	const nameSec = secName
 	if mask[fExt] {
 		for _, x := range c.ext {
 			w.key(nameSec, "x:", x.system, ":", x.value)
@@ -77,9 +98,9 @@ func recordKeys(w *keyWriter, r *Record, c *rec, in *interner, mask *[nFields]bo
 		w.key(nameSec, "p:", p)
 	}
 	if mask[fName] && f.soundex != "" {
-		w.key(hashStrings('s', g.soundex), "n:", f.soundex, initial(g.initial))
+		w.key(secGiven, "n:", f.soundex, initial(g.initial))
 		if g.soundex != "" {
-			w.key(hashStrings('s', f.soundex), "n:", g.soundex, initial(f.initial))
+			w.key(secFamily, "n:", g.soundex, initial(f.initial))
 		}
 	}
 	if mask[fBirth] && c.birth != 0 {
@@ -122,7 +143,7 @@ func BlockingKeys(r Record, rules Rules) []string {
 	mask := fieldMask(&rules)
 	c := prepare(&r, &rules, in)
 	var keys []string
-	w := keyWriter{emit: func(k []byte, _ uint64) {
+	w := keyWriter{emit: func(k []byte, _ uint8) {
 		if s := string(k); !slices.Contains(keys, s) {
 			keys = append(keys, s)
 		}
@@ -134,7 +155,7 @@ func BlockingKeys(r Record, rules Rules) []string {
 // addKeys stores rec i's hashed keys (without repeats) and secondaries.
 func (f *Finder) addKeys(r *Record, c *rec) {
 	start := len(f.keys)
-	f.kw.emit = func(k []byte, sec uint64) {
+	f.kw.emit = func(k []byte, sec uint8) {
 		h := hashBytes(k)
 		if h == 0 {
 			h = 1 // 0 marks a dropped key
@@ -214,7 +235,7 @@ func (f *Finder) buildBlocks() blocks {
 			ks := f.keysOf(e.rec)
 			for p := range ks {
 				if ks[p] == e.key {
-					ks[p] = mix(e.key, f.secs[int(f.koff[e.rec])+p])
+					ks[p] = mix(e.key, secondary(f.in, &f.recs[e.rec], f.secs[int(f.koff[e.rec])+p]))
 				}
 			}
 		}
@@ -298,6 +319,38 @@ func forRuns(es []entry, fn func(lo, hi int)) {
 		fn(lo, hi)
 		lo = hi
 	}
+}
+
+// sample answers the blocks EM reads when the blocks hold more than about
+// max pairs (nil: all of them): every k-th block by its key's hash, k
+// chosen from the blocks' pair counts (windowed blocks counted by their
+// window).
+func (b *blocks) sample(max int64) []int32 {
+	var total int64
+	nb := len(b.starts) - 1
+	for i := range nb {
+		total += b.pairsIn(i)
+	}
+	if total <= max {
+		return nil
+	}
+	k := uint64((total + max - 1) / max)
+	var out []int32
+	for i := range nb {
+		if mix(b.entries[b.starts[i]].key, 0x5eed)%k == 0 {
+			out = append(out, int32(i))
+		}
+	}
+	return out
+}
+
+// pairsIn bounds the pairs block i compares.
+func (b *blocks) pairsIn(i int) int64 {
+	n := int64(b.starts[i+1] - b.starts[i])
+	if _, w := b.windowed[b.entries[b.starts[i]].key]; w {
+		return n * int64(b.window)
+	}
+	return n * (n - 1) / 2
 }
 
 // comparedHere reports whether records x and y, which share key k, are

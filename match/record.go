@@ -1,7 +1,6 @@
 package match
 
 import (
-	"hash/fnv"
 	"slices"
 	"strings"
 )
@@ -227,14 +226,11 @@ func signInHashes(keys []SignInKey) ([]uint64, int32) {
 }
 
 func hashPeriod(s string, period int64) uint64 {
-	h := fnv.New64a()
 	var b [8]byte
 	for i := range b {
 		b[i] = byte(period >> (8 * i))
 	}
-	h.Write(b[:])
-	h.Write([]byte(s))
-	return h.Sum64()
+	return hashStrings('s', string(b[:]), s)
 }
 
 // hashStrings is FNV-1a of a tag byte and the strings, separated by a zero

@@ -19,11 +19,12 @@ type Finder struct {
 	in    *interner
 	recs  []rec
 	// Each record's blocking keys (hashed), flat: record i's are
-	// keys[koff[i]:koff[i+1]]; secs are their secondary keys until the
-	// blocks are built.
-	keys, secs []uint64
-	koff       []uint32
-	kw         keyWriter
+	// keys[koff[i]:koff[i+1]]; secs are the kinds of their secondary
+	// keys until the blocks are built.
+	keys []uint64
+	secs []uint8
+	koff []uint32
+	kw   keyWriter
 
 	dismissed   map[[2]string]struct{}
 	focus       map[string]bool
@@ -32,10 +33,15 @@ type Finder struct {
 }
 
 // NewFinder returns a finder that applies rules. A MaxBlock of 0 or less is
-// DefaultRules' MaxBlock.
+// DefaultRules' MaxBlock, and thresholds that fail Validate are
+// DefaultRules' (a possible threshold of 0 would keep every compared pair).
 func NewFinder(rules Rules) *Finder {
+	def := DefaultRules()
 	if rules.MaxBlock <= 0 {
-		rules.MaxBlock = DefaultRules().MaxBlock
+		rules.MaxBlock = def.MaxBlock
+	}
+	if rules.Validate() != nil {
+		rules.Certain, rules.Probable, rules.Possible = def.Certain, def.Probable, def.Possible
 	}
 	return &Finder{rules: rules, mask: fieldMask(&rules), in: newInterner(), koff: []uint32{0}}
 }
@@ -106,13 +112,25 @@ func (f *Finder) Run(ctx context.Context, progress func(Progress)) (Result, erro
 	if f.focusParams != nil {
 		params = *f.focusParams
 	} else {
+		tf := termFrequencies(f.in, &f.mask, f.recs)
+		tw := newWeights(&tf, &f.rules)
+		tw.indexTF(f.in)
 		counts := make([]map[uint64]float64, workers())
 		for i := range counts {
 			counts[i] = map[uint64]float64{}
 		}
-		err := f.eachCandidate(ctx, &b, focus, "estimating", report, func(w int, x, y uint32) {
-			v := compare(f.in, &f.mask, &f.recs[x], &f.recs[y])
-			counts[w][v.pattern()]++
+		sample := b.sample(EMMaxPairs)
+		err := f.eachCandidateOf(ctx, &b, sample, focus, "estimating", report, func(w int, x, y uint32) {
+			a, c := &f.recs[x], &f.recs[y]
+			if c.id < a.id {
+				a, c = c, a
+			}
+			v := compare(f.in, &f.mask, a, c)
+			p := v.pattern()
+			if l := v.level[fName]; l == uint8(NameExact) || l == uint8(NameNormalised) {
+				p |= tfBucket(tw.tfAdjust(f.in, a)) << tfShift
+			}
+			counts[w][p]++
 		})
 		if err != nil {
 			return res, err
@@ -128,7 +146,7 @@ func (f *Finder) Run(ctx context.Context, progress func(Progress)) (Result, erro
 			patterns = append(patterns, patternCount{p, n})
 		}
 		slices.SortFunc(patterns, func(a, b patternCount) int { return cmp.Compare(a.p, b.p) })
-		params = fit(f.in, &f.mask, f.recs, patterns)
+		params = fit(f.in, &f.mask, f.recs, patterns, tf)
 	}
 	res.Params = params
 
@@ -202,7 +220,16 @@ func workers() int { return max(1, min(runtime.GOMAXPROCS(0), 8)) }
 // shared out among the workers, and reports progress from this goroutine
 // while they work.
 func (f *Finder) eachCandidate(ctx context.Context, b *blocks, focus []bool, phase string, report func(Progress), fn func(w int, x, y uint32)) error {
+	return f.eachCandidateOf(ctx, b, nil, focus, phase, report, fn)
+}
+
+// eachCandidateOf is eachCandidate over the blocks listed in only (every
+// block when nil).
+func (f *Finder) eachCandidateOf(ctx context.Context, b *blocks, only []int32, focus []bool, phase string, report func(Progress), fn func(w int, x, y uint32)) error {
 	nb := len(b.starts) - 1
+	if only != nil {
+		nb = len(only)
+	}
 	if nb <= 0 {
 		report(Progress{Phase: phase})
 		return nil
@@ -221,7 +248,11 @@ func (f *Finder) eachCandidate(ctx context.Context, b *blocks, focus []bool, pha
 				}
 				hi := min(lo+chunk, nb)
 				for i := lo; i < hi; i++ {
-					f.eachPair(b, i, focus, func(x, y uint32) { fn(w, x, y) })
+					bi := i
+					if only != nil {
+						bi = int(only[i])
+					}
+					f.eachPair(b, bi, focus, func(x, y uint32) { fn(w, x, y) })
 				}
 				done.Add(int64(hi - lo))
 			}
