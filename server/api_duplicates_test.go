@@ -342,6 +342,18 @@ func TestDuplicatesScopeAndTenants(t *testing.T) {
 	if st, _ := editor.raw("POST", path+"/dismiss", "", nil); st != http.StatusNotFound && st != http.StatusForbidden {
 		t.Errorf("sales-editor dismisses suggestion %d outside their scope: %d, want 403 or 404", outside.ID, st)
 	}
+	// The check of one account: one outside the scope reads as not there,
+	// and a new one's candidates are all in the scope.
+	if st, _ := editor.raw("POST", acmeAPI+"/duplicates/check", "application/json", []byte(fmt.Sprintf(`{"account":%q}`, outside.Accounts[0].ID))); st != http.StatusNotFound {
+		t.Errorf("sales-editor checks %s outside their scope: %d, want 404", outside.Accounts[0].Login, st)
+	}
+	var cands usermerge.CandidatesAnswer
+	editor.call("POST", acmeAPI+"/duplicates/check", map[string]string{"name": outside.Accounts[0].Name, "email": outside.Accounts[0].Email}, &cands)
+	for _, c := range cands.Candidates {
+		if st := editor.call("GET", acmeAPI+"/accounts/"+c.Account.ID, nil, nil); st != http.StatusOK {
+			t.Errorf("sales-editor's check answers %s, outside their scope", c.Account.Login)
+		}
+	}
 	if st, _ := viewer.raw("POST", acmeAPI+"/duplicates/runs", "", nil); st != http.StatusForbidden {
 		t.Errorf("a viewer starts a run: %d, want 403", st)
 	}

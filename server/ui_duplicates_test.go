@@ -177,8 +177,15 @@ func TestUIDuplicates(t *testing.T) {
 	}
 
 	// A merge changes the data: the queue says so.
-	if _, err := e.eng.Merge(ctx, admin, usermerge.MergeRequest{TenantID: "acme", Target: page.Suggestions[1].Keep, Sources: []string{page.Suggestions[1].Accounts[1].ID}}); err != nil {
-		t.Fatal(err)
+	merged := false
+	for _, s := range page.Suggestions[1:] {
+		if _, err := e.eng.Merge(ctx, admin, usermerge.MergeRequest{TenantID: "acme", Target: s.Keep, Sources: []string{s.Accounts[1].ID}}); err == nil {
+			merged = true
+			break
+		}
+	}
+	if !merged {
+		t.Fatal("no suggestion of the demo could be merged")
 	}
 	if st := ui.get("/ui/t/acme/duplicates"); !strings.Contains(st.body, `id="stale"`) || !strings.Contains(st.body, "The data changed since the last run") {
 		t.Errorf("after a merge the queue does not say the data changed")

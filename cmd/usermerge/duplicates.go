@@ -41,6 +41,7 @@ on a terminal); --no-run lists the last run's suggestions as they are.
                    [--external-id SYSTEM:VALUE] [--attr KEY=VALUE]
                             the likely duplicates of an account not yet
                             created, as a platform checks before creating it
+                            (a tenant's first check runs detection first)
   duplicates run [--full]   a detection run now: over what changed since the
                             last run, or with --full over every account
   duplicates rules          the tenant's matching rules; with --fields,
@@ -431,6 +432,15 @@ func (m *Main) checkDuplicates(ctx context.Context, o *dupOptions, args []string
 		return usageError("duplicates check takes an existing account, or a new one's --name, --email and other facts, not both")
 	}
 	list, err := m.eng.CheckAccount(ctx, m.caller, ref, cand)
+	if usermerge.ErrorReason(err) == "no_detection_run" {
+		// The check scores with what a run learnt: on a tenant that never
+		// had one, run it first, as the listing does.
+		fmt.Fprintln(m.notes(), "No detection run has finished yet: running detection first.")
+		if _, err := m.detect(ctx, false); err != nil {
+			return err
+		}
+		list, err = m.eng.CheckAccount(ctx, m.caller, ref, cand)
+	}
 	if err != nil {
 		return err
 	}
