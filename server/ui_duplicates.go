@@ -106,6 +106,9 @@ type suggestionView struct {
 	DismissURL string
 	DetailURL  string
 	Pairs      []pairView
+	// Beyond: more accounts to merge than one merge takes; Open as merge
+	// prepares the first MaxSources of them.
+	Beyond int
 }
 
 // KeepLogin is the login of the account to keep.
@@ -173,6 +176,7 @@ func (u *uiServer) suggestionView(c *uiCall, sg usermerge.DuplicateSuggestion, b
 	v.DetailURL = c.page.T() + "/duplicates/" + id
 	v.DismissURL = v.DetailURL + "/dismiss?back=" + url.QueryEscape(back)
 	v.MergeURL = openAsMergeURL(c.page.T(), sg, c.rights.Tenant.Policy.MoveExternalIDs)
+	v.Beyond = max(0, len(sg.Accounts)-1-usermerge.MaxSources)
 	logins := map[string]string{}
 	for _, a := range sg.Accounts {
 		logins[a.ID] = a.Login

@@ -31,6 +31,7 @@ var uiFuncs = template.FuncMap{
 	"policyText":  policyText,
 	"add":         func(a, b int) int { return a + b },
 	"int":         func(n int64) int { return int(n) },
+	"maxSources":  func() int { return usermerge.MaxSources },
 	"dupCard":     func(canEdit bool, s suggestionView, detail bool) dupCard { return dupCard{canEdit, s, detail} },
 }
 
