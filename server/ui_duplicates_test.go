@@ -251,3 +251,29 @@ func TestUIMatchingRules(t *testing.T) {
 		t.Errorf("a group manager's save does not say why it was refused")
 	}
 }
+
+// TestOpenAsMergeURL: the kept account is the target and every other one a
+// source, up to what one merge takes, at the preview.
+func TestOpenAsMergeURL(t *testing.T) {
+	for _, n := range []int{2, 3, usermerge.MaxSources + 1, usermerge.MaxSources + 3} {
+		sg := usermerge.DuplicateSuggestion{ID: 7, Grade: match.GradeProbable, Keep: "k"}
+		sg.Accounts = append(sg.Accounts, usermerge.AccountSummary{Account: usermerge.Account{ID: "k"}})
+		var want []string
+		for i := 1; i < n; i++ {
+			id := fmt.Sprintf("s%d", i)
+			sg.Accounts = append(sg.Accounts, usermerge.AccountSummary{Account: usermerge.Account{ID: id}})
+			if len(want) < usermerge.MaxSources {
+				want = append(want, id)
+			}
+		}
+		u, err := url.Parse(openAsMergeURL("/ui/t/acme", sg, true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		if u.Path != "/ui/t/acme/merge" || q.Get("keep") != "k" || q.Get("step") != "preview" || q.Get("ext") != "1" ||
+			strings.Join(q["src"], ",") != strings.Join(want, ",") || !strings.Contains(q.Get("reason"), "suggestion 7") {
+			t.Errorf("%d accounts: %s", n, u)
+		}
+	}
+}
