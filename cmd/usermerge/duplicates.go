@@ -17,7 +17,7 @@ import (
 
 var duplicatesCmd = &command{
 	name:    "duplicates",
-	usage:   "duplicates [--grade G] [--limit N] [--offset N] [--no-run] | duplicates show ID | duplicates dismiss ID | duplicates dismiss A B | duplicates dismissals | duplicates check ACCOUNT | duplicates check --name NAME [--email E] ... | duplicates run [--full] | duplicates rules [--fields F,...] [--certain P] [--probable P] [--possible P] [--max-block N] [--yes]",
+	usage:   "duplicates [--grade G] [--limit N] [--offset N] [--no-run] | duplicates show|dismiss|dismissals|check|run|rules ...",
 	summary: "find likely duplicate accounts, review and dismiss them",
 	help: `Without a subcommand, lists the tenant's likely duplicates in your scope,
 strongest first: each suggestion's grade (certain, probable, possible), the
