@@ -30,8 +30,9 @@ var (
 	staleAfter = 30 * time.Second
 )
 
-// writeChunk is how many rows a run writes per transaction.
-const writeChunk = 2000
+// writeChunk is how many rows a run writes per transaction: each holds the
+// write lock for milliseconds.
+const writeChunk = 5000
 
 // Phases of a run besides match.Progress's.
 const (
@@ -247,6 +248,7 @@ type detection struct {
 	keptPairs []match.Pair        // the previous run's pairs of unchanged accounts (changed run)
 	byID      map[string]int
 	writeKeys []match.Record // the records whose keys and fingerprints the run writes
+	freshKeys bool           // the tenant has no keys stored yet
 }
 
 func (e *Engine) load(ctx context.Context, run store.DuplicateRun) (*detection, error) {
@@ -271,27 +273,36 @@ func (e *Engine) load(ctx context.Context, run store.DuplicateRun) (*detection, 
 		if err := tx.AllDismissals(ctx, run.Tenant, func(a, b string) { d.dismissed[[2]string{a, b}] = true }); err != nil {
 			return err
 		}
-		d.writeKeys = d.records
-		if run.Scope != "changed" {
-			return nil
-		}
+		// The keys and fingerprints of an account are written again when
+		// its facts changed, or when the rules changed since the latest
+		// done run (the keys depend on them); none are stored before the
+		// first run.
 		prev, err := tx.LatestDuplicateRun(ctx, run.Tenant, usermerge.RunDone)
+		if err != nil && usermerge.ErrorCode(err) != usermerge.NotFound {
+			return err
+		}
+		stored, err := tx.HasDuplicateKeys(ctx, run.Tenant)
 		if err != nil {
 			return err
 		}
-		d.prev = &prev
-		fps, err := tx.DuplicateFingerprints(ctx, run.Tenant)
-		if err != nil {
-			return err
+		d.freshKeys = !stored
+		var fps map[string]string
+		if stored && prev.ID != 0 && sameRules(prev.Rules, d.rules) {
+			if fps, err = tx.DuplicateFingerprints(ctx, run.Tenant); err != nil {
+				return err
+			}
 		}
 		d.changed = map[string]bool{}
-		d.writeKeys = nil
 		for _, r := range d.records {
-			if fps[r.ID] != store.Fingerprint(r) {
+			if fps == nil || fps[r.ID] != store.Fingerprint(r) {
 				d.changed[r.ID] = true
 				d.writeKeys = append(d.writeKeys, r)
 			}
 		}
+		if run.Scope != "changed" {
+			return nil
+		}
+		d.prev = &prev
 		// Pairs of the previous run are kept when neither account changed
 		// and both are still live; a removed account's pairs are dropped.
 		return tx.DuplicatePairs(ctx, run.Tenant, prev.ID, func(p match.Pair) error {
@@ -360,6 +371,7 @@ func (e *Engine) detect(ctx context.Context, run store.DuplicateRun, hb *heartbe
 		}
 		suggestions = match.Cluster(pairs, d.rules, d.record, d.isDismissed)
 		res.Stats.PairsScored = int64(len(pairs))
+		explain(suggestions, params, d)
 	}
 	hb.set(phaseChoosing, 0, int64(len(suggestions)))
 	if err := e.chooseKeeps(ctx, run.Tenant, d, suggestions); err != nil {
@@ -383,6 +395,24 @@ func (e *Engine) detect(ctx context.Context, run store.DuplicateRun, hb *heartbe
 		return err
 	})
 	return out, err
+}
+
+// explain gives the kept pairs of the suggestions their full explanation
+// again (the store keeps only each field's weight): scored anew from the
+// records, with the score the pair was clustered by.
+func explain(list []match.Suggestion, params match.Params, d *detection) {
+	for i := range list {
+		for j, p := range list[i].Pairs {
+			if len(p.Evidence) > 0 && p.Evidence[0].Level != "" {
+				continue // scored by this run
+			}
+			a, okA := d.record(p.A)
+			b, okB := d.record(p.B)
+			if okA && okB {
+				list[i].Pairs[j].Evidence = match.Score(params, d.rules, a, b).Evidence
+			}
+		}
+	}
 }
 
 // chooseKeeps counts the learning records of the suggestions' accounts
@@ -491,7 +521,7 @@ func (e *Engine) write(ctx context.Context, run store.DuplicateRun, d *detection
 	step = writeChunk / 8 // an account has several keys
 	for start := 0; start < len(d.writeKeys); start += step {
 		chunk := d.writeKeys[start:min(start+step, len(d.writeKeys))]
-		if err := e.db.Transact(ctx, func(tx *store.Tx) error { return tx.PutDuplicateKeys(ctx, run.Tenant, chunk, d.rules) }); err != nil {
+		if err := e.db.Transact(ctx, func(tx *store.Tx) error { return tx.PutDuplicateKeys(ctx, run.Tenant, chunk, d.rules, d.freshKeys) }); err != nil {
 			return err
 		}
 		done += int64(len(chunk))

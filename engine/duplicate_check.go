@@ -27,7 +27,10 @@ const maxCheckCandidates = 1000
 // The candidates are found by index, not by a run: the accounts sharing
 // one of its blocking keys as the latest run stored them, plus those with
 // one of its external IDs, its e-mail address or its employee number (so
-// that an account created since the run is found too). They are scored
+// that an account created since the run is found too); a key shared by
+// more than Rules.MaxBlock accounts is left out. Accounts merged away or
+// deleted since the run are left out as the records are read (only live
+// ones are). They are scored
 // with the parameters the latest run fitted to the tenant. Before any run
 // there are none, and the matcher has no defaults that would score
 // anything (empty parameters weigh every pair at the prior of 0), so the
@@ -39,15 +42,10 @@ func (e *Engine) CheckAccount(ctx context.Context, c Caller, ref string, candida
 		if err != nil {
 			return err
 		}
-		run, err := tx.LatestDuplicateRun(ctx, a.tenant.ID, usermerge.RunDone)
-		if usermerge.ErrorCode(err) == usermerge.NotFound {
-			return usermerge.Errorf(usermerge.NotFound, "no_detection_run",
-				"the check scores with what a detection run learnt from this tenant's accounts, and none has finished yet: run a detection first")
-		}
+		params, err := e.runParams(ctx, tx, a.tenant.ID)
 		if err != nil {
 			return err
 		}
-		params := run.Params
 		var rec match.Record
 		if ref != "" {
 			acc, err := refAccount(ctx, tx, a, ref, false)
@@ -71,7 +69,8 @@ func (e *Engine) CheckAccount(ctx context.Context, c Caller, ref string, candida
 				return err
 			}
 		}
-		ids, err := tx.DuplicateCandidates(ctx, a.tenant.ID, match.BlockingKeys(rec, rules), rec.ExternalIDs, rec.Email, rec.EmployeeNumber, maxCheckCandidates)
+		ids, err := tx.DuplicateCandidates(ctx, a.tenant.ID, match.BlockingKeys(rec, rules), rec.ExternalIDs, rec.Email, rec.EmployeeNumber,
+			max(rules.MaxBlock, minBlock), maxCheckCandidates)
 		if err != nil {
 			return err
 		}
@@ -107,6 +106,33 @@ func (e *Engine) CheckAccount(ctx context.Context, c Caller, ref string, candida
 		return nil
 	})
 	return out, err
+}
+
+// runParams are the parameters of the tenant's latest done run, read once
+// per run: they hold term frequencies, too large to decode at every check.
+type runParams struct {
+	run    int64
+	params match.Params
+}
+
+func (e *Engine) runParams(ctx context.Context, tx *store.Tx, tenant string) (match.Params, error) {
+	id, err := tx.LatestDoneRun(ctx, tenant)
+	if usermerge.ErrorCode(err) == usermerge.NotFound {
+		return match.Params{}, usermerge.Errorf(usermerge.NotFound, "no_detection_run",
+			"the check scores with what a detection run learnt from this tenant's accounts, and none has finished yet: run a detection first")
+	}
+	if err != nil {
+		return match.Params{}, err
+	}
+	if v, ok := e.params.Load(tenant); ok && v.(runParams).run == id {
+		return v.(runParams).params, nil
+	}
+	run, err := tx.DuplicateRun(ctx, tenant, id)
+	if err != nil {
+		return match.Params{}, err
+	}
+	e.params.Store(tenant, runParams{run: id, params: run.Params})
+	return run.Params, nil
 }
 
 func anyIn(groups []string, set map[string]bool) bool {

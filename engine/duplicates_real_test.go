@@ -178,7 +178,15 @@ func TestChangedRunPicksUpANewDuplicate(t *testing.T) {
 		if run.Scope != "changed" {
 			t.Fatalf("scope %q", run.Scope)
 		}
-		sets := accountSets(f.queue("admin"))
+		q := f.queue("admin")
+		for _, s := range q.Suggestions {
+			for _, p := range s.Pairs {
+				if len(p.Evidence) == 0 || slices.ContainsFunc(p.Evidence, func(e match.Evidence) bool { return e.Level == "" || e.Outcome == "" }) {
+					t.Errorf("pair %s/%s of a changed run is not explained: %+v", p.A, p.B, p.Evidence)
+				}
+			}
+		}
+		sets := accountSets(q)
 		if !mentions(sets, "p20") || !hasSet(sets, "p1", "p2") || !hasSet(sets, "p7", "p8") {
 			t.Errorf("after the changed run: %v; want p20 with the O'Briens and the earlier suggestions kept", sets)
 		}
@@ -223,6 +231,26 @@ func TestCheckAccountAnswersLikelyDuplicates(t *testing.T) {
 			if got[i].Probability > got[i-1].Probability {
 				t.Errorf("not strongest first: %v", ids)
 			}
+		}
+		// An account created after the run is found by its blocking keys
+		// once a changed run stored them.
+		f.person("p22", "sales", "Ingrid Halvorsen", "ingrid.h@one.example", map[string]string{usermerge.AttrBirthDate: "1992-04-05"})
+		// The address differs in case only: the store's exact lookup by address
+		// misses it, the blocking key of its normalised local part does not.
+		ingrid := usermerge.Account{Name: "Ingrid Halvorsen", Email: "Ingrid.H@One.Example", Attributes: map[string]string{usermerge.AttrBirthDate: "1992-04-05"}}
+		found := func() bool {
+			got, err := f.e.CheckAccount(f.ctx, f.as("admin"), "", ingrid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return slices.ContainsFunc(got, func(c usermerge.DuplicateCandidate) bool { return c.Account.ID == "p22" })
+		}
+		if found() {
+			t.Error("p22 found before a run stored its keys")
+		}
+		f.detect(false)
+		if !found() {
+			t.Error("p22 not found after a changed run stored its keys")
 		}
 		// In scope only: eng-viewer sees no Robert Smith (sales).
 		if got, err := f.e.CheckAccount(f.ctx, f.as("eng-viewer"), "", cand); err != nil || len(got) != 0 {

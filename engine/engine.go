@@ -7,6 +7,7 @@ package engine
 import (
 	"context"
 	"log/slog"
+	"sync"
 
 	"usermerge"
 	"usermerge/store"
@@ -25,6 +26,9 @@ type Engine struct {
 	// duringLoad, set only by tests, runs inside a detection run's
 	// snapshot read, after the records are read.
 	duringLoad func()
+	// params keeps the fitted parameters of each tenant's latest done run
+	// for the one-account check (tenant → runParams).
+	params sync.Map
 }
 
 // New returns an engine on db.

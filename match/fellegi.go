@@ -52,6 +52,9 @@ type weights struct {
 	tfNorm    map[uint64]float64 // the same, keyed by the run's interned names
 	defaultTF float64
 	tfMean    float64 // Params.TFMean[FieldName]
+	// The same for e-mail local parts.
+	localTF                 map[string]float64
+	localDefault, localMean float64
 }
 
 func newWeights(p *Params, rules *Rules) *weights {
@@ -71,6 +74,7 @@ func newWeights(p *Params, rules *Rules) *weights {
 	w.tfText = p.TF[FieldName]
 	w.defaultTF = p.DefaultTF[FieldName]
 	w.tfMean = p.TFMean[FieldName]
+	w.localTF, w.localDefault, w.localMean = p.TF[FieldEmail], p.DefaultTF[FieldEmail], p.TFMean[FieldEmail]
 	return w
 }
 
@@ -89,8 +93,6 @@ func (w *weights) indexTF(in *interner) {
 		}
 	}
 }
-
-func (w *weights) field(f int, l uint8) float64 { return w.w[f][l] }
 
 // nameTF is the weight of an exact or normalised name agreement on a's
 // name: the level's log2(m/u) plus the name's term-frequency adjustment.
@@ -123,18 +125,46 @@ func (w *weights) tfAdjust(in *interner, a *rec) float64 {
 	return math.Log2(w.tfMean / tf)
 }
 
+// localAdjust is tfAdjust for a's e-mail local part.
+func (w *weights) localAdjust(a *rec) float64 {
+	if w.localMean <= 0 || a.emailN == "" {
+		return 0
+	}
+	tf, ok := w.localTF[a.emailN[:a.localLen]]
+	if !ok {
+		tf = w.localDefault
+	}
+	if tf <= 0 {
+		return 0
+	}
+	return math.Log2(w.localMean / tf)
+}
+
+// nameTFLevel and localTFLevel: the levels whose agreement is on the
+// whole value, which term frequencies adjust.
+func nameTFLevel(l uint8) bool { return l == uint8(NameExact) || l == uint8(NameNormalised) }
+func localTFLevel(l uint8) bool {
+	return l == uint8(EmailExact) || l == uint8(EmailNormalised) || l == uint8(EmailSameLocal)
+}
+
+// fieldWeight is one field's weight in a vector, term frequency included.
+func (w *weights) fieldWeight(in *interner, a *rec, f int, l uint8) float64 {
+	switch {
+	case l == 0:
+		return 0
+	case f == fName && nameTFLevel(l):
+		return w.nameTF(in, a, l)
+	case f == fEmail && localTFLevel(l):
+		return w.w[f][l] + w.localAdjust(a)
+	}
+	return w.w[f][l]
+}
+
 // score is a vector's match weight.
 func (w *weights) score(in *interner, a *rec, v *vec) float64 {
 	s := w.prior
 	for f, l := range v.level {
-		if l == 0 {
-			continue
-		}
-		if f == fName && (l == uint8(NameExact) || l == uint8(NameNormalised)) {
-			s += w.nameTF(in, a, l)
-		} else {
-			s += w.w[f][l]
-		}
+		s += w.fieldWeight(in, a, f, l)
 	}
 	return s
 }
@@ -357,37 +387,22 @@ func normalised(num []float64, den float64, old []float64) ([]float64, float64) 
 	return next, delta
 }
 
-// nameFrequencies counts how common each normalised full name is among the
-// records and answers the most common (at most TFMaxValues, each held by
-// two records or more), the frequency every other name is assumed to have
-// (that of the most common name not listed) and the mean frequency of a
-// record's name (Σ tf² over every name).
-func nameFrequencies(in *interner, recs []rec) (map[string]float64, float64, float64) {
-	counts := map[uint64]int32{}
-	named := 0
-	for i := range recs {
-		r := &recs[i]
-		if r.given == 0 || r.family == 0 {
-			continue
-		}
-		named++
-		counts[uint64(in.parts[r.given].norm)<<32|uint64(in.parts[r.family].norm)]++
-	}
-	if named == 0 {
+// frequencies turns value counts over total records into the most common
+// values' frequencies (at most TFMaxValues, each held by two records or
+// more), the frequency every other value is assumed to have (that of the
+// most common value not listed) and the mean frequency of a record's value
+// (Σ tf² over every value).
+func frequencies(counts map[string]int32, total int) (map[string]float64, float64, float64) {
+	if total == 0 {
 		return nil, 0, 0
-	}
-	// Name of each norm index.
-	normText := make([]string, len(in.norms))
-	for s, i := range in.norms {
-		normText[i] = s
 	}
 	type vc struct {
 		text string
 		n    int32
 	}
-	var all []vc
+	all := make([]vc, 0, len(counts))
 	for k, n := range counts {
-		all = append(all, vc{normText[k>>32] + " " + normText[uint32(k)], n})
+		all = append(all, vc{k, n})
 	}
 	slices.SortFunc(all, func(a, b vc) int {
 		if c := cmp.Compare(b.n, a.n); c != 0 {
@@ -399,7 +414,7 @@ func nameFrequencies(in *interner, recs []rec) (map[string]float64, float64, flo
 	rest := 1.0
 	mean := 0.0
 	for _, x := range all {
-		q := float64(x.n) / float64(named)
+		q := float64(x.n) / float64(total)
 		mean += q * q
 	}
 	for i, x := range all {
@@ -407,23 +422,65 @@ func nameFrequencies(in *interner, recs []rec) (map[string]float64, float64, flo
 			rest = float64(x.n)
 			break
 		}
-		tf[x.text] = float64(x.n) / float64(named)
+		tf[x.text] = float64(x.n) / float64(total)
 	}
-	return tf, rest / float64(named), mean
+	return tf, rest / float64(total), mean
 }
 
-// termFrequencies are Params holding only the name term frequencies of
-// the records, which EM needs before it fits the rest.
-func termFrequencies(in *interner, mask *[nFields]bool, recs []rec) Params {
-	var p Params
-	if !mask[fName] {
-		return p
+// nameFrequencies are the frequencies of the normalised full names.
+func nameFrequencies(in *interner, recs []rec) (map[string]float64, float64, float64) {
+	byNorm := map[uint64]int32{}
+	named := 0
+	for i := range recs {
+		r := &recs[i]
+		if r.given == 0 || r.family == 0 {
+			continue
+		}
+		named++
+		byNorm[uint64(in.parts[r.given].norm)<<32|uint64(in.parts[r.family].norm)]++
 	}
-	tf, def, mean := nameFrequencies(in, recs)
-	if tf != nil {
-		p.TF = map[string]map[string]float64{FieldName: tf}
-		p.DefaultTF = map[string]float64{FieldName: def}
-		p.TFMean = map[string]float64{FieldName: mean}
+	normText := make([]string, len(in.norms))
+	for s, i := range in.norms {
+		normText[i] = s
+	}
+	counts := make(map[string]int32, len(byNorm))
+	for k, n := range byNorm {
+		counts[normText[k>>32]+" "+normText[uint32(k)]] = n
+	}
+	return frequencies(counts, named)
+}
+
+// localFrequencies are the frequencies of the normalised e-mail local
+// parts: john.smith at many providers is many people.
+func localFrequencies(recs []rec) (map[string]float64, float64, float64) {
+	counts := map[string]int32{}
+	total := 0
+	for i := range recs {
+		if r := &recs[i]; r.emailN != "" {
+			total++
+			counts[r.emailN[:r.localLen]]++
+		}
+	}
+	return frequencies(counts, total)
+}
+
+// termFrequencies are Params holding only the term frequencies of the
+// records (names and e-mail local parts), which EM needs before it fits
+// the rest.
+func termFrequencies(in *interner, mask *[nFields]bool, recs []rec) Params {
+	p := Params{TF: map[string]map[string]float64{}, DefaultTF: map[string]float64{}, TFMean: map[string]float64{}}
+	set := func(field string, tf map[string]float64, def, mean float64) {
+		if tf != nil {
+			p.TF[field], p.DefaultTF[field], p.TFMean[field] = tf, def, mean
+		}
+	}
+	if mask[fName] {
+		tf, def, mean := nameFrequencies(in, recs)
+		set(FieldName, tf, def, mean)
+	}
+	if mask[fEmail] {
+		tf, def, mean := localFrequencies(recs)
+		set(FieldEmail, tf, def, mean)
 	}
 	return p
 }
@@ -466,10 +523,14 @@ func tfBucket(bits float64) uint64 {
 	return uint64(min(max(b, 1), 15))
 }
 
+// patternTF is the adjustment of a pattern's name (bits tfShift..+3) and
+// e-mail local part (the next four bits).
 func patternTF(p uint64) float64 {
-	b := int(p>>tfShift) & 15
-	if b == 0 {
-		return 0
+	t := 0.0
+	for _, sh := range [...]int{tfShift, tfShift + 4} {
+		if b := int(p>>sh) & 15; b != 0 {
+			t += float64(b - tfBias)
+		}
 	}
-	return float64(b - tfBias)
+	return t
 }

@@ -191,6 +191,9 @@ type Stats struct {
 	OversizedBlocks int   `json:"oversized_blocks"`
 	PairsCompared   int64 `json:"pairs_compared"`
 	PairsScored     int64 `json:"pairs_scored"` // at or above the possible threshold
+	// PairsLeftOut: pairs at or above the possible threshold beyond the
+	// run's bound (MaxPairsPerRecord per record), the weakest, not kept.
+	PairsLeftOut int64 `json:"pairs_left_out,omitempty"`
 }
 
 // Progress is reported while a run works.

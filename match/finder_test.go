@@ -613,3 +613,18 @@ func TestEMSampleOfBlocks(t *testing.T) {
 		t.Error("the sample is not deterministic")
 	}
 }
+
+func TestRunBoundsThePairsItKeeps(t *testing.T) {
+	f := NewFinder(DefaultRules())
+	ids := map[string]bool{}
+	for i := range 50 {
+		f.Add(Record{ID: fmt.Sprintf("%02d", i), Name: "Martha Jones", Email: "martha@x.org", BirthDate: "1990-03-04"})
+		ids[fmt.Sprintf("%02d", i)] = true
+	}
+	f.Focus(ids, handParams())
+	res := run(t, f)
+	limit := MaxPairsPerRecord*50 + 1000
+	if len(f.Pairs()) != limit || res.Stats.PairsLeftOut != int64(50*49/2-limit) {
+		t.Errorf("kept %d pairs, left out %d; want %d kept", len(f.Pairs()), res.Stats.PairsLeftOut, limit)
+	}
+}

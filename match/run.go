@@ -127,8 +127,11 @@ func (f *Finder) Run(ctx context.Context, progress func(Progress)) (Result, erro
 			}
 			v := compare(f.in, &f.mask, a, c)
 			p := v.pattern()
-			if l := v.level[fName]; l == uint8(NameExact) || l == uint8(NameNormalised) {
+			if nameTFLevel(v.level[fName]) {
 				p |= tfBucket(tw.tfAdjust(f.in, a)) << tfShift
+			}
+			if localTFLevel(v.level[fEmail]) {
+				p |= tfBucket(tw.localAdjust(a)) << (tfShift + 4)
 			}
 			counts[w][p]++
 		})
@@ -181,6 +184,26 @@ func (f *Finder) Run(ctx context.Context, progress func(Progress)) (Result, erro
 		all = append(all, k...)
 	}
 	keep = nil
+	// A bound on what a run answers, whatever the parameters: the
+	// strongest MaxPairsPerRecord pairs per record at most.
+	if limit := MaxPairsPerRecord*len(f.recs) + 1000; len(all) > limit {
+		weight := make(map[kept]float64, len(all))
+		for _, k := range all {
+			v := compare(f.in, &f.mask, &f.recs[k.x], &f.recs[k.y])
+			weight[k] = w.score(f.in, &f.recs[k.x], &v)
+		}
+		slices.SortFunc(all, func(p, q kept) int {
+			if c := cmp.Compare(weight[q], weight[p]); c != 0 {
+				return c
+			}
+			if c := strings.Compare(f.recs[p.x].id, f.recs[q.x].id); c != 0 {
+				return c
+			}
+			return strings.Compare(f.recs[p.y].id, f.recs[q.y].id)
+		})
+		res.Stats.PairsLeftOut = int64(len(all) - limit)
+		all = all[:limit]
+	}
 	slices.SortFunc(all, func(p, q kept) int {
 		if c := strings.Compare(f.recs[p.x].id, f.recs[q.x].id); c != 0 {
 			return c
@@ -213,6 +236,11 @@ func (f *Finder) Run(ctx context.Context, progress func(Progress)) (Result, erro
 	report(Progress{Phase: "clustering", Done: int64(len(f.pairs)), Total: int64(len(f.pairs))})
 	return res, ctx.Err()
 }
+
+// MaxPairsPerRecord bounds the pairs a run keeps (see Stats.PairsLeftOut):
+// a tenant has far fewer likely duplicates than accounts, so more means
+// parameters gone wrong, and the bound keeps the run's memory in check.
+const MaxPairsPerRecord = 2
 
 func workers() int { return max(1, min(runtime.GOMAXPROCS(0), 8)) }
 

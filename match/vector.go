@@ -332,14 +332,11 @@ func evidence(in *interner, a, b *rec, v *vec, w *weights) []Evidence {
 		}
 		l := v.level[f]
 		e := Evidence{Field: fields[f].name, Level: fields[f].levels[l], Outcome: fields[f].outcomes[l]}
-		e.Weight = w.field(f, l)
+		e.Weight = w.fieldWeight(in, a, f, l)
 		switch f {
 		case fName:
 			e.Similarity = v.nameSim
 			e.A, e.B = in.displayName(a), in.displayName(b)
-			if l == uint8(NameExact) || l == uint8(NameNormalised) {
-				e.Weight = w.nameTF(in, a, l)
-			}
 		case fEmail:
 			e.Similarity = v.emailSim
 			e.A, e.B = a.email, b.email

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"usermerge"
@@ -234,9 +235,17 @@ func (tx *Tx) DuplicateFingerprints(ctx context.Context, tenant string) (map[str
 	return out, err
 }
 
+// HasDuplicateKeys reports whether any account of the tenant has stored
+// blocking keys (none before its first run).
+func (tx *Tx) HasDuplicateKeys(ctx context.Context, tenant string) (bool, error) {
+	n, err := tx.Count(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM duplicate_fingerprints WHERE tenant_id = ? LIMIT 1) x`, tenant)
+	return n > 0, err
+}
+
 // PutDuplicateKeys replaces the blocking keys and fingerprints of the
-// accounts of recs (one chunk of a run's writes).
-func (tx *Tx) PutDuplicateKeys(ctx context.Context, tenant string, recs []match.Record, rules match.Rules) error {
+// accounts of recs (one chunk of a run's writes); fresh says the tenant
+// has none stored yet, so there is nothing to delete first.
+func (tx *Tx) PutDuplicateKeys(ctx context.Context, tenant string, recs []match.Record, rules match.Rules, fresh bool) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -244,7 +253,13 @@ func (tx *Tx) PutDuplicateKeys(ctx context.Context, tenant string, recs []match.
 	for i, r := range recs {
 		ids[i] = r.ID
 	}
+	if fresh {
+		ids = nil
+	}
 	if err := tx.eachChunk(ids, func(cond func(string) string, args []any) error {
+		if ids == nil {
+			return nil
+		}
 		for _, table := range []string{"duplicate_keys", "duplicate_fingerprints"} {
 			if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE tenant_id = ?`+cond("account_id"), append([]any{tenant}, args...)...); err != nil {
 				return err
@@ -265,6 +280,8 @@ func (tx *Tx) PutDuplicateKeys(ctx context.Context, tenant string, recs []match.
 		}
 		fpRows = append(fpRows, []any{tenant, r.ID, Fingerprint(r)})
 	}
+	// In key order, the inserts fill neighbouring pages of the primary key.
+	sort.Slice(keyRows, func(i, j int) bool { return keyRows[i][1].(string) < keyRows[j][1].(string) })
 	if err := tx.insertRows(ctx, `INSERT INTO duplicate_keys (tenant_id, key, account_id) VALUES `, 3, keyRows); err != nil {
 		return err
 	}
@@ -306,20 +323,55 @@ func (tx *Tx) insertRows(ctx context.Context, head string, n int, rows [][]any) 
 	return nil
 }
 
-// PutDuplicatePairs stores scored pairs of run id.
+// PutDuplicatePairs stores scored pairs of run id: the accounts, the
+// weight and probability, and each field's weight (fieldWeights) — what a
+// later run needs to cluster them again and a preview to re-grade them.
+// The rest of the explanation (levels, values compared) is not stored: a
+// run explains the pairs of its suggestions from the records again
+// (match.Score), which keeps a tenant's millions of pairs small.
 func (tx *Tx) PutDuplicatePairs(ctx context.Context, tenant string, run int64, pairs []match.Pair) error {
 	rows := make([][]any, 0, len(pairs))
 	for _, p := range pairs {
-		ev, err := json.Marshal(p.Evidence)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, []any{tenant, run, p.A, p.B, p.Weight, p.Probability, string(ev)})
+		rows = append(rows, []any{tenant, run, p.A, p.B, p.Weight, p.Probability, fieldWeights(p.Evidence)})
 	}
 	return tx.insertRows(ctx, `INSERT INTO duplicate_pairs (tenant_id, run_id, a, b, weight, probability, evidence) VALUES `, 7, rows)
 }
 
-// DuplicatePairs streams the scored pairs of run id.
+// fieldWeights is the stored form of a pair's evidence: "field=weight"
+// for each field, space separated (field names hold no space or "=").
+func fieldWeights(ev []match.Evidence) string {
+	var b strings.Builder
+	for i, e := range ev {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(e.Field)
+		b.WriteByte('=')
+		b.WriteString(strconv.FormatFloat(e.Weight, 'g', 7, 64))
+	}
+	return b.String()
+}
+
+// parseFieldWeights reads fieldWeights back as evidence with a field and
+// a weight only.
+func parseFieldWeights(s string) ([]match.Evidence, error) {
+	var out []match.Evidence
+	for _, part := range strings.Fields(s) {
+		field, w, ok := strings.Cut(part, "=")
+		if !ok {
+			return nil, fmt.Errorf("stored evidence %q", part)
+		}
+		x, err := strconv.ParseFloat(w, 64)
+		if err != nil {
+			return nil, fmt.Errorf("stored evidence %q: %w", part, err)
+		}
+		out = append(out, match.Evidence{Field: field, Weight: x})
+	}
+	return out, nil
+}
+
+// DuplicatePairs streams the scored pairs of run id, their evidence as
+// PutDuplicatePairs stored it (fields and weights).
 func (tx *Tx) DuplicatePairs(ctx context.Context, tenant string, run int64, fn func(match.Pair) error) error {
 	return tx.eachRow(ctx, `SELECT a, b, weight, probability, evidence FROM duplicate_pairs WHERE tenant_id = ? AND run_id = ?`,
 		[]any{tenant, run}, func(rows *sql.Rows) error {
@@ -328,7 +380,8 @@ func (tx *Tx) DuplicatePairs(ctx context.Context, tenant string, run int64, fn f
 			if err := rows.Scan(&p.A, &p.B, &p.Weight, &p.Probability, &ev); err != nil {
 				return err
 			}
-			if err := json.Unmarshal([]byte(ev), &p.Evidence); err != nil {
+			var err error
+			if p.Evidence, err = parseFieldWeights(ev); err != nil {
 				return fmt.Errorf("pair %s/%s: %w", p.A, p.B, err)
 			}
 			return fn(p)
@@ -336,7 +389,8 @@ func (tx *Tx) DuplicatePairs(ctx context.Context, tenant string, run int64, fn f
 }
 
 // PutDuplicateSuggestions stores suggestions of run id, numbered from
-// first, with their accounts.
+// first, with their accounts. list comes strongest first: the ids are the
+// queue's order.
 func (tx *Tx) PutDuplicateSuggestions(ctx context.Context, tenant string, run, first int64, list []match.Suggestion) error {
 	var rows, accRows [][]any
 	for i, s := range list {
@@ -390,43 +444,50 @@ func (tx *Tx) PruneDuplicateRuns(ctx context.Context, tenant string, keep int64,
 // DuplicateCandidates answers the live accounts that share a blocking key
 // with an account, an external ID, its e-mail address or its employee
 // number: the accounts a check compares it with, at most limit of them.
-func (tx *Tx) DuplicateCandidates(ctx context.Context, tenant string, keys []string, ext []match.ExternalID, email, employee string, limit int) ([]string, error) {
+// Each key is read on its own, by the primary key's range; a key that more
+// than maxBlock accounts share (a common surname's) is left out, as a run
+// splits such a block, since the check has the other, more selective keys.
+func (tx *Tx) DuplicateCandidates(ctx context.Context, tenant string, keys []string, ext []match.ExternalID, email, employee string, maxBlock, limit int) ([]string, error) {
 	seen := map[string]bool{}
 	var out []string
-	add := func(rows *sql.Rows) error {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return err
+	add := func(ids []string) {
+		for _, id := range ids {
+			if !seen[id] && len(out) < limit {
+				seen[id] = true
+				out = append(out, id)
+			}
 		}
-		if !seen[id] && len(out) < limit {
-			seen[id] = true
-			out = append(out, id)
-		}
-		return nil
 	}
-	live := ` AND EXISTS (SELECT 1 FROM accounts a WHERE a.tenant_id = k.tenant_id AND a.id = k.account_id AND a.deleted_at IS NULL AND a.merged_into IS NULL)`
-	if len(keys) > 0 {
-		if len(keys) > inChunk {
-			keys = keys[:inChunk]
-		}
-		if err := tx.eachRow(ctx, `SELECT DISTINCT k.account_id FROM duplicate_keys k WHERE k.tenant_id = ? AND k.key IN (`+placeholders(len(keys))+`)`+live+`
-			ORDER BY k.account_id LIMIT ?`, append(append([]any{tenant}, placeholderArgs(keys)...), limit), add); err != nil {
+	if len(keys) > inChunk {
+		keys = keys[:inChunk]
+	}
+	for _, k := range keys {
+		ids, err := tx.strings(ctx, `SELECT account_id FROM duplicate_keys WHERE tenant_id = ? AND key = ? LIMIT ?`, tenant, k, maxBlock+1)
+		if err != nil {
 			return nil, err
+		}
+		if len(ids) <= maxBlock {
+			add(ids)
 		}
 	}
 	for _, x := range ext {
-		if err := tx.eachRow(ctx, `SELECT k.account_id FROM external_ids k WHERE k.tenant_id = ? AND k.system = ? AND k.value = ? AND k.retired_by IS NULL`+live,
-			[]any{tenant, x.System, x.Value}, add); err != nil {
+		ids, err := tx.strings(ctx, `SELECT account_id FROM external_ids WHERE tenant_id = ? AND system = ? AND value = ? AND retired_by IS NULL`,
+			tenant, x.System, x.Value)
+		if err != nil {
 			return nil, err
 		}
+		add(ids)
 	}
 	for _, f := range []struct{ col, v string }{{"email", email}, {"employee_number", employee}} {
 		if strings.TrimSpace(f.v) == "" {
 			continue
 		}
-		if err := tx.eachRow(ctx, `SELECT a.id FROM accounts a WHERE a.tenant_id = ? AND a.`+f.col+` = ? AND a.deleted_at IS NULL AND a.merged_into IS NULL
-			ORDER BY a.id LIMIT ?`, []any{tenant, f.v, limit}, add); err != nil {
+		ids, err := tx.strings(ctx, `SELECT id FROM accounts WHERE tenant_id = ? AND `+f.col+` = ? LIMIT ?`, tenant, f.v, maxBlock+1)
+		if err != nil {
 			return nil, err
+		}
+		if len(ids) <= maxBlock {
+			add(ids)
 		}
 	}
 	return out, nil

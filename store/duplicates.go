@@ -107,6 +107,19 @@ func (tx *Tx) LatestDuplicateRun(ctx context.Context, tenant, status string) (Du
 	return r, err
 }
 
+// LatestDoneRun answers the id and rules of the tenant's latest done run,
+// without its parameters (which are large: a check reads them once per run
+// and keeps them), or NotFound.
+func (tx *Tx) LatestDoneRun(ctx context.Context, tenant string) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, `SELECT id FROM duplicate_runs WHERE tenant_id = ? AND status = ? ORDER BY id DESC LIMIT 1`,
+		tenant, usermerge.RunDone).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, usermerge.Errorf(usermerge.NotFound, "no_detection_run", "duplicates have not been looked for yet: run a detection first")
+	}
+	return id, err
+}
+
 // DuplicateProgress records a running run's phase and progress and that its
 // process is alive; it answers false when the run is no longer running
 // (another process found it stale and marked it interrupted).
@@ -175,29 +188,28 @@ func (tx *Tx) FinishDuplicateRun(ctx context.Context, r DuplicateRun) error {
 
 // DuplicateDataStamp is a cheap summary of what duplicate detection reads,
 // compared with the stamp of the latest done run to tell whether its
-// suggestions are stale. It catches accounts created, deleted or restored,
-// merges and reverts, external IDs added or retired, group memberships
-// added or removed, and a change of the matching rules; each is a count
-// read from an index. It does not catch an account's name, e-mail or
-// attributes edited in place (an import updating existing accounts) or new
-// sign-ins: a "changed" run finds those by the accounts' fingerprints.
+// suggestions are stale. It catches accounts created or deleted, merges
+// and reverts (which is also how accounts leave and come back), and a
+// change of the matching rules; each part is read from an index (the
+// accounts' primary key, small partial indexes, the merges' primary key).
+// It does not catch an account's name, e-mail or attributes edited in place
+// (an import updating existing accounts), external IDs, group memberships
+// or new sign-ins: a "changed" run finds those by the accounts'
+// fingerprints.
 func (tx *Tx) DuplicateDataStamp(ctx context.Context, tenant string) (string, error) {
-	var n [6]int64
+	var accounts, deleted, lastMerge, reverted int64
 	var rules string
 	err := tx.QueryRow(ctx, `SELECT
 		(SELECT COUNT(*) FROM accounts WHERE tenant_id = ?),
 		(SELECT COUNT(*) FROM accounts WHERE tenant_id = ? AND deleted_at IS NOT NULL),
-		(SELECT COUNT(*) FROM merges WHERE tenant_id = ?),
+		(SELECT COALESCE(MAX(id), 0) FROM merges WHERE tenant_id = ?),
 		(SELECT COUNT(*) FROM merges WHERE tenant_id = ? AND reverted_at IS NOT NULL),
-		(SELECT COUNT(*) FROM external_ids WHERE tenant_id = ? AND retired_by IS NULL),
-		(SELECT COUNT(*) FROM memberships WHERE tenant_id = ?),
 		(SELECT matching_rules FROM tenants WHERE id = ?)`,
-		tenant, tenant, tenant, tenant, tenant, tenant, tenant).Scan(&n[0], &n[1], &n[2], &n[3], &n[4], &n[5], &rules)
+		tenant, tenant, tenant, tenant, tenant).Scan(&accounts, &deleted, &lastMerge, &reverted, &rules)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("accounts=%d deleted=%d merges=%d reverted=%d external_ids=%d memberships=%d rules=%s",
-		n[0], n[1], n[2], n[3], n[4], n[5], rules), nil
+	return fmt.Sprintf("accounts=%d deleted=%d merge=%d reverted=%d rules=%s", accounts, deleted, lastMerge, reverted, rules), nil
 }
 
 // MatchingRules answers the tenant's matching rules and whether it set
@@ -342,18 +354,19 @@ type StoredSuggestion struct {
 	Pairs       []match.Pair
 }
 
-// queueWhere is the review queue's condition on duplicate_suggestions s:
+// where is the review queue's condition on duplicate_suggestions s:
 // the run's suggestions none of whose accounts was merged away or deleted
 // since, none of whose pairs was dismissed since, and, for a group manager,
-// all of whose accounts are in their groups.
+// all of whose accounts are in their groups. (CROSS JOIN makes SQLite read
+// the suggestion's few accounts first and look their dismissals up, not
+// the other way round; PostgreSQL plans it as any join.)
 func (q SuggestionQuery) where() (string, []any) {
 	w := `s.tenant_id = ? AND s.run_id = ?
 		AND NOT EXISTS (SELECT 1 FROM duplicate_suggestion_accounts sa JOIN accounts a ON a.tenant_id = sa.tenant_id AND a.id = sa.account_id
 			WHERE sa.tenant_id = s.tenant_id AND sa.suggestion_id = s.id AND (a.deleted_at IS NOT NULL OR a.merged_into IS NOT NULL))
-		AND NOT EXISTS (SELECT 1 FROM duplicate_suggestion_accounts x
-			JOIN duplicate_suggestion_accounts y ON y.tenant_id = x.tenant_id AND y.suggestion_id = x.suggestion_id AND y.account_id > x.account_id
-			JOIN duplicate_dismissals d ON d.tenant_id = x.tenant_id AND d.a = x.account_id AND d.b = y.account_id
-			WHERE x.tenant_id = s.tenant_id AND x.suggestion_id = s.id)`
+		AND NOT EXISTS (SELECT 1 FROM duplicate_suggestion_accounts x CROSS JOIN duplicate_dismissals d
+			WHERE x.tenant_id = s.tenant_id AND x.suggestion_id = s.id AND d.tenant_id = x.tenant_id AND d.a = x.account_id
+			AND EXISTS (SELECT 1 FROM duplicate_suggestion_accounts y WHERE y.tenant_id = x.tenant_id AND y.suggestion_id = x.suggestion_id AND y.account_id = d.b))`
 	args := []any{q.Tenant, q.Run}
 	if q.Groups != nil {
 		if len(q.Groups) == 0 {
@@ -372,7 +385,8 @@ func (q SuggestionQuery) where() (string, []any) {
 	return w, args
 }
 
-// DuplicateSuggestions answers one page of the queue, strongest first, the
+// DuplicateSuggestions answers one page of the queue, strongest first (a
+// run numbers its suggestions so: PutDuplicateSuggestions), the
 // number of suggestions the query selects in all, and per grade (the grade
 // filter aside).
 func (tx *Tx) DuplicateSuggestions(ctx context.Context, q SuggestionQuery) ([]StoredSuggestion, int, map[match.Grade]int, error) {
@@ -403,7 +417,7 @@ func (tx *Tx) DuplicateSuggestions(ctx context.Context, q SuggestionQuery) ([]St
 		w, args = w+` AND s.grade = ?`, append(args, string(q.Grade))
 	}
 	rows, err = tx.Query(ctx, `SELECT s.id, s.run_id, s.grade, s.probability, s.keep_id, s.keep_reason, s.accounts, s.pairs
-		FROM duplicate_suggestions s WHERE `+w+` ORDER BY s.probability DESC, s.id LIMIT ? OFFSET ?`, append(args, q.Limit, q.Offset)...)
+		FROM duplicate_suggestions s WHERE `+w+` ORDER BY s.id LIMIT ? OFFSET ?`, append(args, q.Limit, q.Offset)...)
 	if err != nil {
 		return nil, 0, nil, err
 	}

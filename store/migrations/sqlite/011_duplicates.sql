@@ -41,7 +41,7 @@ CREATE TABLE duplicate_pairs (
     b           TEXT NOT NULL,
     weight      REAL NOT NULL,
     probability REAL NOT NULL,
-    evidence    TEXT NOT NULL,                    -- []match.Evidence, JSON
+    evidence    TEXT NOT NULL,                    -- each field's weight: "name=3.25 email=-1.5" (store.fieldWeights)
     PRIMARY KEY (tenant_id, run_id, a, b)
 );
 
@@ -57,9 +57,10 @@ CREATE TABLE duplicate_suggestions (
     pairs       TEXT NOT NULL,                    -- []match.Pair, JSON
     PRIMARY KEY (tenant_id, id)
 );
--- The queue: one run's suggestions, strongest first, by grade or all.
-CREATE INDEX duplicate_suggestions_queue ON duplicate_suggestions (tenant_id, run_id, probability, id);
-CREATE INDEX duplicate_suggestions_grade ON duplicate_suggestions (tenant_id, run_id, grade, probability, id);
+-- The queue: one run's suggestions, strongest first, by grade or all. A
+-- run numbers its suggestions strongest first, so the order is the id's.
+CREATE INDEX duplicate_suggestions_queue ON duplicate_suggestions (tenant_id, run_id, id);
+CREATE INDEX duplicate_suggestions_grade ON duplicate_suggestions (tenant_id, run_id, grade, id);
 
 -- Each suggestion's accounts, to leave out a suggestion with an account
 -- merged away or deleted since, one with a dismissed pair, and, for a group
@@ -103,6 +104,11 @@ CREATE TABLE duplicate_fingerprints (
     fingerprint TEXT NOT NULL,
     PRIMARY KEY (tenant_id, account_id)
 ) WITHOUT ROWID;
+
+-- The data stamp (store.DuplicateDataStamp) counts deleted accounts and
+-- reverted merges from these small indexes instead of reading the tables.
+CREATE INDEX accounts_deleted ON accounts (tenant_id) WHERE deleted_at IS NOT NULL;
+CREATE INDEX merges_reverted ON merges (tenant_id) WHERE reverted_at IS NOT NULL;
 
 -- The tenant's matching rules (match.Rules as JSON; '' for the defaults).
 ALTER TABLE tenants ADD COLUMN matching_rules TEXT NOT NULL DEFAULT '';
