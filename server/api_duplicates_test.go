@@ -230,7 +230,6 @@ func TestDuplicatesAPI(t *testing.T) {
 			t.Errorf("after dismissing one: total %d, want %d", after.Total, all.Total-1)
 		}
 		other := findSuggestion(t, all, "lnowak")
-		var d usermerge.Dismissal
 		st, body = admin.raw("POST", acmeAPI+"/dismissals", "application/json", []byte(fmt.Sprintf(`{"a":%q,"b":%q}`, other.Accounts[0].Login, other.Accounts[1].Login)))
 		checkShape("POST /api/v1/tenants/{tenant}/dismissals", st, body)
 		var ds usermerge.DismissalsAnswer
@@ -240,7 +239,6 @@ func TestDuplicatesAPI(t *testing.T) {
 		if len(ds.Dismissals) < 2 || ds.Dismissals[0].By != "admin" {
 			t.Errorf("dismissals: %+v, want both, by admin", ds)
 		}
-		_ = d
 
 		// Matching rules: read, preview, save.
 		var rules usermerge.MatchingRulesAnswer
