@@ -29,7 +29,7 @@ const (
 	CorruptPostcodeTypo   = "postcode_typo"
 	CorruptPostcodeFormat = "postcode_format"
 	CorruptEmployeeTypo   = "employee_typo"
-	CorruptSSOConflict    = "sso_conflict" // another SSO id than the first account's
+	CorruptIDConflict     = "external_id_conflict" // another id of a system than the first account's
 )
 
 type corruption struct {

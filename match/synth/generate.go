@@ -3,6 +3,7 @@ package synth
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -84,6 +85,13 @@ func (g *generator) digits(n int) string {
 		b[i] = byte('0' + g.r.IntN(10))
 	}
 	return string(b)
+}
+
+// unique is n scrambled into [0, space) (space a power of ten; the
+// multiplier is prime to it), written with width digits.
+func unique(n int32, space int64, width int) string {
+	v := strconv.FormatInt(int64(n)*3_141_593%space, 10)
+	return strings.Repeat("0", width-len(v)) + v
 }
 
 func (g *generator) birthDate(year int) string {
@@ -171,21 +179,26 @@ func (g *generator) newPerson() *person {
 		p.setName(g.givenName(female), g.familyName())
 	}
 	p.birth = g.birthDate(1950 + r.IntN(58))
-	p.mobile = "7" + g.digits(9)
-	p.home = "20" + g.digits(8)
+	// Numbers that identify a person are unique to them, as in real data
+	// (a shared one would be false evidence): a bijection of the person's
+	// number onto the number's digits.
+	p.mobile = "7" + unique(p.id, 1_000_000_000, 9)
+	p.home = "20" + unique(p.id, 100_000_000, 8)
 	p.postcode = g.postcode()
 	if r.Float64() < 0.7 {
-		p.employee = "E" + g.digits(6)
+		p.employee = "E" + unique(p.id, 10_000_000, 7)
 	}
 	if r.Float64() < 0.5 {
-		p.hr = "HR-" + g.digits(7)
+		p.hr = "HR-" + unique(p.id, 100_000_000, 8)
 	}
 	p.company, p.workIP = g.company()
 	g.emails(p)
 	p.homeIP = g.ip(r.IntN(4) == 0)
 	p.clients = []string{clients[r.IntN(len(clients))], clients[r.IntN(len(clients))]}
 	for range 1 + r.IntN(3) {
-		p.groups = append(p.groups, g.group())
+		if gr := g.group(); !slices.Contains(p.groups, gr) {
+			p.groups = append(p.groups, gr)
+		}
 	}
 	p.created = g.c.Now - int64(86400*(30+r.IntN(3000)))
 	return p

@@ -11,6 +11,7 @@ package synth
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -106,6 +107,17 @@ func (s *Set) SamePerson(a, b string) bool {
 	pa, oka := s.Person(a)
 	pb, okb := s.Person(b)
 	return oka && okb && pa == pb
+}
+
+// PersonAccounts is how many accounts person p holds (0 for a person not
+// in the set). Persons are numbered in the order of their accounts.
+func (s *Set) PersonAccounts(p int) int {
+	lo, _ := slices.BinarySearch(s.person, int32(p))
+	hi := lo
+	for hi < len(s.person) && s.person[hi] == int32(p) {
+		hi++
+	}
+	return hi - lo
 }
 
 // Accounts is how many accounts the set holds.

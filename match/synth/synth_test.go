@@ -123,7 +123,7 @@ func TestCorruptionsApplied(t *testing.T) {
 			t.Errorf("no %s corruption in 50,000 accounts", c.kind)
 		}
 	}
-	for _, k := range []string{CorruptTransliterated, CorruptSSOConflict} {
+	for _, k := range []string{CorruptTransliterated, CorruptIDConflict} {
 		if s.Corruptions[k] == 0 {
 			t.Errorf("no %s corruption in 50,000 accounts", k)
 		}
@@ -293,4 +293,16 @@ func editDistance(a, b string) int {
 		prev = cur
 	}
 	return prev[len(rb)]
+}
+
+func TestPersonAccounts(t *testing.T) {
+	s := Generate(Config{Accounts: 5000, Seed: 6})
+	for p, rs := range accountsByPerson(s) {
+		if got := s.PersonAccounts(p); got != len(rs) {
+			t.Fatalf("PersonAccounts(%d) = %d, want %d", p, got, len(rs))
+		}
+	}
+	if n := s.PersonAccounts(1 << 30); n != 0 {
+		t.Errorf("PersonAccounts of a person not in the set: %d", n)
+	}
 }
