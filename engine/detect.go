@@ -249,9 +249,6 @@ type detection struct {
 	writeKeys []match.Record // the records whose keys and fingerprints the run writes
 }
 
-// duringLoad, set only by tests, runs inside the run's snapshot read.
-var duringLoad func()
-
 func (e *Engine) load(ctx context.Context, run store.DuplicateRun) (*detection, error) {
 	d := &detection{dismissed: map[[2]string]bool{}, byID: map[string]int{}}
 	err := e.db.View(ctx, func(tx *store.Tx) error {
@@ -265,8 +262,8 @@ func (e *Engine) load(ctx context.Context, run store.DuplicateRun) (*detection, 
 		if d.records, err = tx.DuplicateRecords(ctx, run.Tenant, nil); err != nil {
 			return err
 		}
-		if duringLoad != nil {
-			duringLoad()
+		if e.duringLoad != nil {
+			e.duringLoad()
 		}
 		for i, r := range d.records {
 			d.byID[r.ID] = i

@@ -29,7 +29,6 @@ func (e *Engine) Detect(ctx context.Context, c Caller, opt DetectOptions, progre
 	return e.RunDetection(ctx, c, r.ID, progress)
 }
 
-
 // DetectionRun answers run id of the caller's tenant (id 0: the latest).
 func (e *Engine) DetectionRun(ctx context.Context, c Caller, id int64) (usermerge.DetectionRun, error) {
 	var r store.DuplicateRun

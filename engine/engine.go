@@ -22,6 +22,9 @@ type Engine struct {
 	// verifyHook, set only by tests, sees the hash of each password check
 	// of a sign-in ("" for a check against the dummy hash).
 	verifyHook func(hash string)
+	// duringLoad, set only by tests, runs inside a detection run's
+	// snapshot read, after the records are read.
+	duringLoad func()
 }
 
 // New returns an engine on db.

@@ -1,7 +1,6 @@
 package match
 
 import (
-	"context"
 	"errors"
 )
 
@@ -204,33 +203,6 @@ type Result struct {
 	Stats       Stats
 }
 
-// Finder finds duplicates among records added to it. It is not safe for
-// concurrent use; Add every record, then Run once.
-type Finder struct {
-	rules   Rules
-	records []Record
-}
-
-// NewFinder returns a finder that applies rules.
-func NewFinder(rules Rules) *Finder { return &Finder{rules: rules} }
-
-// Add adds one record.
-func (f *Finder) Add(r Record) { f.records = append(f.records, r) }
-
-// Run blocks, fits the parameters, scores the candidate pairs and clusters
-// them into suggestions. progress, if not nil, is called now and then.
-func (f *Finder) Run(ctx context.Context, progress func(Progress)) (Result, error) {
-	return Result{Stats: Stats{Records: len(f.records)}}, ctx.Err()
-}
-
-// BlockingKeys are the keys under which r is compared with other records;
-// two records are compared when they share one. The engine uses them to find
-// the candidates of one account (Check).
-func BlockingKeys(r Record, rules Rules) []string { return nil }
-
-// Score compares two records with fitted parameters.
-func Score(p Params, rules Rules, a, b Record) Pair { return Pair{A: a.ID, B: b.ID} }
-
 // Grade of a probability under rules ("" below Possible).
 func (r Rules) Grade(probability float64) Grade {
 	switch {
@@ -242,38 +214,4 @@ func (r Rules) Grade(probability float64) Grade {
 		return GradePossible
 	}
 	return ""
-}
-
-// Dismiss tells the finder that accounts a and b are not the same person
-// (an administrator said so): the pair is never linked, directly or through
-// a cluster.
-func (f *Finder) Dismiss(a, b string) {}
-
-// Focus limits the comparisons to pairs with at least one record in ids
-// (the accounts changed since the last run) and makes Run score with p
-// instead of fitting new parameters. The engine keeps the earlier run's
-// pairs of unchanged accounts and clusters both with Cluster.
-func (f *Finder) Focus(ids map[string]bool, p Params) {}
-
-// Pairs answers every pair the last Run scored at or above the possible
-// threshold, for the engine to store.
-func (f *Finder) Pairs() []Pair { return nil }
-
-// Cluster groups scored pairs into suggestions, one per person, never
-// joining a dismissed pair (dismissed reports whether two account ids were
-// dismissed) and never making an account that is NotSource a source.
-// records answers a pair's accounts' records by id (for the account to
-// keep).
-func Cluster(pairs []Pair, rules Rules, records func(id string) (Record, bool), dismissed func(a, b string) bool) []Suggestion {
-	return nil
-}
-
-// ChooseKeep picks the account to keep among one person's records: the
-// most used and most complete, with the reason in a sentence an
-// administrator reads ("holds the most records (412 against 3)").
-func ChooseKeep(records []Record) (keep string, reason string) {
-	if len(records) == 0 {
-		return "", ""
-	}
-	return records[0].ID, ""
 }

@@ -435,4 +435,3 @@ func placeholderArgs(list []string) []any {
 	}
 	return out
 }
-

@@ -1,0 +1,372 @@
+package match
+
+import (
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// Blocking: two records are compared only when they share a blocking key.
+// The keys are OR-ed, so a pair missed by one (a typo in the family name)
+// is found by another (the same e-mail local part, birth date or phone).
+// See docs/matching.md, "Blocking".
+
+// MinLocalPartRunes: a shorter e-mail local part or login is no key (too
+// many people are "jo" or "ab").
+const MinLocalPartRunes = 3
+
+// genericLocalParts are mailbox names shared by many people, no key.
+var genericLocalParts = map[string]bool{
+	"info": true, "admin": true, "administrator": true, "contact": true, "office": true,
+	"mail": true, "email": true, "hello": true, "support": true, "help": true,
+	"noreply": true, "no-reply": true, "test": true, "user": true, "student": true,
+	"students": true, "learner": true, "training": true, "hr": true, "team": true,
+	"sales": true, "webmaster": true, "postmaster": true, "reception": true,
+	"secretary": true, "enquiries": true, "inquiries": true, "service": true,
+	"school": true, "staff": true, "accounts": true, "finance": true,
+}
+
+// keyWriter builds one record's keys in a reused buffer and hands each to
+// emit with its secondary key (used to split an oversized block).
+type keyWriter struct {
+	buf  []byte
+	emit func(key []byte, sec uint64)
+}
+
+func (w *keyWriter) key(sec uint64, parts ...string) {
+	w.buf = w.buf[:0]
+	for _, p := range parts {
+		w.buf = append(w.buf, p...)
+	}
+	w.emit(w.buf, sec)
+}
+
+// recordKeys writes r's blocking keys, most selective first (the order
+// decides in which shared block a pair is compared).
+func recordKeys(w *keyWriter, r *Record, c *rec, in *interner, mask *[nFields]bool) {
+	g, f := &in.parts[c.given], &in.parts[c.family]
+	var nameSec uint64
+	if f.soundex != "" {
+		nameSec = hashStrings('n', f.soundex, initial(g.initial))
+	}
+	if mask[fExt] {
+		for _, x := range c.ext {
+			w.key(nameSec, "x:", x.system, ":", x.value)
+		}
+	}
+	if mask[fEmp] && c.empN != "" {
+		w.key(nameSec, "m:", c.empN)
+	}
+	if mask[fEmail] {
+		local := ""
+		if c.emailN != "" {
+			local = c.emailN[:c.localLen]
+			if usableLocal(local) {
+				w.key(nameSec, "e:", local)
+			}
+		}
+		if l := loginLocal(r.Login); l != local && usableLocal(l) {
+			w.key(nameSec, "e:", l)
+		}
+	}
+	if mask[fPhone] && c.phone != "" {
+		p := c.phone
+		if len(p) > PhoneTailDigits {
+			p = p[len(p)-PhoneTailDigits:]
+		}
+		w.key(nameSec, "p:", p)
+	}
+	if mask[fName] && f.soundex != "" {
+		w.key(hashStrings('s', g.soundex), "n:", f.soundex, initial(g.initial))
+		if g.soundex != "" {
+			w.key(hashStrings('s', f.soundex), "n:", g.soundex, initial(f.initial))
+		}
+	}
+	if mask[fBirth] && c.birth != 0 {
+		d := formatDate(c.birth)
+		if g.initial != 0 {
+			w.key(nameSec, "d:", d, ":", initial(g.initial))
+		}
+		if f.initial != 0 && f.initial != g.initial {
+			w.key(nameSec, "d:", d, ":", initial(f.initial))
+		}
+	}
+}
+
+func initial(r rune) string {
+	if r == 0 {
+		return ""
+	}
+	var b [utf8.UTFMax]byte
+	return string(b[:utf8.EncodeRune(b[:], r)])
+}
+
+func usableLocal(l string) bool {
+	return utf8.RuneCountInString(l) >= MinLocalPartRunes && !genericLocalParts[l]
+}
+
+// loginLocal is a login as a key: lower case, the local part of an address.
+func loginLocal(login string) string {
+	login = strings.ToLower(strings.TrimSpace(validPrefix(login, MaxEmailBytes)))
+	if i := strings.LastIndexByte(login, '@'); i >= 0 {
+		login = login[:i]
+	}
+	return login
+}
+
+// BlockingKeys are the keys under which r is compared with other records;
+// two records are compared when they share one. The engine uses them to find
+// the candidates of one account (Check).
+func BlockingKeys(r Record, rules Rules) []string {
+	in := newInterner()
+	mask := fieldMask(&rules)
+	c := prepare(&r, &rules, in)
+	var keys []string
+	w := keyWriter{emit: func(k []byte, _ uint64) {
+		if s := string(k); !slices.Contains(keys, s) {
+			keys = append(keys, s)
+		}
+	}}
+	recordKeys(&w, &r, &c, in, &mask)
+	return keys
+}
+
+// addKeys stores rec i's hashed keys (without repeats) and secondaries.
+func (f *Finder) addKeys(r *Record, c *rec) {
+	start := len(f.keys)
+	f.kw.emit = func(k []byte, sec uint64) {
+		h := hashBytes(k)
+		if h == 0 {
+			h = 1 // 0 marks a dropped key
+		}
+		if !slices.Contains(f.keys[start:], h) {
+			f.keys = append(f.keys, h)
+			f.secs = append(f.secs, sec)
+		}
+	}
+	recordKeys(&f.kw, r, c, f.in, &f.mask)
+	f.koff = append(f.koff, uint32(len(f.keys)))
+}
+
+func hashBytes(b []byte) uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for _, c := range b {
+		h = (h ^ uint64(c)) * prime
+	}
+	return h
+}
+
+// mix combines a key with a secondary key into the key of a sub-block.
+func mix(k, sec uint64) uint64 {
+	h := k ^ (sec + 0x9e3779b97f4a7c15 + (k << 6) + (k >> 2))
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	if h == 0 {
+		h = 1
+	}
+	return h
+}
+
+// entry is one record under one key.
+type entry struct {
+	key uint64
+	rec uint32
+}
+
+// blocks are a run's blocks: entries sorted by key, each run of one key a
+// block.
+type blocks struct {
+	entries  []entry
+	starts   []uint32            // start of each block of 2 or more, then len(entries)
+	windowed map[uint64]struct{} // blocks still oversized after the split: compared in a sliding window
+	window   int
+	keys     int // distinct keys of 2 or more records
+	over     int // blocks larger than MaxBlock before the split
+}
+
+// Window is how many following records each record of a block that is
+// still oversized after the split is compared with (sorted by name).
+func (r Rules) Window() int { return max(2, r.MaxBlock/8) }
+
+func (f *Finder) keysOf(i uint32) []uint64 { return f.keys[f.koff[i]:f.koff[i+1]] }
+
+// buildBlocks sorts the records' keys into blocks; a block larger than
+// MaxBlock is split by the secondary key, and a part still larger is
+// compared in a sliding window over its records sorted by name.
+func (f *Finder) buildBlocks() blocks {
+	maxBlock := f.rules.MaxBlock
+	if maxBlock < 2 {
+		maxBlock = 2
+	}
+	b := blocks{window: f.rules.Window()}
+	b.entries = f.sortedEntries(nil)
+	// Split the oversized blocks by their secondary key.
+	over := false
+	forRuns(b.entries, func(lo, hi int) {
+		if hi-lo <= maxBlock {
+			return
+		}
+		over = true
+		b.over++
+		for _, e := range b.entries[lo:hi] {
+			ks := f.keysOf(e.rec)
+			for p := range ks {
+				if ks[p] == e.key {
+					ks[p] = mix(e.key, f.secs[int(f.koff[e.rec])+p])
+				}
+			}
+		}
+	})
+	f.secs = nil
+	if over {
+		// A split key could repeat another of the record's (only by
+		// hashing's chance): drop the repeat, so no pair is compared twice.
+		for i := range len(f.koff) - 1 {
+			ks := f.keysOf(uint32(i))
+			for p := 1; p < len(ks); p++ {
+				if ks[p] != 0 && slices.Contains(ks[:p], ks[p]) {
+					ks[p] = 0
+				}
+			}
+		}
+		b.entries = f.sortedEntries(b.entries[:0])
+		forRuns(b.entries, func(lo, hi int) {
+			if hi-lo <= maxBlock {
+				return
+			}
+			if b.windowed == nil {
+				b.windowed = map[uint64]struct{}{}
+			}
+			b.windowed[b.entries[lo].key] = struct{}{}
+			run := b.entries[lo:hi]
+			slices.SortFunc(run, func(x, y entry) int {
+				rx, ry := &f.recs[x.rec], &f.recs[y.rec]
+				if c := strings.Compare(f.in.parts[rx.family].n, f.in.parts[ry.family].n); c != 0 {
+					return c
+				}
+				if c := strings.Compare(f.in.parts[rx.given].n, f.in.parts[ry.given].n); c != 0 {
+					return c
+				}
+				return int(x.rec) - int(y.rec)
+			})
+		})
+	}
+	// Keep only blocks of 2 or more.
+	out := b.entries[:0]
+	forRuns(b.entries, func(lo, hi int) {
+		if hi-lo < 2 {
+			return
+		}
+		b.starts = append(b.starts, uint32(len(out)))
+		out = append(out, b.entries[lo:hi]...)
+		b.keys++
+	})
+	b.entries = slices.Clip(out)
+	b.starts = append(b.starts, uint32(len(out)))
+	return b
+}
+
+func (f *Finder) sortedEntries(dst []entry) []entry {
+	for i := range len(f.koff) - 1 {
+		for _, k := range f.keysOf(uint32(i)) {
+			if k != 0 {
+				dst = append(dst, entry{key: k, rec: uint32(i)})
+			}
+		}
+	}
+	slices.SortFunc(dst, func(x, y entry) int {
+		switch {
+		case x.key < y.key:
+			return -1
+		case x.key > y.key:
+			return 1
+		}
+		return int(x.rec) - int(y.rec)
+	})
+	return dst
+}
+
+// forRuns calls fn for each run of entries with one key.
+func forRuns(es []entry, fn func(lo, hi int)) {
+	for lo := 0; lo < len(es); {
+		hi := lo + 1
+		for hi < len(es) && es[hi].key == es[lo].key {
+			hi++
+		}
+		fn(lo, hi)
+		lo = hi
+	}
+}
+
+// comparedHere reports whether records x and y, which share key k, are
+// compared in k's block: a pair is compared once, in the block of the
+// first key (in the order of the lower record's keys) the two share.
+// Windowed keys do not count as shared for an ordinary block (the pair may
+// be outside the window), and in a windowed block the pair is compared only
+// when it shares no ordinary key and k is its first windowed one.
+func (f *Finder) comparedHere(x, y uint32, k uint64, b *blocks) bool {
+	if x > y {
+		x, y = y, x
+	}
+	kx, ky := f.keysOf(x), f.keysOf(y)
+	_, inWindow := b.windowed[k]
+	seen := false
+	for _, h := range kx {
+		if h == k {
+			if !inWindow {
+				return true
+			}
+			seen = true
+			continue
+		}
+		if h == 0 || !slices.Contains(ky, h) {
+			continue
+		}
+		if _, w := b.windowed[h]; !w {
+			return false // an ordinary key shared: compared there
+		}
+		if inWindow && !seen {
+			return false // an earlier windowed key shared
+		}
+	}
+	return true
+}
+
+// eachPair calls fn for every pair of block i to compare (x < y as record
+// indexes), once over all blocks.
+func (f *Finder) eachPair(b *blocks, i int, focus []bool, fn func(x, y uint32)) {
+	es := b.entries[b.starts[i]:b.starts[i+1]]
+	k := es[0].key
+	if focus != nil {
+		any := false
+		for _, e := range es {
+			if focus[e.rec] {
+				any = true
+				break
+			}
+		}
+		if !any {
+			return
+		}
+	}
+	limit := len(es)
+	if _, w := b.windowed[k]; w {
+		limit = b.window
+	}
+	for p := range es {
+		for q := p + 1; q < len(es) && q-p <= limit; q++ {
+			x, y := es[p].rec, es[q].rec
+			if x > y {
+				x, y = y, x
+			}
+			if focus != nil && !focus[x] && !focus[y] {
+				continue
+			}
+			if f.comparedHere(x, y, k, b) {
+				fn(x, y)
+			}
+		}
+	}
+}

@@ -1,0 +1,399 @@
+package match
+
+import (
+	"cmp"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+)
+
+// Fellegi–Sunter scoring (docs/matching.md, "Weights"): a pair's match
+// weight is log2 of the prior odds plus, per field, log2(m/u) of the level
+// the field reached, where m is the level's probability among pairs of one
+// person and u among pairs of two. u is counted on random pairs of the
+// tenant's records; m and the prior are fitted by expectation-maximisation
+// on the candidate pairs' comparison vectors.
+
+// Limits of the estimation.
+const (
+	// RandomPairs is how many random pairs estimate u.
+	RandomPairs = 1 << 21
+	// EMMaxIterations caps expectation-maximisation.
+	EMMaxIterations = 200
+	// EMTolerance: EM has converged when no m and not the prior moved
+	// more than this in one iteration.
+	EMTolerance = 1e-6
+	// MinM is the floor of every m: no level is impossible for one person
+	// (a typo can produce anything), so no level's weight is unbounded.
+	MinM = 1e-4
+	// TFMaxValues bounds the term frequencies kept in Params: the most
+	// common names; the rest share DefaultTF.
+	TFMaxValues = 2000
+	// seedU is the random pairs' seed: the same records give the same u.
+	seedU = 0x75736572
+)
+
+// weights are Params made ready for scoring.
+type weights struct {
+	mask      [nFields]bool
+	prior     float64
+	w         [nFields][16]float64
+	mName     [16]float64
+	tfText    map[string]float64 // Params.TF[FieldName]
+	tfNorm    map[uint64]float64 // the same, keyed by the run's interned names
+	defaultTF float64
+}
+
+func newWeights(p *Params, rules *Rules) *weights {
+	w := &weights{mask: fieldMask(rules)}
+	lam := min(max(p.Prior, 1e-12), 1-1e-12)
+	w.prior = math.Log2(lam / (1 - lam))
+	for f := range fields {
+		levels := p.Fields[fields[f].name]
+		for l := 1; l < len(fields[f].levels); l++ {
+			mu, ok := levels[fields[f].levels[l]]
+			if !ok || mu.M <= 0 || mu.U <= 0 {
+				continue // unknown level: no weight
+			}
+			w.w[f][l] = math.Log2(mu.M / mu.U)
+			if f == fName {
+				w.mName[l] = mu.M
+			}
+		}
+	}
+	w.tfText = p.TF[FieldName]
+	w.defaultTF = p.DefaultTF[FieldName]
+	return w
+}
+
+// indexTF keys the term frequencies by the interned names of a run.
+func (w *weights) indexTF(in *interner) {
+	w.tfNorm = make(map[uint64]float64, len(w.tfText))
+	for k, tf := range w.tfText {
+		g, f, ok := strings.Cut(k, " ")
+		if !ok {
+			continue
+		}
+		gi, ok1 := in.norms[g]
+		fi, ok2 := in.norms[f]
+		if ok1 && ok2 {
+			w.tfNorm[uint64(gi)<<32|uint64(fi)] = tf
+		}
+	}
+}
+
+func (w *weights) field(f int, l uint8) float64 { return w.w[f][l] }
+
+// nameTF is the weight of an exact or normalised name agreement on a's
+// name: log2(m / tf), where tf is how common the name is.
+func (w *weights) nameTF(in *interner, a *rec, l uint8) float64 {
+	m := w.mName[l]
+	if m <= 0 {
+		return w.w[fName][l]
+	}
+	tf := w.defaultTF
+	g, f := &in.parts[a.given], &in.parts[a.family]
+	if w.tfNorm != nil {
+		if v, ok := w.tfNorm[uint64(g.norm)<<32|uint64(f.norm)]; ok {
+			tf = v
+		}
+	} else if v, ok := w.tfText[g.n+" "+f.n]; ok {
+		tf = v
+	}
+	if tf <= 0 {
+		return w.w[fName][l]
+	}
+	return math.Log2(m / tf)
+}
+
+// score is a vector's match weight.
+func (w *weights) score(in *interner, a *rec, v *vec) float64 {
+	s := w.prior
+	for f, l := range v.level {
+		if l == 0 {
+			continue
+		}
+		if f == fName && (l == uint8(NameExact) || l == uint8(NameNormalised)) {
+			s += w.nameTF(in, a, l)
+		} else {
+			s += w.w[f][l]
+		}
+	}
+	return s
+}
+
+// Probability is a match weight as a probability: 2^w / (1 + 2^w).
+func Probability(weight float64) float64 { return 1 / (1 + math.Exp2(-weight)) }
+
+// Score compares two records with fitted parameters.
+func Score(p Params, rules Rules, a, b Record) Pair {
+	if b.ID < a.ID {
+		a, b = b, a
+	}
+	in := newInterner()
+	ra, rb := prepare(&a, &rules, in), prepare(&b, &rules, in)
+	w := newWeights(&p, &rules)
+	return scorePair(in, w, &ra, &rb)
+}
+
+func scorePair(in *interner, w *weights, a, b *rec) Pair {
+	v := compare(in, &w.mask, a, b)
+	s := w.score(in, a, &v)
+	return Pair{A: a.id, B: b.id, Weight: s, Probability: Probability(s), Evidence: evidence(in, a, b, &v, w)}
+}
+
+// levelCounts counts, per field, how often each level occurs.
+type levelCounts [nFields][16]float64
+
+// estimateU counts the levels of random pairs of records: among them
+// nearly every pair is two people, so the shares are the u probabilities.
+// All pairs are used when there are fewer than RandomPairs.
+func estimateU(in *interner, mask *[nFields]bool, recs []rec) levelCounts {
+	var c levelCounts
+	n := len(recs)
+	if n < 2 {
+		return c
+	}
+	if total := int64(n) * int64(n-1) / 2; total <= RandomPairs {
+		for i := range recs {
+			for j := i + 1; j < n; j++ {
+				v := compare(in, mask, &recs[i], &recs[j])
+				c.add(&v.level, 1)
+			}
+		}
+		return c
+	}
+	// Two halves in parallel, each with its own deterministic stream.
+	var parts [2]levelCounts
+	done := make(chan struct{})
+	for h := range 2 {
+		go func() {
+			r := rand.New(rand.NewPCG(seedU, uint64(h)))
+			for range RandomPairs / 2 {
+				i := r.IntN(n)
+				j := r.IntN(n - 1)
+				if j >= i {
+					j++
+				}
+				v := compare(in, mask, &recs[i], &recs[j])
+				parts[h].add(&v.level, 1)
+			}
+			done <- struct{}{}
+		}()
+	}
+	<-done
+	<-done
+	for f := range c {
+		for l := range c[f] {
+			c[f][l] = parts[0][f][l] + parts[1][f][l]
+		}
+	}
+	return c
+}
+
+func (c *levelCounts) add(levels *[nFields]uint8, n float64) {
+	for f, l := range levels {
+		c[f][l] += n
+	}
+}
+
+// shares turns counts into probabilities over the levels other than
+// missing, with half a count added to each (so that a level random pairs
+// never reached has a small u, not zero).
+func (c *levelCounts) shares(f int) []float64 {
+	L := len(fields[f].levels)
+	out := make([]float64, L)
+	total := 0.0
+	for l := 1; l < L; l++ {
+		total += c[f][l] + 0.5
+	}
+	for l := 1; l < L; l++ {
+		out[l] = (c[f][l] + 0.5) / total
+	}
+	return out
+}
+
+// initialM is EM's starting point: agreement likely for one person, each
+// weaker level half as likely as the one before, disagreement rare.
+func initialM(f int) []float64 {
+	L := len(fields[f].levels)
+	out := make([]float64, L)
+	total := 0.0
+	for l := 1; l < L; l++ {
+		v := math.Pow(0.5, float64(l-1))
+		if l == L-1 {
+			v = 0.05
+		}
+		out[l] = v
+		total += v
+	}
+	for l := 1; l < L; l++ {
+		out[l] /= total
+	}
+	return out
+}
+
+// patternCount is one distinct comparison vector and how many candidate
+// pairs have it.
+type patternCount struct {
+	p uint64
+	n float64
+}
+
+// fitEM fits m and the prior to the candidate pairs' vectors with u fixed:
+// the E step weighs each distinct vector by the probability that its pairs
+// are matches, the M step sets m to the weighed shares of the levels and
+// the prior to the weighed share of matches.
+func fitEM(patterns []patternCount, u [nFields][]float64, mask *[nFields]bool) (m [nFields][]float64, prior float64, iters int, converged bool) {
+	for f := range fields {
+		m[f] = initialM(f)
+	}
+	prior = 0.05
+	if len(patterns) == 0 {
+		return m, prior, 0, false
+	}
+	// Per pattern and field, log(m/u) is recomputed each iteration from
+	// the level; the levels are unpacked once.
+	levels := make([][nFields]uint8, len(patterns))
+	total := 0.0
+	for i, pc := range patterns {
+		for f := range fields {
+			levels[i][f] = patternLevel(pc.p, f)
+		}
+		total += pc.n
+	}
+	var num [nFields][16]float64
+	var den [nFields]float64
+	for iters = 1; iters <= EMMaxIterations; iters++ {
+		var lr [nFields][16]float64
+		for f := range fields {
+			for l := 1; l < len(m[f]); l++ {
+				lr[f][l] = math.Log(m[f][l] / u[f][l])
+			}
+		}
+		num = [nFields][16]float64{}
+		den = [nFields]float64{}
+		matches := 0.0
+		logPrior := math.Log(prior / (1 - prior))
+		for i, pc := range patterns {
+			s := logPrior
+			for f, l := range levels[i] {
+				s += lr[f][l]
+			}
+			p := 1 / (1 + math.Exp(-s))
+			w := p * pc.n
+			matches += w
+			for f, l := range levels[i] {
+				if l != 0 {
+					num[f][l] += w
+					den[f] += w
+				}
+			}
+		}
+		delta := 0.0
+		newPrior := min(max(matches/total, 1e-9), 1-1e-9)
+		delta = math.Abs(newPrior - prior)
+		prior = newPrior
+		for f := range fields {
+			if den[f] <= 0 || !mask[f] {
+				continue
+			}
+			L := len(m[f])
+			sum := 0.0
+			next := make([]float64, L)
+			for l := 1; l < L; l++ {
+				next[l] = max(num[f][l]/den[f], MinM)
+				sum += next[l]
+			}
+			for l := 1; l < L; l++ {
+				next[l] /= sum
+				delta = max(delta, math.Abs(next[l]-m[f][l]))
+			}
+			m[f] = next
+		}
+		if delta < EMTolerance {
+			return m, prior, iters, true
+		}
+	}
+	return m, prior, EMMaxIterations, false
+}
+
+// nameFrequencies counts how common each normalised full name is among the
+// records and answers the most common (at most TFMaxValues, each held by
+// two records or more) with the frequency every other name is assumed to
+// have: that of the most common name not listed.
+func nameFrequencies(in *interner, recs []rec) (map[string]float64, float64) {
+	counts := map[uint64]int32{}
+	named := 0
+	for i := range recs {
+		r := &recs[i]
+		if r.given == 0 || r.family == 0 {
+			continue
+		}
+		named++
+		counts[uint64(in.parts[r.given].norm)<<32|uint64(in.parts[r.family].norm)]++
+	}
+	if named == 0 {
+		return nil, 0
+	}
+	// Name of each norm index.
+	normText := make([]string, len(in.norms))
+	for s, i := range in.norms {
+		normText[i] = s
+	}
+	type vc struct {
+		text string
+		n    int32
+	}
+	var all []vc
+	for k, n := range counts {
+		all = append(all, vc{normText[k>>32] + " " + normText[uint32(k)], n})
+	}
+	slices.SortFunc(all, func(a, b vc) int {
+		if c := cmp.Compare(b.n, a.n); c != 0 {
+			return c
+		}
+		return strings.Compare(a.text, b.text)
+	})
+	tf := map[string]float64{}
+	rest := 1.0
+	for i, x := range all {
+		if i >= TFMaxValues || x.n < 2 {
+			rest = float64(x.n)
+			break
+		}
+		tf[x.text] = float64(x.n) / float64(named)
+	}
+	return tf, rest / float64(named)
+}
+
+// fit estimates the Params of a run: u on random pairs, term frequencies
+// on the records, m and the prior by EM on the candidate pairs' vectors.
+func fit(in *interner, mask *[nFields]bool, recs []rec, patterns []patternCount) Params {
+	uc := estimateU(in, mask, recs)
+	var u [nFields][]float64
+	for f := range fields {
+		u[f] = uc.shares(f)
+	}
+	m, prior, iters, conv := fitEM(patterns, u, mask)
+	p := Params{Prior: prior, Fields: map[string]map[string]LevelMU{}, Iterations: iters, Converged: conv}
+	for f := range fields {
+		if !mask[f] {
+			continue
+		}
+		levels := map[string]LevelMU{}
+		for l := 1; l < len(fields[f].levels); l++ {
+			levels[fields[f].levels[l]] = LevelMU{M: m[f][l], U: u[f][l]}
+		}
+		p.Fields[fields[f].name] = levels
+	}
+	if mask[fName] {
+		tf, def := nameFrequencies(in, recs)
+		if tf != nil {
+			p.TF = map[string]map[string]float64{FieldName: tf}
+			p.DefaultTF = map[string]float64{FieldName: def}
+		}
+	}
+	return p
+}
