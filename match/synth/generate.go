@@ -87,10 +87,14 @@ func (g *generator) digits(n int) string {
 	return string(b)
 }
 
-// unique is n scrambled into [0, space) (space a power of ten; the
-// multiplier is prime to it), written with width digits.
-func unique(n int32, space int64, width int) string {
-	v := strconv.FormatInt(int64(n)*3_141_593%space, 10)
+// unique is n scrambled into [0, space) (space a power of ten), written
+// with width digits: a bijection for each field, with a multiplier of its
+// own (prime to the space) so that two fields of one person share no
+// digits (a mobile and a home number with the same last eight digits
+// would look like one number).
+func unique(n int32, field int, space int64, width int) string {
+	mul := []int64{3_141_593, 2_718_283, 1_618_033, 1_414_213, 1_732_051}[field]
+	v := strconv.FormatInt(int64(n)*mul%space, 10)
 	return strings.Repeat("0", width-len(v)) + v
 }
 
@@ -182,14 +186,17 @@ func (g *generator) newPerson() *person {
 	// Numbers that identify a person are unique to them, as in real data
 	// (a shared one would be false evidence): a bijection of the person's
 	// number onto the number's digits.
-	p.mobile = "7" + unique(p.id, 1_000_000_000, 9)
-	p.home = "20" + unique(p.id, 100_000_000, 8)
+	// Mobile numbers end in the lower half of the eight-digit space, home
+	// numbers in the upper half, so no two numbers of different homes end
+	// alike.
+	p.mobile = "71" + unique(p.id, 1, 50_000_000, 8)
+	p.home = "20" + strconv.Itoa(50_000_000+int(int64(p.id)*2_718_283%50_000_000))
 	p.postcode = g.postcode()
 	if r.Float64() < 0.7 {
-		p.employee = "E" + unique(p.id, 10_000_000, 7)
+		p.employee = "E" + unique(p.id, 3, 10_000_000, 7)
 	}
 	if r.Float64() < 0.5 {
-		p.hr = "HR-" + unique(p.id, 100_000_000, 8)
+		p.hr = "HR-" + unique(p.id, 4, 100_000_000, 8)
 	}
 	p.company, p.workIP = g.company()
 	g.emails(p)

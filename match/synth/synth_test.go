@@ -306,3 +306,24 @@ func TestPersonAccounts(t *testing.T) {
 		t.Errorf("PersonAccounts of a person not in the set: %d", n)
 	}
 }
+
+// TestIdentifyingNumbersAreUnique: two persons never share a phone number
+// (by its last eight digits, as the finder compares them; siblings share a
+// home, which is the trap), an employee number or an HR id.
+func TestIdentifyingNumbersAreUnique(t *testing.T) {
+	s := &Set{Traps: map[string]int{}, Corruptions: map[string]int{}}
+	g := &generator{c: Config{Accounts: 1000}.withDefaults(), set: s, logins: map[string]struct{}{}, r: newRand(1, 1)}
+	seen := map[string]int32{}
+	for range 30000 {
+		p := g.newPerson()
+		for _, v := range []string{"phone " + p.mobile[len(p.mobile)-8:], "phone " + p.home[len(p.home)-8:], "employee " + p.employee, "hr " + p.hr} {
+			if strings.HasSuffix(v, " ") {
+				continue // none
+			}
+			if q, ok := seen[v]; ok {
+				t.Fatalf("%s of person %d is also person %d's", v, p.id, q)
+			}
+			seen[v] = p.id
+		}
+	}
+}
