@@ -36,7 +36,9 @@ type generator struct {
 	set    *Set
 	r      *rand.Rand
 	logins map[string]struct{}
-	nextID int32
+	// mailboxes: the owner of each address given out, normalised
+	mailboxes map[string]int32
+	nextID    int32
 }
 
 // pick draws an index below n with Zipf-like weights 1/(i+5): the first
@@ -218,8 +220,24 @@ func (p *person) setName(given, family string) {
 
 // emails makes p's work and free-mail addresses from p's name.
 func (g *generator) emails(p *person) {
-	p.workEmail = g.emailLocal(p) + "@" + p.company
-	p.freeEmail = g.emailLocal(p) + g.maybeDigits() + "@" + freeMail[g.r.IntN(len(freeMail))]
+	p.workEmail = g.claim(p, g.emailLocal(p), p.company)
+	p.freeEmail = g.claim(p, g.emailLocal(p)+g.maybeDigits(), freeMail[g.r.IntN(len(freeMail))])
+}
+
+// claim answers an address for p at domain made from local: a mailbox is
+// one person's (Gmail gives maria.garcia@gmail.com once, and ignores its
+// dots), so when another person holds it a number is added, as providers
+// and employers do.
+func (g *generator) claim(p *person, local, domain string) string {
+	addr := local + "@" + domain
+	for n := 2 + g.r.IntN(90); ; n++ {
+		key := match.NormalizeEmail(addr, match.EmailOptions{StripPlusTags: true})
+		if owner, taken := g.mailboxes[key]; !taken || owner == p.id {
+			g.mailboxes[key] = p.id
+			return addr
+		}
+		addr = local + strconv.Itoa(n) + "@" + domain
+	}
 }
 
 func (g *generator) maybeDigits() string {

@@ -198,7 +198,7 @@ func Generate(c Config) *Set {
 		s.Records = make([]match.Record, 0, want)
 		s.person = make([]int32, 0, want)
 	}
-	g := &generator{c: c, set: s, logins: map[string]struct{}{}}
+	g := &generator{c: c, set: s, logins: map[string]struct{}{}, mailboxes: map[string]int32{}}
 	for unit := uint64(0); ; unit++ {
 		if want > 0 && len(s.Records) >= want {
 			break
@@ -209,7 +209,7 @@ func Generate(c Config) *Set {
 		g.r = newRand(c.Seed, unit)
 		g.unit(want)
 	}
-	g.logins = nil
+	g.logins, g.mailboxes = nil, nil
 	// The records in no relation to their persons' order, so that a
 	// finder that reads them in order gains nothing (the engine reads them
 	// in id order, which ID scrambles alike).

@@ -206,7 +206,7 @@ func TestTrapsArePresent(t *testing.T) {
 
 func TestTrapPersons(t *testing.T) {
 	s := &Set{Traps: map[string]int{}, Corruptions: map[string]int{}}
-	g := &generator{c: Config{Accounts: 1000}.withDefaults(), set: s, logins: map[string]struct{}{}}
+	g := &generator{c: Config{Accounts: 1000}.withDefaults(), set: s, logins: map[string]struct{}{}, mailboxes: map[string]int32{}}
 	for seed := range uint64(50) {
 		g.r = newRand(1, seed)
 		p := g.newPerson()
@@ -312,7 +312,7 @@ func TestPersonAccounts(t *testing.T) {
 // home, which is the trap), an employee number or an HR id.
 func TestIdentifyingNumbersAreUnique(t *testing.T) {
 	s := &Set{Traps: map[string]int{}, Corruptions: map[string]int{}}
-	g := &generator{c: Config{Accounts: 1000}.withDefaults(), set: s, logins: map[string]struct{}{}, r: newRand(1, 1)}
+	g := &generator{c: Config{Accounts: 1000}.withDefaults(), set: s, logins: map[string]struct{}{}, mailboxes: map[string]int32{}, r: newRand(1, 1)}
 	seen := map[string]int32{}
 	for range 30000 {
 		p := g.newPerson()
@@ -325,5 +325,23 @@ func TestIdentifyingNumbersAreUnique(t *testing.T) {
 			}
 			seen[v] = p.id
 		}
+	}
+}
+
+// TestMailboxesAreOnePersons: two persons never hold one address (as the
+// finder normalises it), but for the colleagues' shared info@ addresses.
+func TestMailboxesAreOnePersons(t *testing.T) {
+	s := Generate(Config{Accounts: 30000, Seed: 10})
+	owner := map[string]int{}
+	for _, r := range s.Records {
+		if r.Email == "" || strings.HasPrefix(r.Email, "info@") {
+			continue
+		}
+		key := match.NormalizeEmail(r.Email, match.EmailOptions{StripPlusTags: true})
+		p, _ := s.Person(r.ID)
+		if q, ok := owner[key]; ok && q != p {
+			t.Fatalf("%s is held by persons %d and %d", r.Email, q, p)
+		}
+		owner[key] = p
 	}
 }
