@@ -28,9 +28,10 @@ const maxCheckCandidates = 1000
 // one of its blocking keys as the latest run stored them, plus those with
 // one of its external IDs, its e-mail address or its employee number (so
 // that an account created since the run is found too). They are scored
-// with the parameters the latest run fitted to the tenant; before any run,
-// with match.Params{} — the matcher's own defaults for every field, since
-// nothing has been fitted yet.
+// with the parameters the latest run fitted to the tenant. Before any run
+// there are none, and the matcher has no defaults that would score
+// anything (empty parameters weigh every pair at the prior of 0), so the
+// check is refused (NotFound) with a sentence saying to run detection.
 func (e *Engine) CheckAccount(ctx context.Context, c Caller, ref string, candidate usermerge.Account) ([]usermerge.DuplicateCandidate, error) {
 	out := []usermerge.DuplicateCandidate{}
 	err := e.call(ctx, c, false, func(tx *store.Tx, a *actor) error {
@@ -38,12 +39,15 @@ func (e *Engine) CheckAccount(ctx context.Context, c Caller, ref string, candida
 		if err != nil {
 			return err
 		}
-		var params match.Params
-		if run, err := tx.LatestDuplicateRun(ctx, a.tenant.ID, usermerge.RunDone); err == nil {
-			params = run.Params
-		} else if usermerge.ErrorCode(err) != usermerge.NotFound {
+		run, err := tx.LatestDuplicateRun(ctx, a.tenant.ID, usermerge.RunDone)
+		if usermerge.ErrorCode(err) == usermerge.NotFound {
+			return usermerge.Errorf(usermerge.NotFound, "no_detection_run",
+				"the check scores with what a detection run learnt from this tenant's accounts, and none has finished yet: run a detection first")
+		}
+		if err != nil {
 			return err
 		}
+		params := run.Params
 		var rec match.Record
 		if ref != "" {
 			acc, err := refAccount(ctx, tx, a, ref, false)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -112,10 +113,15 @@ func sugg(grade match.Grade, p float64, ids ...string) match.Suggestion {
 func TestDuplicateQueueLeavesOutMergedDeletedDismissedAndOutOfScope(t *testing.T) {
 	storetest.Each(t, func(t *testing.T) {
 		f := newFixture(t, "learningbox")
-		for _, id := range []string{"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8"} {
-			f.account(id, "sales")
+		// Nine people with nothing alike, so that the run itself suggests
+		// nothing and the queue holds the fabricated suggestions only.
+		for i, id := range []string{"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "e1"} {
+			group := "sales"
+			if id == "e1" {
+				group = "eng"
+			}
+			f.person(id, group, fillerGiven[i]+" "+fillerFamily[i], fmt.Sprintf("%s@host%d.example", id, i), nil)
 		}
-		f.account("e1", "eng")
 		run := f.fabricate(
 			sugg(match.GradeCertain, 0.9999, "s1", "s2"),
 			sugg(match.GradeProbable, 0.97, "s3", "s4"),
@@ -438,8 +444,8 @@ func TestMatchingRulesAreValidatedAndForTenantAdmins(t *testing.T) {
 func TestPreviewMatchingRulesWritesNothing(t *testing.T) {
 	storetest.Each(t, func(t *testing.T) {
 		f := newFixture(t, "learningbox")
-		f.account("s1", "sales")
-		f.account("s2", "sales")
+		f.person("s1", "sales", "Ann Lee", "ann@one.example", nil)
+		f.person("s2", "sales", "Bo Chen", "bo@two.example", nil) // nothing alike: the finder pairs them not
 		if _, err := f.e.PreviewMatchingRules(f.ctx, f.as("admin"), match.DefaultRules()); usermerge.ErrorCode(err) != usermerge.NotFound {
 			t.Errorf("preview before any run: %v, want not found", err)
 		}

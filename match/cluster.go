@@ -146,10 +146,11 @@ func ChooseKeep(records []Record) (keep string, reason string) {
 // Pairs at or above the possible threshold are taken strongest first (ties
 // by account ids) and join two clusters unless that would join a dismissed
 // pair, put two NotSource accounts together, exceed MaxClusterAccounts, or
-// make a cluster of more than two accounts through a link below the
-// probable threshold (so that a chain of weak links does not glue two
-// people together). The suggestion's probability is its weakest joining
-// link.
+// make a cluster of more than two accounts through a link graded below
+// probable (Rules.PairGrade), so that a chain of weak links does not glue
+// two people together. The suggestion's probability is its weakest
+// joining link, its grade that probability's, at most possible when a
+// joining pair's names disagree.
 func Cluster(pairs []Pair, rules Rules, records func(id string) (Record, bool), dismissed func(a, b string) bool) []Suggestion {
 	facts := func(id string) keepFacts {
 		if records != nil {
@@ -189,7 +190,8 @@ func cluster(pairs []Pair, rules Rules, facts func(id string) keepFacts, dismiss
 		parent  int
 		members []int // for roots
 		weakest float64
-		admin   int // NotSource members, for roots
+		capped  bool // joined through a pair whose names disagree
+		admin   int  // NotSource members, for roots
 	}
 	index := map[string]int{}
 	var nodes []node
@@ -228,7 +230,7 @@ func cluster(pairs []Pair, rules Rules, facts func(id string) keepFacts, dismiss
 		}
 		nx, ny := &nodes[x], &nodes[y]
 		size := len(nx.members) + len(ny.members)
-		if size > MaxClusterAccounts || nx.admin+ny.admin > 1 || (size > 2 && p.Probability < rules.Probable) {
+		if size > MaxClusterAccounts || nx.admin+ny.admin > 1 || (size > 2 && !strong(rules.PairGrade(*p))) {
 			continue
 		}
 		if crossDismissed(nx.members, ny.members, ids, dismissed) {
@@ -242,6 +244,7 @@ func cluster(pairs []Pair, rules Rules, facts func(id string) keepFacts, dismiss
 		nx.members = append(nx.members, ny.members...)
 		nx.admin += ny.admin
 		nx.weakest = min(nx.weakest, ny.weakest, p.Probability)
+		nx.capped = nx.capped || ny.capped || NamesDisagree(*p)
 		ny.members = nil
 	}
 
@@ -274,7 +277,11 @@ func cluster(pairs []Pair, rules Rules, facts func(id string) keepFacts, dismiss
 		}
 		slices.Sort(rest)
 		accounts = append(accounts, rest...)
-		s := Suggestion{Accounts: accounts, Keep: keep, KeepReason: reason, Probability: n.weakest, Grade: rules.Grade(n.weakest)}
+		grade := rules.Grade(n.weakest)
+		if n.capped && grade != "" {
+			grade = GradePossible
+		}
+		s := Suggestion{Accounts: accounts, Keep: keep, KeepReason: reason, Probability: n.weakest, Grade: grade}
 		for _, e := range inside[i] {
 			s.Pairs = append(s.Pairs, pairs[e])
 		}
@@ -287,6 +294,40 @@ func cluster(pairs []Pair, rules Rules, facts func(id string) keepFacts, dismiss
 		return strings.Compare(a.Accounts[0], b.Accounts[0])
 	})
 	return out
+}
+
+func strong(g Grade) bool { return g == GradeCertain || g == GradeProbable }
+
+// NamesDisagree reports whether a pair's names were compared and
+// disagreed (neither alike nor one of the tolerated variants) while no
+// personal identifier (external ID, employee number) agreed.
+func NamesDisagree(p Pair) bool {
+	names, ids := false, false
+	for _, e := range p.Evidence {
+		switch e.Field {
+		case FieldName:
+			names = e.Outcome == disagreed
+		case FieldExternalID, FieldEmployeeNumber:
+			ids = ids || e.Outcome == agreed
+		}
+	}
+	return names && !ids
+}
+
+// PairGrade is the grade of one scored pair: Grade of its probability,
+// except that a pair whose names disagree is at most possible, however
+// much else agrees, unless an external ID or the employee number agrees. The people who share a family name, a birth date, an
+// address, a phone, a postcode and groups but not a given name are twins
+// and siblings far more often than one person: those fields are not
+// independent within a household, which the weights assume, so their sum
+// overstates the evidence. An administrator still sees the pair, as a
+// possible one.
+func (r Rules) PairGrade(p Pair) Grade {
+	g := r.Grade(p.Probability)
+	if g != "" && NamesDisagree(p) {
+		return GradePossible
+	}
+	return g
 }
 
 func crossDismissed(xs, ys []int, ids []string, dismissed func(a, b string) bool) bool {

@@ -18,7 +18,7 @@ import (
 // Limits of the estimation.
 const (
 	// RandomPairs is how many random pairs estimate u.
-	RandomPairs = 1 << 21
+	RandomPairs = 1 << 20
 	// EMMaxIterations caps expectation-maximisation.
 	EMMaxIterations = 200
 	// EMTolerance: EM has converged when no m and not the prior moved
@@ -27,6 +27,10 @@ const (
 	// MinM is the floor of every m: no level is impossible for one person
 	// (a typo can produce anything), so no level's weight is unbounded.
 	MinM = 1e-4
+	// EMPseudoPairs: EM starts each iteration's sums with this many
+	// pairs' worth of the initial m (a Dirichlet prior), so that a small
+	// tenant with few duplicates does not drive a level's m to 0 or 1.
+	EMPseudoPairs = 10
 	// TFMaxValues bounds the term frequencies kept in Params: the most
 	// common names; the rest share DefaultTF.
 	TFMaxValues = 2000
@@ -39,10 +43,10 @@ type weights struct {
 	mask      [nFields]bool
 	prior     float64
 	w         [nFields][16]float64
-	mName     [16]float64
 	tfText    map[string]float64 // Params.TF[FieldName]
 	tfNorm    map[uint64]float64 // the same, keyed by the run's interned names
 	defaultTF float64
+	tfMean    float64 // Params.TFMean[FieldName]
 }
 
 func newWeights(p *Params, rules *Rules) *weights {
@@ -57,13 +61,11 @@ func newWeights(p *Params, rules *Rules) *weights {
 				continue // unknown level: no weight
 			}
 			w.w[f][l] = math.Log2(mu.M / mu.U)
-			if f == fName {
-				w.mName[l] = mu.M
-			}
 		}
 	}
 	w.tfText = p.TF[FieldName]
 	w.defaultTF = p.DefaultTF[FieldName]
+	w.tfMean = p.TFMean[FieldName]
 	return w
 }
 
@@ -86,11 +88,20 @@ func (w *weights) indexTF(in *interner) {
 func (w *weights) field(f int, l uint8) float64 { return w.w[f][l] }
 
 // nameTF is the weight of an exact or normalised name agreement on a's
-// name: log2(m / tf), where tf is how common the name is.
+// name: the level's log2(m/u) plus the name's term-frequency adjustment.
 func (w *weights) nameTF(in *interner, a *rec, l uint8) float64 {
-	m := w.mName[l]
-	if m <= 0 {
-		return w.w[fName][l]
+	return w.w[fName][l] + w.tfAdjust(in, a)
+}
+
+// tfAdjust is log2(tfMean / tf), where tf is how common a's name is and
+// tfMean how common a name is on average (Σ tf²): among non-matches that
+// agree on a name, a name of frequency tf turns up in proportion to tf²,
+// among matches to tf, so the ratio adjusts the level's average u to the
+// name's own. It is 0 for a name of average frequency, and when no
+// frequencies are known.
+func (w *weights) tfAdjust(in *interner, a *rec) float64 {
+	if w.tfMean <= 0 {
+		return 0
 	}
 	tf := w.defaultTF
 	g, f := &in.parts[a.given], &in.parts[a.family]
@@ -102,9 +113,9 @@ func (w *weights) nameTF(in *interner, a *rec, l uint8) float64 {
 		tf = v
 	}
 	if tf <= 0 {
-		return w.w[fName][l]
+		return 0
 	}
-	return math.Log2(m / tf)
+	return math.Log2(w.tfMean / tf)
 }
 
 // score is a vector's match weight.
@@ -241,20 +252,24 @@ type patternCount struct {
 	n float64
 }
 
-// fitEM fits m and the prior to the candidate pairs' vectors with u fixed:
-// the E step weighs each distinct vector by the probability that its pairs
-// are matches, the M step sets m to the weighed shares of the levels and
-// the prior to the weighed share of matches.
-func fitEM(patterns []patternCount, u [nFields][]float64, mask *[nFields]bool) (m [nFields][]float64, prior float64, iters int, converged bool) {
+// fitEM fits m, the candidate pairs' own u and the share of matches among
+// them (the prior) to the candidate pairs' vectors: the E step weighs each
+// distinct vector by the probability that its pairs are matches, the M step
+// sets m to the match-weighed shares of the levels, u to the
+// non-match-weighed shares and the prior to the weighed share of matches.
+// u starts from the random pairs' u and m from initialM; both are floored.
+func fitEM(patterns []patternCount, u0 [nFields][]float64, mask *[nFields]bool) (m, u [nFields][]float64, prior float64, iters int, converged bool) {
+	var m0 [nFields][]float64
 	for f := range fields {
 		m[f] = initialM(f)
+		m0[f] = m[f]
+		u[f] = slices.Clone(u0[f])
 	}
 	prior = 0.05
 	if len(patterns) == 0 {
-		return m, prior, 0, false
+		return m, u, prior, 0, false
 	}
-	// Per pattern and field, log(m/u) is recomputed each iteration from
-	// the level; the levels are unpacked once.
+	// The levels of each pattern are unpacked once.
 	levels := make([][nFields]uint8, len(patterns))
 	total := 0.0
 	for i, pc := range patterns {
@@ -263,8 +278,6 @@ func fitEM(patterns []patternCount, u [nFields][]float64, mask *[nFields]bool) (
 		}
 		total += pc.n
 	}
-	var num [nFields][16]float64
-	var den [nFields]float64
 	for iters = 1; iters <= EMMaxIterations; iters++ {
 		var lr [nFields][16]float64
 		for f := range fields {
@@ -272,58 +285,79 @@ func fitEM(patterns []patternCount, u [nFields][]float64, mask *[nFields]bool) (
 				lr[f][l] = math.Log(m[f][l] / u[f][l])
 			}
 		}
-		num = [nFields][16]float64{}
-		den = [nFields]float64{}
+		// Sums start from EMPseudoPairs pairs' worth of the starting
+		// point, on both sides.
+		var mNum, uNum [nFields][16]float64
+		var mDen, uDen [nFields]float64
+		for f := range fields {
+			for l := 1; l < len(m0[f]); l++ {
+				mNum[f][l] = EMPseudoPairs * m0[f][l]
+				uNum[f][l] = EMPseudoPairs * u0[f][l]
+			}
+			mDen[f], uDen[f] = EMPseudoPairs, EMPseudoPairs
+		}
 		matches := 0.0
 		logPrior := math.Log(prior / (1 - prior))
 		for i, pc := range patterns {
-			s := logPrior
+			s := logPrior + patternTF(pc.p)*math.Ln2
 			for f, l := range levels[i] {
 				s += lr[f][l]
 			}
 			p := 1 / (1 + math.Exp(-s))
-			w := p * pc.n
-			matches += w
+			wm, wu := p*pc.n, (1-p)*pc.n
+			matches += wm
 			for f, l := range levels[i] {
 				if l != 0 {
-					num[f][l] += w
-					den[f] += w
+					mNum[f][l] += wm
+					mDen[f] += wm
+					uNum[f][l] += wu
+					uDen[f] += wu
 				}
 			}
 		}
-		delta := 0.0
 		newPrior := min(max(matches/total, 1e-9), 1-1e-9)
-		delta = math.Abs(newPrior - prior)
+		delta := math.Abs(newPrior - prior)
 		prior = newPrior
 		for f := range fields {
-			if den[f] <= 0 || !mask[f] {
+			if !mask[f] {
 				continue
 			}
-			L := len(m[f])
-			sum := 0.0
-			next := make([]float64, L)
-			for l := 1; l < L; l++ {
-				next[l] = max(num[f][l]/den[f], MinM)
-				sum += next[l]
-			}
-			for l := 1; l < L; l++ {
-				next[l] /= sum
-				delta = max(delta, math.Abs(next[l]-m[f][l]))
-			}
-			m[f] = next
+			var d float64
+			m[f], d = normalised(mNum[f][:len(m[f])], mDen[f], m[f])
+			delta = max(delta, d)
+			u[f], d = normalised(uNum[f][:len(u[f])], uDen[f], u[f])
+			delta = max(delta, d)
 		}
 		if delta < EMTolerance {
-			return m, prior, iters, true
+			return m, u, prior, iters, true
 		}
 	}
-	return m, prior, EMMaxIterations, false
+	return m, u, prior, EMMaxIterations, false
+}
+
+// normalised is num/den floored at MinM and summing to 1 over the levels
+// other than missing, and how far it moved from old.
+func normalised(num []float64, den float64, old []float64) ([]float64, float64) {
+	next := make([]float64, len(num))
+	sum := 0.0
+	for l := 1; l < len(num); l++ {
+		next[l] = max(num[l]/den, MinM)
+		sum += next[l]
+	}
+	delta := 0.0
+	for l := 1; l < len(num); l++ {
+		next[l] /= sum
+		delta = max(delta, math.Abs(next[l]-old[l]))
+	}
+	return next, delta
 }
 
 // nameFrequencies counts how common each normalised full name is among the
 // records and answers the most common (at most TFMaxValues, each held by
-// two records or more) with the frequency every other name is assumed to
-// have: that of the most common name not listed.
-func nameFrequencies(in *interner, recs []rec) (map[string]float64, float64) {
+// two records or more), the frequency every other name is assumed to have
+// (that of the most common name not listed) and the mean frequency of a
+// record's name (Σ tf² over every name).
+func nameFrequencies(in *interner, recs []rec) (map[string]float64, float64, float64) {
 	counts := map[uint64]int32{}
 	named := 0
 	for i := range recs {
@@ -335,7 +369,7 @@ func nameFrequencies(in *interner, recs []rec) (map[string]float64, float64) {
 		counts[uint64(in.parts[r.given].norm)<<32|uint64(in.parts[r.family].norm)]++
 	}
 	if named == 0 {
-		return nil, 0
+		return nil, 0, 0
 	}
 	// Name of each norm index.
 	normText := make([]string, len(in.norms))
@@ -358,6 +392,11 @@ func nameFrequencies(in *interner, recs []rec) (map[string]float64, float64) {
 	})
 	tf := map[string]float64{}
 	rest := 1.0
+	mean := 0.0
+	for _, x := range all {
+		q := float64(x.n) / float64(named)
+		mean += q * q
+	}
 	for i, x := range all {
 		if i >= TFMaxValues || x.n < 2 {
 			rest = float64(x.n)
@@ -365,19 +404,37 @@ func nameFrequencies(in *interner, recs []rec) (map[string]float64, float64) {
 		}
 		tf[x.text] = float64(x.n) / float64(named)
 	}
-	return tf, rest / float64(named)
+	return tf, rest / float64(named), mean
 }
 
-// fit estimates the Params of a run: u on random pairs, term frequencies
-// on the records, m and the prior by EM on the candidate pairs' vectors.
-func fit(in *interner, mask *[nFields]bool, recs []rec, patterns []patternCount) Params {
-	uc := estimateU(in, mask, recs)
+// termFrequencies are Params holding only the name term frequencies of
+// the records, which EM needs before it fits the rest.
+func termFrequencies(in *interner, mask *[nFields]bool, recs []rec) Params {
+	var p Params
+	if !mask[fName] {
+		return p
+	}
+	tf, def, mean := nameFrequencies(in, recs)
+	if tf != nil {
+		p.TF = map[string]map[string]float64{FieldName: tf}
+		p.DefaultTF = map[string]float64{FieldName: def}
+		p.TFMean = map[string]float64{FieldName: mean}
+	}
+	return p
+}
+
+// fit estimates the Params of a run: u on random pairs as EM's start, then
+// m, the candidates' u and the prior by EM on the candidate pairs' vectors.
+// tf holds the term frequencies (termFrequencies), which it keeps.
+func fit(in *interner, mask *[nFields]bool, recs []rec, patterns []patternCount, tf Params) Params {
+	random := estimateU(in, mask, recs)
 	var u [nFields][]float64
 	for f := range fields {
-		u[f] = uc.shares(f)
+		u[f] = random.shares(f)
 	}
-	m, prior, iters, conv := fitEM(patterns, u, mask)
-	p := Params{Prior: prior, Fields: map[string]map[string]LevelMU{}, Iterations: iters, Converged: conv}
+	m, u, prior, iters, conv := fitEM(patterns, u, mask)
+	p := Params{Prior: prior, Fields: map[string]map[string]LevelMU{}, Iterations: iters, Converged: conv,
+		TF: tf.TF, DefaultTF: tf.DefaultTF, TFMean: tf.TFMean}
 	for f := range fields {
 		if !mask[f] {
 			continue
@@ -388,12 +445,26 @@ func fit(in *interner, mask *[nFields]bool, recs []rec, patterns []patternCount)
 		}
 		p.Fields[fields[f].name] = levels
 	}
-	if mask[fName] {
-		tf, def := nameFrequencies(in, recs)
-		if tf != nil {
-			p.TF = map[string]map[string]float64{FieldName: tf}
-			p.DefaultTF = map[string]float64{FieldName: def}
-		}
-	}
 	return p
+}
+
+// The term-frequency adjustment of a pattern, in whole bits, rides in the
+// pattern's bits above the fields' so that EM weighs a common name's
+// agreement as scoring will.
+const (
+	tfShift = 4 * nFields
+	tfBias  = 8 // stored adjustment: bits + tfBias, 1..15; 0 for none
+)
+
+func tfBucket(bits float64) uint64 {
+	b := int(math.Round(bits)) + tfBias
+	return uint64(min(max(b, 1), 15))
+}
+
+func patternTF(p uint64) float64 {
+	b := int(p>>tfShift) & 15
+	if b == 0 {
+		return 0
+	}
+	return float64(b - tfBias)
 }

@@ -132,6 +132,10 @@ type Params struct {
 	// values; values not listed have DefaultTF.
 	TF        map[string]map[string]float64 `json:"tf,omitempty"`
 	DefaultTF map[string]float64            `json:"default_tf,omitempty"`
+	// TFMean: per such field, the mean frequency of a record's value
+	// (the sum of the squared frequencies of all values), against which
+	// a value's frequency adjusts its agreement's weight.
+	TFMean map[string]float64 `json:"tf_mean,omitempty"`
 	// EM's convergence, for the run's report.
 	Iterations int  `json:"iterations"`
 	Converged  bool `json:"converged"`

@@ -22,6 +22,9 @@ const (
 // and a non-empty one have nothing in common (0). Invalid UTF-8 bytes compare
 // as U+FFFD.
 func Jaro(a, b string) float64 {
+	if j, ok := jaroASCII(a, b); ok {
+		return j
+	}
 	var ra, rb [MaxRunes]rune
 	return jaroRunes(ra[:toRunes(a, &ra)], rb[:toRunes(b, &rb)])
 }
@@ -30,6 +33,9 @@ func Jaro(a, b string) float64 {
 // 1990): j + l*0.1*(1-j), where l is the length of the common prefix up to 4
 // runes, applied only when j exceeds 0.7. The empty cases are those of Jaro.
 func JaroWinkler(a, b string) float64 {
+	if j, ok := jaroASCII(a, b); ok {
+		return winkler(j, a, b)
+	}
 	var ra, rb [MaxRunes]rune
 	return jaroWinklerRunes(ra[:toRunes(a, &ra)], rb[:toRunes(b, &rb)])
 }
@@ -120,4 +126,68 @@ func validPrefix(s string, maxBytes int) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// jaroASCII is jaroRunes for two ASCII strings of at most 64 bytes (nearly
+// every name and local part), with the matched flags in two words instead
+// of arrays of MaxRunes: the same answer, several times faster. ok is
+// false for other strings.
+func jaroASCII(a, b string) (j float64, ok bool) {
+	if len(a) > 64 || len(b) > 64 || !isASCII(a) || !isASCII(b) {
+		return 0, false
+	}
+	if len(a) == 0 && len(b) == 0 {
+		return 1, true
+	}
+	if len(a) == 0 || len(b) == 0 {
+		return 0, true
+	}
+	window := max(len(a), len(b))/2 - 1
+	if window < 0 {
+		window = 0
+	}
+	var ma, mb uint64
+	matches := 0
+	for i := 0; i < len(a); i++ {
+		lo, hi := max(0, i-window), min(len(b), i+window+1)
+		for k := lo; k < hi; k++ {
+			if mb&(1<<k) == 0 && b[k] == a[i] {
+				ma |= 1 << i
+				mb |= 1 << k
+				matches++
+				break
+			}
+		}
+	}
+	if matches == 0 {
+		return 0, true
+	}
+	half, k := 0, 0
+	for i := 0; i < len(a); i++ {
+		if ma&(1<<i) == 0 {
+			continue
+		}
+		for mb&(1<<k) == 0 {
+			k++
+		}
+		if b[k] != a[i] {
+			half++
+		}
+		k++
+	}
+	m := float64(matches)
+	t := float64(half) / 2
+	return (m/float64(len(a)) + m/float64(len(b)) + (m-t)/m) / 3, true
+}
+
+// winkler is Winkler's prefix bonus on j for two ASCII strings.
+func winkler(j float64, a, b string) float64 {
+	if j <= WinklerBoostAbove {
+		return j
+	}
+	l := 0
+	for l < WinklerMaxPrefix && l < len(a) && l < len(b) && a[l] == b[l] {
+		l++
+	}
+	return j + float64(l)*WinklerPrefixScale*(1-j)
 }

@@ -106,13 +106,24 @@ func (f *Finder) Run(ctx context.Context, progress func(Progress)) (Result, erro
 	if f.focusParams != nil {
 		params = *f.focusParams
 	} else {
+		tf := termFrequencies(f.in, &f.mask, f.recs)
+		tw := newWeights(&tf, &f.rules)
+		tw.indexTF(f.in)
 		counts := make([]map[uint64]float64, workers())
 		for i := range counts {
 			counts[i] = map[uint64]float64{}
 		}
 		err := f.eachCandidate(ctx, &b, focus, "estimating", report, func(w int, x, y uint32) {
-			v := compare(f.in, &f.mask, &f.recs[x], &f.recs[y])
-			counts[w][v.pattern()]++
+			a, c := &f.recs[x], &f.recs[y]
+			if c.id < a.id {
+				a, c = c, a
+			}
+			v := compare(f.in, &f.mask, a, c)
+			p := v.pattern()
+			if l := v.level[fName]; l == uint8(NameExact) || l == uint8(NameNormalised) {
+				p |= tfBucket(tw.tfAdjust(f.in, a)) << tfShift
+			}
+			counts[w][p]++
 		})
 		if err != nil {
 			return res, err
@@ -128,7 +139,7 @@ func (f *Finder) Run(ctx context.Context, progress func(Progress)) (Result, erro
 			patterns = append(patterns, patternCount{p, n})
 		}
 		slices.SortFunc(patterns, func(a, b patternCount) int { return cmp.Compare(a.p, b.p) })
-		params = fit(f.in, &f.mask, f.recs, patterns)
+		params = fit(f.in, &f.mask, f.recs, patterns, tf)
 	}
 	res.Params = params
 

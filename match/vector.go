@@ -21,6 +21,16 @@ const (
 	signInSameClient  = 2 // a client shared in the same period, no address
 	signInNone        = 3 // both signed in, nothing shared
 
+	// The name levels past NameJW88 tell NameDifferent apart: names still
+	// alike (both parts Jaro-Winkler ≥ NameCloseMin: two typos, one in
+	// each part), a family name shared by two unlike given names (what
+	// siblings, twins and spouses look like), a given name kept under an
+	// unlike family name (what a marriage looks like), and neither.
+	nameClose           = 8
+	nameGivenDifferent  = 9
+	nameFamilyDifferent = 10
+	nameDifferent       = 11
+
 	groupsMissing = 0
 	groupsShared  = 1
 	groupsNone    = 2
@@ -44,7 +54,8 @@ const (
 // fields is the order of the vector. Its levels are those of the field's
 // comparison function (name: NameLevel, and so on).
 var fields = [...]fieldSpec{
-	{FieldName, nameLevelNames[:], []string{missing, agreed, agreed, close_, close_, close_, close_, close_, disagreed}},
+	{FieldName, append(slices.Clone(nameLevelNames[:NameDifferent]), "close", "given_different", "family_different", "different"),
+		[]string{missing, agreed, agreed, close_, close_, close_, close_, close_, close_, disagreed, disagreed, disagreed}},
 	{FieldEmail, emailLevelNames[:], []string{missing, agreed, agreed, close_, close_, disagreed}},
 	{FieldBirthDate, dateLevelNames[:], []string{missing, agreed, close_, close_, close_, disagreed}},
 	{FieldPhone, phoneLevelNames[:], []string{missing, agreed, close_, disagreed}},
@@ -117,6 +128,9 @@ func compare(in *interner, mask *[nFields]bool, a, b *rec) vec {
 	if mask[fName] {
 		c := ComparePrepared(in.prepared(a), in.prepared(b))
 		v.level[fName], v.nameSim = uint8(c.Level), c.Similarity
+		if c.Level == NameDifferent {
+			v.level[fName] = refineDifferent(in, a, b, c.Similarity)
+		}
 	}
 	if mask[fEmail] {
 		v.level[fEmail], v.emailSim = compareEmails(a, b)
@@ -171,6 +185,37 @@ func compare(in *interner, mask *[nFields]bool, a, b *rec) vec {
 		}
 	}
 	return v
+}
+
+// NameCloseMin is the Jaro-Winkler similarity of both name parts above
+// which two names that reach no level of CompareNames are still close.
+const NameCloseMin = 0.75
+
+// NameVariantMin is the Jaro-Winkler similarity at which a swapped name
+// or an initial still counts with a typo in a part (Jawa Giemhiez /
+// Giemhiez Java, C. Emtiosnman / Charles Emstiosman).
+const NameVariantMin = 0.8
+
+// refineDifferent tells apart names CompareNames calls different (sim is
+// its similarity, the lower of the two parts'): swapped with a typo,
+// an initial with a typo in the family name, close, or which part differs.
+func refineDifferent(in *interner, a, b *rec, sim float64) uint8 {
+	ga, fa, gb, fb := &in.parts[a.given], &in.parts[a.family], &in.parts[b.given], &in.parts[b.family]
+	if min(partSimilarity(ga.n, ga.f, fb.n, fb.f), partSimilarity(fa.n, fa.f, gb.n, gb.f)) >= NameVariantMin {
+		return uint8(NameSwapped)
+	}
+	if ga.initial == gb.initial && (ga.isInitial || gb.isInitial) && partSimilarity(fa.n, fa.f, fb.n, fb.f) >= NameVariantMin {
+		return uint8(NameInitial)
+	}
+	switch {
+	case sim >= NameCloseMin:
+		return nameClose
+	case samePart(fa.n, fa.f, fb.n, fb.f):
+		return nameGivenDifferent
+	case samePart(ga.n, ga.f, gb.n, gb.f):
+		return nameFamilyDifferent
+	}
+	return nameDifferent
 }
 
 // compareEmails is CompareEmails on prepared addresses.
