@@ -409,8 +409,12 @@ func (tx *Tx) DuplicateCandidates(ctx context.Context, tenant string, keys []str
 		if len(keys) > inChunk {
 			keys = keys[:inChunk]
 		}
-		if err := tx.eachRow(ctx, `SELECT DISTINCT k.account_id FROM duplicate_keys k WHERE k.tenant_id = ? AND k.key IN (`+placeholders(len(keys))+`)`+live+`
-			ORDER BY k.account_id LIMIT ?`, append(append([]any{tenant}, placeholderArgs(keys)...), limit), add); err != nil {
+		// The id as an expression, not the column: distinct and ordered by
+		// the column, SQLite walks duplicate_keys_account over the whole
+		// tenant for the order's sake instead of seeking the few keys
+		// (0.26 s against 8 ms at 100,000 accounts).
+		if err := tx.eachRow(ctx, `SELECT DISTINCT k.account_id || '' FROM duplicate_keys k WHERE k.tenant_id = ? AND k.key IN (`+placeholders(len(keys))+`)`+live+`
+			ORDER BY 1 LIMIT ?`, append(append([]any{tenant}, placeholderArgs(keys)...), limit), add); err != nil {
 			return nil, err
 		}
 	}
