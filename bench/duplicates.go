@@ -27,6 +27,8 @@ type DuplicatesOptions struct {
 	Accounts int    // generated accounts (default 100,000)
 	Seed     uint64 // the same seed gives the same accounts (default 1)
 	Checks   int    // accounts checked one by one for the check's latency (default 200)
+	// Now is the generator's clock (default synth.DefaultNow, so that
+	// Accounts and Seed alone decide the data).
 	Now      time.Time
 	Progress interface{ Write([]byte) (int, error) }
 }
@@ -86,7 +88,7 @@ func RunDuplicates(ctx context.Context, o DuplicatesOptions) (*DuplicatesResult,
 		o.Checks = 200
 	}
 	if o.Now.IsZero() {
-		o.Now = time.Now()
+		o.Now = time.Unix(synth.DefaultNow, 0)
 	}
 	if o.Accounts < 2 || o.Checks < 1 {
 		return nil, usermerge.Errorf(usermerge.Invalid, "invalid_size", "bench duplicates: --accounts must be 2 or more and --checks 1 or more")
