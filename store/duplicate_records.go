@@ -428,8 +428,11 @@ func (tx *Tx) DuplicateCandidates(ctx context.Context, tenant string, keys []str
 		if strings.TrimSpace(f.v) == "" {
 			continue
 		}
-		if err := tx.eachRow(ctx, `SELECT a.id FROM accounts a WHERE a.tenant_id = ? AND a.`+f.col+` = ? AND a.deleted_at IS NULL AND a.merged_into IS NULL
-			ORDER BY a.id LIMIT ?`, []any{tenant, f.v, limit}, add); err != nil {
+		// The id as an expression, as above: ordered by the column, SQLite
+		// walks the tenant's accounts in id order (1 s at 100,000 accounts)
+		// instead of seeking the value's index (under 1 ms).
+		if err := tx.eachRow(ctx, `SELECT a.id || '' FROM accounts a WHERE a.tenant_id = ? AND a.`+f.col+` = ? AND a.deleted_at IS NULL AND a.merged_into IS NULL
+			ORDER BY 1 LIMIT ?`, []any{tenant, f.v, limit}, add); err != nil {
 			return nil, err
 		}
 	}
