@@ -38,6 +38,7 @@ type generator struct {
 	logins map[string]struct{}
 	// mailboxes: the owner of each address given out, normalised
 	mailboxes map[string]int32
+	suffixes  map[string]int // the next number to try at a taken address
 	nextID    int32
 }
 
@@ -229,14 +230,25 @@ func (g *generator) emails(p *person) {
 // dots), so when another person holds it a number is added, as providers
 // and employers do.
 func (g *generator) claim(p *person, local, domain string) string {
-	addr := local + "@" + domain
-	for n := 2 + g.r.IntN(90); ; n++ {
+	base := local + "@" + domain
+	addr := base
+	// the numbers go on from the last one given at this address, so that
+	// the thousandth John Smith does not try the 999 before him
+	n := g.suffixes[base]
+	if n == 0 {
+		n = 2 + g.r.IntN(90)
+	}
+	for {
 		key := match.NormalizeEmail(addr, match.EmailOptions{StripPlusTags: true})
 		if owner, taken := g.mailboxes[key]; !taken || owner == p.id {
 			g.mailboxes[key] = p.id
+			if addr != base {
+				g.suffixes[base] = n
+			}
 			return addr
 		}
 		addr = local + strconv.Itoa(n) + "@" + domain
+		n++
 	}
 }
 

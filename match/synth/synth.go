@@ -198,7 +198,10 @@ func Generate(c Config) *Set {
 		s.Records = make([]match.Record, 0, want)
 		s.person = make([]int32, 0, want)
 	}
-	g := &generator{c: c, set: s, logins: map[string]struct{}{}, mailboxes: map[string]int32{}}
+	// sized for the run at once: growing maps of millions cost more than
+	// filling them
+	size := max(want, c.Persons)
+	g := &generator{c: c, set: s, logins: make(map[string]struct{}, size), mailboxes: make(map[string]int32, 2*size), suffixes: map[string]int{}}
 	for unit := uint64(0); ; unit++ {
 		if want > 0 && len(s.Records) >= want {
 			break
@@ -209,7 +212,7 @@ func Generate(c Config) *Set {
 		g.r = newRand(c.Seed, unit)
 		g.unit(want)
 	}
-	g.logins, g.mailboxes = nil, nil
+	g.logins, g.mailboxes, g.suffixes = nil, nil, nil
 	// The records in no relation to their persons' order, so that a
 	// finder that reads them in order gains nothing (the engine reads them
 	// in id order, which ID scrambles alike).

@@ -206,7 +206,7 @@ func TestTrapsArePresent(t *testing.T) {
 
 func TestTrapPersons(t *testing.T) {
 	s := &Set{Traps: map[string]int{}, Corruptions: map[string]int{}}
-	g := &generator{c: Config{Accounts: 1000}.withDefaults(), set: s, logins: map[string]struct{}{}, mailboxes: map[string]int32{}}
+	g := &generator{c: Config{Accounts: 1000}.withDefaults(), set: s, logins: map[string]struct{}{}, mailboxes: map[string]int32{}, suffixes: map[string]int{}}
 	for seed := range uint64(50) {
 		g.r = newRand(1, seed)
 		p := g.newPerson()
@@ -312,7 +312,7 @@ func TestPersonAccounts(t *testing.T) {
 // home, which is the trap), an employee number or an HR id.
 func TestIdentifyingNumbersAreUnique(t *testing.T) {
 	s := &Set{Traps: map[string]int{}, Corruptions: map[string]int{}}
-	g := &generator{c: Config{Accounts: 1000}.withDefaults(), set: s, logins: map[string]struct{}{}, mailboxes: map[string]int32{}, r: newRand(1, 1)}
+	g := &generator{c: Config{Accounts: 1000}.withDefaults(), set: s, logins: map[string]struct{}{}, mailboxes: map[string]int32{}, suffixes: map[string]int{}, r: newRand(1, 1)}
 	seen := map[string]int32{}
 	for range 30000 {
 		p := g.newPerson()
