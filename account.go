@@ -27,6 +27,10 @@ type Account struct {
 	// Attributes are the optional profile attributes (attributes.go): the
 	// known keys and free keys, only those with a value.
 	Attributes map[string]string `json:"attributes,omitempty"`
+	// ExternalIDs are set only on an account that is checked for
+	// duplicates before it exists (engine.CheckAccount's candidate); stored
+	// accounts keep theirs apart (AccountFacts).
+	ExternalIDs []ExternalID `json:"external_ids,omitempty"`
 }
 
 // Deleted reports whether the account has been deleted (tombstoned).

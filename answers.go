@@ -43,3 +43,15 @@ func NewSettingsAnswer(t Tenant) SettingsAnswer {
 
 // TokenNote goes with a new API token wherever it is shown.
 const TokenNote = "this is the only time the token is shown; store it now"
+
+// DismissalsAnswer lists dismissed pairs: GET .../dismissals, POST
+// .../duplicates/{id}/dismiss, `duplicates dismiss --json`.
+type DismissalsAnswer struct {
+	Dismissals []Dismissal `json:"dismissals"`
+}
+
+// CandidatesAnswer is a check of one account: POST .../duplicates/check,
+// `duplicates check --json`.
+type CandidatesAnswer struct {
+	Candidates []DuplicateCandidate `json:"candidates"`
+}

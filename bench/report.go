@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"usermerge/match"
+
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -65,3 +67,34 @@ func WriteText(w io.Writer, r *Result) error {
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// WriteDuplicatesText writes a duplicate-finding run's results for people.
+func WriteDuplicatesText(w io.Writer, r *DuplicatesResult) error {
+	q := r.Quality
+	fmt.Fprintf(w, "usermerge bench duplicates on %s: %s accounts of %s persons (seed %d), %s true pairs\n",
+		r.Database, thousands(int64(q.Accounts)), thousands(int64(q.Persons)), r.Seed, thousands(q.TruePairs))
+	fmt.Fprintf(w, "generated in %.1f s; loaded %s rows in %.1f s (%s rows/s), not part of the detection\n\n",
+		r.Generate.Seconds, thousands(r.Load.Rows), r.Load.Seconds, thousands(int64(r.Load.RowsPerSecond)))
+	fmt.Fprintf(w, "detection (full run):   %.1f s\n", r.Detection.Seconds)
+	if r.Memory.Supported {
+		fmt.Fprintf(w, "peak RSS of the run:    %s (%s at its start); Go heap peak %s\n", mib(r.Memory.PeakRSS), mib(r.Memory.BaseRSS), mib(r.Memory.PeakHeap))
+	} else {
+		fmt.Fprintf(w, "peak RSS of the run:    not measurable on this system (no /proc); Go heap peak %s\n", mib(r.Memory.PeakHeap))
+	}
+	fmt.Fprintf(w, "blocking keys:          %s (%d oversized blocks split)\n", thousands(int64(r.Stats.BlockingKeys)), r.Stats.OversizedBlocks)
+	fmt.Fprintf(w, "pairs compared:         %s (%s pairs/s); %s scored at or above possible\n",
+		thousands(r.Stats.PairsCompared), thousands(int64(r.Detection.RowsPerSecond)), thousands(r.Stats.PairsScored))
+	fmt.Fprintf(w, "blocking recall:        %.4f (%s of %s true pairs share a blocking key)\n", q.BlockingRecall, thousands(q.BlockedTruePairs), thousands(q.TruePairs))
+	fmt.Fprintf(w, "suggestions:            %d certain, %d probable, %d possible\n\n",
+		q.Suggestions[match.GradeCertain], q.Suggestions[match.GradeProbable], q.Suggestions[match.GradePossible])
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "grades\tpairs suggested\ttrue\tprecision\trecall\t")
+	for _, g := range q.Grades {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.4f\t%.4f\t\n", g.Grades, thousands(g.Pairs), thousands(g.TruePositives), g.Precision, g.Recall)
+	}
+	tw.Flush()
+	c := r.Check
+	fmt.Fprintf(w, "\none-account check, %d existing accounts: p50 %.1f ms, p95 %.1f ms, max %.1f ms; a true duplicate named for %d of the %d that have one\n",
+		c.Queries, c.P50ms, c.P95ms, c.MaxMs, c.Found, c.WithDuplicate)
+	return nil
+}

@@ -489,10 +489,24 @@ func termFrequencies(in *interner, mask *[nFields]bool, recs []rec) Params {
 // m, the candidates' u and the prior by EM on the candidate pairs' vectors.
 // tf holds the term frequencies (termFrequencies), which it keeps.
 func fit(in *interner, mask *[nFields]bool, recs []rec, patterns []patternCount, tf Params) Params {
-	random := estimateU(in, mask, recs)
+	// EM's u starts from the candidate pairs' own level shares (nearly
+	// all of them are two people): random pairs agree on names so rarely
+	// that, starting from them, namesakes look like matches to the first
+	// E step, and on large tenants EM stayed there.
+	var start levelCounts
+	for _, pc := range patterns {
+		var lv [nFields]uint8
+		for f := range fields {
+			lv[f] = patternLevel(pc.p, f)
+		}
+		start.add(&lv, pc.n)
+	}
+	if len(patterns) == 0 {
+		start = estimateU(in, mask, recs)
+	}
 	var u [nFields][]float64
 	for f := range fields {
-		u[f] = random.shares(f)
+		u[f] = start.shares(f)
 	}
 	m, u, prior, iters, conv := fitEM(patterns, u, mask)
 	p := Params{Prior: prior, Fields: map[string]map[string]LevelMU{}, Iterations: iters, Converged: conv,

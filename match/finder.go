@@ -107,7 +107,7 @@ func DefaultRules() Rules {
 		Certain:  0.999,
 		Probable: 0.95,
 		Possible: 0.6,
-		MaxBlock: 200,
+		MaxBlock: 50,
 	}
 }
 

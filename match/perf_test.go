@@ -48,6 +48,12 @@ func TestPerf(t *testing.T) {
 	phases = append(phases, phase+" "+time.Since(last).String())
 	var m1 runtime.MemStats
 	runtime.ReadMemStats(&m1)
+	runtime.KeepAlive(f)
+	runtime.GC()
+	var live runtime.MemStats
+	runtime.ReadMemStats(&live)
+	t.Logf("live heap of the finder and its result after a GC %d MiB", (int64(live.HeapAlloc)-int64(m0.HeapAlloc))>>20)
+	runtime.KeepAlive(f)
 	var r1 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
 	cpu := func(r *syscall.Rusage) time.Duration {

@@ -14,7 +14,7 @@ import (
 
 func (s *Server) apiRoutes() []route {
 	const t = "/api/v1/tenants/{tenant}"
-	return []route{
+	routes := []route{
 		{"GET", "/api/v1/openapi.json", public, s.openAPI},
 		{"POST", "/api/v1/session", public, s.signIn},
 		{"GET", "/api/v1/session", session, s.whoAmI},
@@ -43,6 +43,7 @@ func (s *Server) apiRoutes() []route {
 		{"POST", t + "/tokens", tenant, s.createToken},
 		{"DELETE", t + "/tokens/{id}", tenant, s.revokeToken},
 	}
+	return append(routes, s.duplicateRoutes(t)...)
 }
 
 // queryParams lists the query parameters each API route takes, by
@@ -54,6 +55,8 @@ var queryParams = map[string][]string{
 	"GET /api/v1/tenants/{tenant}/merges":           {"source", "target", "operation", "state", "from", "to", "page", "per_page"},
 	"GET /api/v1/tenants/{tenant}/merges/{id}":      {"kind", "limit", "offset"},
 	"GET /api/v1/tenants/{tenant}/export":           {"account", "format"},
+	"GET /api/v1/tenants/{tenant}/duplicates":       {"grade", "limit", "offset"},
+	"GET /api/v1/tenants/{tenant}/dismissals":       {"limit", "offset"},
 }
 
 // checkQuery refuses query parameters that route rt does not take, naming

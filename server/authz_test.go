@@ -64,6 +64,21 @@ func authzRoutes() []authzRoute {
 		{p + "/tokens", "GET", "/tokens", "", "", "200", "200", "200"},
 		{p + "/tokens", "POST", "/tokens", "application/json", `{"name":"matrix"}`, "201", "201", "201"},
 		{p + "/tokens/{id}", "DELETE", "/tokens/{tok}", "", "", "204", "204", "403 not_your_token"},
+		{p + "/duplicates", "GET", "/duplicates", "", "", "200", "200", "200"},
+		{p + "/duplicates/{id}", "GET", "/duplicates/999", "", "", "404 suggestion_not_found", "404 suggestion_not_found", "404 suggestion_not_found"},
+		{p + "/duplicates/{id}/dismiss", "POST", "/duplicates/999/dismiss", "", "", "404 suggestion_not_found", "404 suggestion_not_found", "404 suggestion_not_found"},
+		{p + "/duplicates/check", "POST", "/duplicates/check", "application/json", `{"account":"T"}`, "404 no_detection_run", "404 no_detection_run", "404 no_detection_run"},
+		{p + "/duplicates/check", "POST", "/duplicates/check", "application/json", `{"account":"E1"}`, "404 no_detection_run", "404 no_detection_run", "404 no_detection_run"},
+		{p + "/duplicates/runs/latest", "GET", "/duplicates/runs/latest", "", "", "404 no_detection_run", "404 no_detection_run", "404 no_detection_run"},
+		{p + "/duplicates/runs/{id}", "GET", "/duplicates/runs/1", "", "", "404 run_not_found", "404 run_not_found", "404 run_not_found"},
+		{p + "/dismissals", "POST", "/dismissals", "application/json", `{"a":"S","b":"S2"}`, "201", "201", authzNoEdit},
+		{p + "/dismissals", "POST", "/dismissals", "application/json", `{"a":"E1","b":"E2"}`, "201", authzOutOfScope, authzNoEdit},
+		{p + "/dismissals", "GET", "/dismissals", "", "", "200", "200", "200"},
+		{p + "/settings/matching", "GET", "/settings/matching", "", "", "200", "200", "200"},
+		{p + "/settings/matching/preview", "POST", "/settings/matching/preview", "application/json", `{"fields":["name","email"],"certain":0.999,"probable":0.95,"possible":0.6,"max_block":200}`, "404 no_detection_run", authzAdminOnly, authzAdminOnly},
+		{p + "/settings/matching", "PUT", "/settings/matching", "application/json", `{"fields":["name","email"],"certain":0.999,"probable":0.95,"possible":0.6,"max_block":200}`, "200", authzAdminOnly, authzAdminOnly},
+		// Last: the run goes on in the background.
+		{p + "/duplicates/runs", "POST", "/duplicates/runs", "application/json", `{"full":true}`, "202", "202", authzNoEdit},
 	}
 }
 

@@ -53,13 +53,16 @@ func (t Timeouts) orDefaults() Timeouts {
 // cannot hold a connection by sending its headers or body slowly, nor by
 // reading the answer slowly.
 func (s *Server) HTTPServer() *http.Server {
-	return &http.Server{
+	hs := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       s.timeouts.Read,
 		WriteTimeout:      s.timeouts.Write,
 		IdleTimeout:       s.timeouts.Idle,
 	}
+	// A detection run in the background stops with the server.
+	hs.RegisterOnShutdown(s.stopBG)
+	return hs
 }
 
 // LimitListener serves at most n connections at once (n <= 0:

@@ -35,6 +35,12 @@ type Server struct {
 	tempDir        string
 	importing      sync.Map // tenant → struct{}: an import is being received or written
 	signInLimit    *addrLimiter
+
+	// bgCtx is the context of work the server does in the background
+	// (detection runs); Close ends it and waits for that work.
+	bgCtx      context.Context
+	stopBG     context.CancelFunc
+	background sync.WaitGroup
 }
 
 // Config configures a Server.
@@ -83,6 +89,7 @@ func New(cfg Config) *Server {
 	if s.maxImportBytes <= 0 {
 		s.maxImportBytes = DefaultMaxImportBytes
 	}
+	s.bgCtx, s.stopBG = context.WithCancel(context.Background())
 	s.signInLimit = newAddrLimiter(cfg.SignInLimit, func() time.Time { return s.db.Now() })
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -103,6 +110,14 @@ func New(cfg Config) *Server {
 		writeError(w, r, s.log, errNotFoundRoute)
 	})
 	return s
+}
+
+// Close stops the server's background work (a detection run in progress
+// stops where it is, and the next run starts over) and waits for it to end.
+// Call it after the HTTP server has shut down.
+func (s *Server) Close() {
+	s.stopBG()
+	s.background.Wait()
 }
 
 // Handler is the server's root handler with request logging.

@@ -90,15 +90,21 @@ func (s *Server) registerUI() {
 		{"POST", t + "/accounts/{id}/deactivate", u.doDeactivate},
 		{"GET", t + "/accounts/{id}/delete", u.deleteConfirm},
 		{"POST", t + "/accounts/{id}/delete", u.doDelete},
+		{"GET", t + "/duplicates", u.duplicates},
+		{"POST", t + "/duplicates/runs", u.doStartRun},
+		{"GET", t + "/duplicates/{id}", u.duplicate},
+		{"GET", t + "/duplicates/{id}/dismiss", u.dismissConfirm},
+		{"POST", t + "/duplicates/{id}/dismiss", u.doDismiss},
 		{"GET", t + "/settings", u.settings},
 		{"POST", t + "/settings", u.saveSettings},
+		{"POST", t + "/settings/matching", u.saveMatching},
 	} {
 		s.mux.Handle(rt.method+" "+rt.pattern, u.tenant(rt.method+" "+rt.pattern, rt.h))
 	}
 }
 
 // partials are the templates every page may include, not pages themselves.
-var partials = []string{"profile"}
+var partials = []string{"profile", "suggestion"}
 
 func parsePages() map[string]*template.Template {
 	names, err := fs.Glob(templateFS, "templates/*.html")

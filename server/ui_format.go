@@ -31,6 +31,17 @@ var uiFuncs = template.FuncMap{
 	"policyText":  policyText,
 	"add":         func(a, b int) int { return a + b },
 	"int":         func(n int64) int { return int(n) },
+	"maxSources":  func() int { return usermerge.MaxSources },
+	"dupCard":     func(canEdit bool, s suggestionView, detail bool) dupCard { return dupCard{canEdit, s, detail} },
+}
+
+// dupCard is what the "suggestion" template shows: one suggestion, with
+// its actions when the caller may merge, and its explanation on its own
+// page.
+type dupCard struct {
+	CanEdit bool
+	S       suggestionView
+	Detail  bool
 }
 
 const whenLayout = "2006-01-02 15:04 MST"

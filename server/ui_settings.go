@@ -18,6 +18,9 @@ type settingsPage struct {
 	Rules    []ruleView
 	ReadOnly bool
 	Confirm  *settingsConfirm
+	// Matching is the "Matching rules" section (ui_matching.go).
+	Matching      *matchingView
+	MatchingError string
 }
 
 // settingsConfirm asks to confirm a change that makes active merges
@@ -118,7 +121,13 @@ func (u *uiServer) settings(w http.ResponseWriter, r *http.Request, c *uiCall) e
 	if err != nil {
 		return err
 	}
-	return u.render(w, http.StatusOK, "settings", u.newSettingsPage(c, t))
+	p := u.newSettingsPage(c, t)
+	rules, err := u.s.eng.MatchingRules(r.Context(), c.Caller)
+	if err != nil {
+		return err
+	}
+	p.Matching = newMatchingView(rules)
+	return u.render(w, http.StatusOK, "settings", p)
 }
 
 func (u *uiServer) saveSettings(w http.ResponseWriter, r *http.Request, c *uiCall) error {

@@ -7,6 +7,7 @@ import (
 	"usermerge"
 	"usermerge/client"
 	"usermerge/engine"
+	"usermerge/match"
 	"usermerge/store"
 )
 
@@ -38,6 +39,20 @@ type backend interface {
 	CreateToken(ctx context.Context, c engine.Caller, name string, expires *time.Time) (string, store.Token, error)
 	Tokens(ctx context.Context, c engine.Caller) ([]store.Token, error)
 	RevokeToken(ctx context.Context, c engine.Caller, id string) error
+
+	// Finding duplicates (duplicates.go).
+	Detect(ctx context.Context, c engine.Caller, opt engine.DetectOptions, progress func(usermerge.DetectionRun)) (usermerge.DetectionRun, error)
+	DetectionRun(ctx context.Context, c engine.Caller, id int64) (usermerge.DetectionRun, error)
+	DuplicatesStale(ctx context.Context, c engine.Caller) (bool, error)
+	Suggestions(ctx context.Context, c engine.Caller, f usermerge.SuggestionFilter) (usermerge.SuggestionPage, error)
+	Suggestion(ctx context.Context, c engine.Caller, id int64) (usermerge.DuplicateSuggestion, error)
+	DismissSuggestion(ctx context.Context, c engine.Caller, id int64) ([]usermerge.Dismissal, error)
+	DismissPair(ctx context.Context, c engine.Caller, a, b string) (usermerge.Dismissal, error)
+	Dismissals(ctx context.Context, c engine.Caller, limit, offset int) ([]usermerge.Dismissal, error)
+	CheckAccount(ctx context.Context, c engine.Caller, ref string, candidate usermerge.Account) ([]usermerge.DuplicateCandidate, error)
+	MatchingRules(ctx context.Context, c engine.Caller) (match.Rules, error)
+	PreviewMatchingRules(ctx context.Context, c engine.Caller, rules match.Rules) (usermerge.RulesPreview, error)
+	UpdateMatchingRules(ctx context.Context, c engine.Caller, rules match.Rules) (match.Rules, error)
 }
 
 var (

@@ -10,8 +10,8 @@ import (
 
 var benchCmd = &command{
 	name:    "bench",
-	usage:   "bench [--accounts N] [--signins N] [--merges N] [--force]",
-	summary: "measure merges, reverts and the merge list on generated data",
+	usage:   "bench [duplicates] [--accounts N] [--signins N] [--merges N] [--checks N] [--force]",
+	summary: "measure merges, reverts, the merge list and finding duplicates on generated data",
 	help: `Generates, into a fresh database named by --db (an SQLite file, or a
 PostgreSQL URL: the data goes into the schema its search_path names, else
 usermerge_bench), a tenant with --accounts accounts and one heavy duplicate
@@ -35,11 +35,28 @@ deletes the file (or drops the schema). Loading 1,000,000 sign-ins and
 1,000,000 merges takes a few minutes; a progress bar shows on a terminal.
 See docs/performance.md for results.
 
+"bench duplicates" measures finding duplicates instead: it generates
+--accounts learner accounts with known truth (package match/synth: people
+with 2 to 4 accounts corrupted by typos, OCR and phonetic errors, missing
+and swapped values, nicknames, initials, transliterations, e-mail and login
+variants, beside siblings, twins, namesakes and colleagues sharing an
+address, who must not be matched), loads them with their profile
+attributes, external IDs, sign-ins and groups into one tenant of a fresh
+database (timed apart), then runs a full detection as the product does. It
+prints the detection's time and peak memory, the pairs compared, the
+blocking recall (true pairs sharing a blocking key), pairwise precision and
+recall of the certain, certain and probable, and all suggestions, and the
+latency of the one-account check on --checks existing accounts (p50, p95).
+--signins and --merges do not apply.
+
 Examples:
   usermerge --db /tmp/bench.db bench
   usermerge --db /tmp/bench.db bench --accounts 1000 --signins 10000 --merges 10000 --force
-  usermerge --db 'postgres://postgres@127.0.0.1:5432/test?search_path=bench' bench --json`,
-	db: noDB,
+  usermerge --db 'postgres://postgres@127.0.0.1:5432/test?search_path=bench' bench --json
+  usermerge --db /tmp/dup.db bench duplicates --accounts 300000
+  usermerge --db 'postgres://postgres@127.0.0.1:5432/test?search_path=dupbench' bench duplicates --json`,
+	db:      noDB,
+	maxArgs: 1,
 	setup: func(fs *flag.FlagSet) runFunc {
 		o := bench.Options{}
 		fs.IntVar(&o.Accounts, "accounts", 100_000, "`N` accounts in the tenant")
@@ -49,7 +66,24 @@ Examples:
 		fs.Uint64Var(&o.Seed, "seed", 1, "generate the data from seed `N`")
 		fs.BoolVar(&o.Force, "force", false, "delete a database that already holds data")
 		fs.BoolVar(&o.Keep, "keep", false, "keep the bare baseline's copy (FILE.bare, or the schema SCHEMA_bare) for inspection")
+		checks := fs.Int("checks", 200, "`N` accounts checked one by one (bench duplicates)")
 		return func(ctx context.Context, m *Main, args []string) error {
+			if len(args) == 1 {
+				if args[0] != "duplicates" {
+					return usageError("unknown benchmark %q; the benchmarks are: duplicates (or none, for merges)", args[0])
+				}
+				// The generator's own clock, not the run's: --accounts and
+				// --seed alone decide the data, so runs compare.
+				d := bench.DuplicatesOptions{DB: m.g.db, Force: o.Force, Accounts: o.Accounts, Seed: o.Seed, Checks: *checks}
+				if m.isTerminal(m.Stderr) {
+					d.Progress = m.Stderr
+				}
+				r, err := bench.RunDuplicates(ctx, d)
+				if err != nil {
+					return err
+				}
+				return m.emit(r, func(w io.Writer) error { return bench.WriteDuplicatesText(w, r) })
+			}
 			o.DB, o.Now = m.g.db, m.now()
 			if o.Merges == 0 {
 				o.Merges = -1 // none; bench.Options reads 0 as the default

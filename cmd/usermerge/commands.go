@@ -46,7 +46,7 @@ func init() {
 		accountsCmd, accountCmd,
 		previewCmd, mergeCmd, mergesCmd, showCmd, revertCmd,
 		activateCmd, deactivateCmd, deleteCmd,
-		settingsCmd, serveCmd, passwordCmd, tokenCmd, benchCmd, helpCmd,
+		duplicatesCmd, settingsCmd, serveCmd, passwordCmd, tokenCmd, benchCmd, helpCmd,
 	}
 }
 

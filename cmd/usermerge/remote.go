@@ -15,7 +15,7 @@ import (
 var remoteCommands = map[string]bool{
 	"accounts": true, "account": true, "activate": true, "deactivate": true, "delete": true,
 	"preview": true, "merge": true, "merges": true, "show": true, "revert": true,
-	"settings": true, "export": true, "import": true, "token": true, "help": true,
+	"settings": true, "duplicates": true, "export": true, "import": true, "token": true, "help": true,
 }
 
 // runRemote runs the command through the server named by --server: no

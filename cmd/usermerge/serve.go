@@ -81,7 +81,13 @@ Examples:
 			}
 			url := "http://" + ln.Addr().String()
 			log := slog.New(slog.NewTextHandler(m.Stderr, nil))
-			srv := server.New(server.Config{Engine: engine.New(m.db, log), Logger: log, SecureCookies: *secure, ImportTimeout: *importTimeout})
+			eng := engine.New(m.db, log)
+			// A detection run left running by a server that stopped is
+			// marked interrupted, so that a new run can start.
+			if err := eng.RecoverDetections(ctx); err != nil {
+				return err
+			}
+			srv := server.New(server.Config{Engine: eng, Logger: log, SecureCookies: *secure, ImportTimeout: *importTimeout})
 			hs := srv.HTTPServer()
 			ln = server.LimitListener(ln, *maxConns)
 			fmt.Fprintf(out, "usermerge is serving %s (database %s)\n", url, m.describeDB())
@@ -108,7 +114,9 @@ Examples:
 			fmt.Fprintln(out, "Stopping: finishing requests in flight…")
 			sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 			defer cancel()
-			if err := hs.Shutdown(sctx); err != nil {
+			err = hs.Shutdown(sctx)
+			srv.Close() // and the detection runs in the background
+			if err != nil {
 				return err
 			}
 			if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {

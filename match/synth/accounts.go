@@ -12,7 +12,7 @@ import (
 // corrupted), stopping at want accounts in all when want > 0.
 func (g *generator) accounts(p *person, n, want int) {
 	s := g.set
-	sso := false // an account of p holds an SSO id
+	seen := map[string]bool{} // systems of which an account of p holds an id
 	for i := range n {
 		if want > 0 && len(s.Records) >= want {
 			break
@@ -25,17 +25,7 @@ func (g *generator) accounts(p *person, n, want int) {
 		if i > 0 {
 			g.corrupt(p, &rec, i)
 		}
-		// One SSO id per person: a later account has none (the accounts
-		// came from elsewhere), except now and then another one, which
-		// the finder must weigh against the rest.
-		if j := ssoIndex(rec.ExternalIDs); j >= 0 {
-			if sso && g.r.Float64() < 0.97 {
-				rec.ExternalIDs = append(rec.ExternalIDs[:j], rec.ExternalIDs[j+1:]...)
-			} else if sso {
-				s.Corruptions[CorruptSSOConflict]++
-			}
-			sso = true
-		}
+		g.oneIDPerSystem(&rec, seen, k)
 		rec.Login = g.uniqueLogin(rec.Login, k)
 		s.Records = append(s.Records, rec)
 		s.person = append(s.person, p.id)
@@ -76,7 +66,7 @@ func (g *generator) original(p *person, k int) match.Record {
 		rec.ExternalIDs = append(rec.ExternalIDs, match.ExternalID{System: "hr", Value: p.hr})
 	}
 	if r.Float64() < 0.5 {
-		rec.ExternalIDs = append(rec.ExternalIDs, match.ExternalID{System: "sso", Value: g.ssoID()})
+		rec.ExternalIDs = append(rec.ExternalIDs, match.ExternalID{System: "sso", Value: g.ssoID(k)})
 	}
 	for _, gr := range p.groups {
 		if r.Float64() < 0.8 {
@@ -89,13 +79,15 @@ func (g *generator) original(p *person, k int) match.Record {
 	return rec
 }
 
-func (g *generator) ssoID() string {
+// ssoID is unique to account k (its scrambled number) with random digits
+// after it.
+func (g *generator) ssoID(k int) string {
 	const hex = "0123456789abcdef"
-	b := make([]byte, 12)
+	b := make([]byte, 4)
 	for i := range b {
 		b[i] = hex[g.r.IntN(16)]
 	}
-	return "sso|" + string(b)
+	return "sso|" + ID(k)[1:] + string(b)
 }
 
 // signIns gives rec 0 to 6 sign-ins from p's home or office with p's
@@ -172,11 +164,25 @@ func (g *generator) uniqueLogin(l string, k int) string {
 	return l
 }
 
-func ssoIndex(ids []match.ExternalID) int {
-	for i, x := range ids {
-		if x.System == "sso" {
-			return i
+// oneIDPerSystem: an external system knows a person once (the database
+// refuses one value on two accounts), so a later account of the person
+// mostly holds no id of a system an earlier one holds, and now and then
+// another id of it (a system that issued new ids), which the finder must
+// weigh against the rest.
+func (g *generator) oneIDPerSystem(rec *match.Record, seen map[string]bool, k int) {
+	kept := rec.ExternalIDs[:0]
+	for _, x := range rec.ExternalIDs {
+		if !seen[x.System] {
+			seen[x.System] = true
+			kept = append(kept, x)
+			continue
 		}
+		if g.r.Float64() < 0.97 {
+			continue
+		}
+		x.Value = x.Value + "-" + strconv.Itoa(k)
+		kept = append(kept, x)
+		g.set.Corruptions[CorruptIDConflict]++
 	}
-	return -1
+	rec.ExternalIDs = kept
 }

@@ -29,7 +29,7 @@ const (
 	CorruptPostcodeTypo   = "postcode_typo"
 	CorruptPostcodeFormat = "postcode_format"
 	CorruptEmployeeTypo   = "employee_typo"
-	CorruptSSOConflict    = "sso_conflict" // another SSO id than the first account's
+	CorruptIDConflict     = "external_id_conflict" // another id of a system than the first account's
 )
 
 type corruption struct {
@@ -196,7 +196,14 @@ func (g *generator) apply(p *person, rec *match.Record, kind string) bool {
 		if rec.Email[i+1:] == dom {
 			return false
 		}
-		rec.Email = rec.Email[:i+1] + dom
+		// the same local part elsewhere, unless another person holds it
+		addr := rec.Email[:i+1] + dom
+		key := match.NormalizeEmail(addr, match.EmailOptions{StripPlusTags: true})
+		if owner, taken := g.mailboxes[key]; taken && owner != p.id {
+			return false
+		}
+		g.mailboxes[key] = p.id
+		rec.Email = addr
 		return true
 	case CorruptEmailMissing:
 		rec.Email = ""

@@ -3,6 +3,7 @@ package synth
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,7 +36,10 @@ type generator struct {
 	set    *Set
 	r      *rand.Rand
 	logins map[string]struct{}
-	nextID int32
+	// mailboxes: the owner of each address given out, normalised
+	mailboxes map[string]int32
+	suffixes  map[string]int // the next number to try at a taken address
+	nextID    int32
 }
 
 // pick draws an index below n with Zipf-like weights 1/(i+5): the first
@@ -84,6 +88,17 @@ func (g *generator) digits(n int) string {
 		b[i] = byte('0' + g.r.IntN(10))
 	}
 	return string(b)
+}
+
+// unique is n scrambled into [0, space) (space a power of ten), written
+// with width digits: a bijection for each field, with a multiplier of its
+// own (prime to the space) so that two fields of one person share no
+// digits (a mobile and a home number with the same last eight digits
+// would look like one number).
+func unique(n int32, field int, space int64, width int) string {
+	mul := []int64{3_141_593, 2_718_283, 1_618_033, 1_414_213, 1_732_051}[field]
+	v := strconv.FormatInt(int64(n)*mul%space, 10)
+	return strings.Repeat("0", width-len(v)) + v
 }
 
 func (g *generator) birthDate(year int) string {
@@ -171,21 +186,29 @@ func (g *generator) newPerson() *person {
 		p.setName(g.givenName(female), g.familyName())
 	}
 	p.birth = g.birthDate(1950 + r.IntN(58))
-	p.mobile = "7" + g.digits(9)
-	p.home = "20" + g.digits(8)
+	// Numbers that identify a person are unique to them, as in real data
+	// (a shared one would be false evidence): a bijection of the person's
+	// number onto the number's digits.
+	// Mobile numbers end in the lower half of the eight-digit space, home
+	// numbers in the upper half, so no two numbers of different homes end
+	// alike.
+	p.mobile = "71" + unique(p.id, 1, 50_000_000, 8)
+	p.home = "20" + strconv.Itoa(50_000_000+int(int64(p.id)*2_718_283%50_000_000))
 	p.postcode = g.postcode()
 	if r.Float64() < 0.7 {
-		p.employee = "E" + g.digits(6)
+		p.employee = "E" + unique(p.id, 3, 10_000_000, 7)
 	}
 	if r.Float64() < 0.5 {
-		p.hr = "HR-" + g.digits(7)
+		p.hr = "HR-" + unique(p.id, 4, 100_000_000, 8)
 	}
 	p.company, p.workIP = g.company()
 	g.emails(p)
 	p.homeIP = g.ip(r.IntN(4) == 0)
 	p.clients = []string{clients[r.IntN(len(clients))], clients[r.IntN(len(clients))]}
 	for range 1 + r.IntN(3) {
-		p.groups = append(p.groups, g.group())
+		if gr := g.group(); !slices.Contains(p.groups, gr) {
+			p.groups = append(p.groups, gr)
+		}
 	}
 	p.created = g.c.Now - int64(86400*(30+r.IntN(3000)))
 	return p
@@ -198,8 +221,35 @@ func (p *person) setName(given, family string) {
 
 // emails makes p's work and free-mail addresses from p's name.
 func (g *generator) emails(p *person) {
-	p.workEmail = g.emailLocal(p) + "@" + p.company
-	p.freeEmail = g.emailLocal(p) + g.maybeDigits() + "@" + freeMail[g.r.IntN(len(freeMail))]
+	p.workEmail = g.claim(p, g.emailLocal(p), p.company)
+	p.freeEmail = g.claim(p, g.emailLocal(p)+g.maybeDigits(), freeMail[g.r.IntN(len(freeMail))])
+}
+
+// claim answers an address for p at domain made from local: a mailbox is
+// one person's (Gmail gives maria.garcia@gmail.com once, and ignores its
+// dots), so when another person holds it a number is added, as providers
+// and employers do.
+func (g *generator) claim(p *person, local, domain string) string {
+	base := local + "@" + domain
+	addr := base
+	// the numbers go on from the last one given at this address, so that
+	// the thousandth John Smith does not try the 999 before him
+	n := g.suffixes[base]
+	if n == 0 {
+		n = 2 + g.r.IntN(90)
+	}
+	for {
+		key := match.NormalizeEmail(addr, match.EmailOptions{StripPlusTags: true})
+		if owner, taken := g.mailboxes[key]; !taken || owner == p.id {
+			g.mailboxes[key] = p.id
+			if addr != base {
+				g.suffixes[base] = n
+			}
+			return addr
+		}
+		addr = local + strconv.Itoa(n) + "@" + domain
+		n++
+	}
 }
 
 func (g *generator) maybeDigits() string {

@@ -11,6 +11,7 @@ package synth
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -108,6 +109,17 @@ func (s *Set) SamePerson(a, b string) bool {
 	return oka && okb && pa == pb
 }
 
+// PersonAccounts is how many accounts person p holds (0 for a person not
+// in the set). Persons are numbered in the order of their accounts.
+func (s *Set) PersonAccounts(p int) int {
+	lo, _ := slices.BinarySearch(s.person, int32(p))
+	hi := lo
+	for hi < len(s.person) && s.person[hi] == int32(p) {
+		hi++
+	}
+	return hi - lo
+}
+
 // Accounts is how many accounts the set holds.
 func (s *Set) Accounts() int { return len(s.person) }
 
@@ -186,7 +198,10 @@ func Generate(c Config) *Set {
 		s.Records = make([]match.Record, 0, want)
 		s.person = make([]int32, 0, want)
 	}
-	g := &generator{c: c, set: s, logins: map[string]struct{}{}}
+	// sized for the run at once: growing maps of millions cost more than
+	// filling them
+	size := max(want, c.Persons)
+	g := &generator{c: c, set: s, logins: make(map[string]struct{}, size), mailboxes: make(map[string]int32, 2*size), suffixes: map[string]int{}}
 	for unit := uint64(0); ; unit++ {
 		if want > 0 && len(s.Records) >= want {
 			break
@@ -197,7 +212,7 @@ func Generate(c Config) *Set {
 		g.r = newRand(c.Seed, unit)
 		g.unit(want)
 	}
-	g.logins = nil
+	g.logins, g.mailboxes, g.suffixes = nil, nil, nil
 	// The records in no relation to their persons' order, so that a
 	// finder that reads them in order gains nothing (the engine reads them
 	// in id order, which ID scrambles alike).

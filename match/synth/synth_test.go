@@ -123,7 +123,7 @@ func TestCorruptionsApplied(t *testing.T) {
 			t.Errorf("no %s corruption in 50,000 accounts", c.kind)
 		}
 	}
-	for _, k := range []string{CorruptTransliterated, CorruptSSOConflict} {
+	for _, k := range []string{CorruptTransliterated, CorruptIDConflict} {
 		if s.Corruptions[k] == 0 {
 			t.Errorf("no %s corruption in 50,000 accounts", k)
 		}
@@ -206,7 +206,7 @@ func TestTrapsArePresent(t *testing.T) {
 
 func TestTrapPersons(t *testing.T) {
 	s := &Set{Traps: map[string]int{}, Corruptions: map[string]int{}}
-	g := &generator{c: Config{Accounts: 1000}.withDefaults(), set: s, logins: map[string]struct{}{}}
+	g := &generator{c: Config{Accounts: 1000}.withDefaults(), set: s, logins: map[string]struct{}{}, mailboxes: map[string]int32{}, suffixes: map[string]int{}}
 	for seed := range uint64(50) {
 		g.r = newRand(1, seed)
 		p := g.newPerson()
@@ -293,4 +293,55 @@ func editDistance(a, b string) int {
 		prev = cur
 	}
 	return prev[len(rb)]
+}
+
+func TestPersonAccounts(t *testing.T) {
+	s := Generate(Config{Accounts: 5000, Seed: 6})
+	for p, rs := range accountsByPerson(s) {
+		if got := s.PersonAccounts(p); got != len(rs) {
+			t.Fatalf("PersonAccounts(%d) = %d, want %d", p, got, len(rs))
+		}
+	}
+	if n := s.PersonAccounts(1 << 30); n != 0 {
+		t.Errorf("PersonAccounts of a person not in the set: %d", n)
+	}
+}
+
+// TestIdentifyingNumbersAreUnique: two persons never share a phone number
+// (by its last eight digits, as the finder compares them; siblings share a
+// home, which is the trap), an employee number or an HR id.
+func TestIdentifyingNumbersAreUnique(t *testing.T) {
+	s := &Set{Traps: map[string]int{}, Corruptions: map[string]int{}}
+	g := &generator{c: Config{Accounts: 1000}.withDefaults(), set: s, logins: map[string]struct{}{}, mailboxes: map[string]int32{}, suffixes: map[string]int{}, r: newRand(1, 1)}
+	seen := map[string]int32{}
+	for range 30000 {
+		p := g.newPerson()
+		for _, v := range []string{"phone " + p.mobile[len(p.mobile)-8:], "phone " + p.home[len(p.home)-8:], "employee " + p.employee, "hr " + p.hr} {
+			if strings.HasSuffix(v, " ") {
+				continue // none
+			}
+			if q, ok := seen[v]; ok {
+				t.Fatalf("%s of person %d is also person %d's", v, p.id, q)
+			}
+			seen[v] = p.id
+		}
+	}
+}
+
+// TestMailboxesAreOnePersons: two persons never hold one address (as the
+// finder normalises it), but for the colleagues' shared info@ addresses.
+func TestMailboxesAreOnePersons(t *testing.T) {
+	s := Generate(Config{Accounts: 30000, Seed: 10})
+	owner := map[string]int{}
+	for _, r := range s.Records {
+		if r.Email == "" || strings.HasPrefix(r.Email, "info@") {
+			continue
+		}
+		key := match.NormalizeEmail(r.Email, match.EmailOptions{StripPlusTags: true})
+		p, _ := s.Person(r.ID)
+		if q, ok := owner[key]; ok && q != p {
+			t.Fatalf("%s is held by persons %d and %d", r.Email, q, p)
+		}
+		owner[key] = p
+	}
 }

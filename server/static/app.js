@@ -117,7 +117,35 @@ function mustMatch() {
   });
 }
 
+// A detection run in progress: its bar follows the run's status from the
+// API; when the run ends the page reloads to show the new queue. Without
+// the script the page offers a refresh link instead.
+function followRun() {
+  var box = document.querySelector("[data-run-poll]");
+  if (!box || !box.dataset.runPoll || !window.fetch) return;
+  var bar = document.getElementById("run-progress");
+  var text = document.getElementById("run-text");
+  var poll = function () {
+    fetch(box.dataset.runPoll, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (resp) { return resp.ok ? resp.json() : null; })
+      .then(function (run) {
+        if (!run) return;
+        if (run.status !== "running") { window.location.reload(); return; }
+        var pct = run.total > 0 ? Math.min(100, Math.floor(run.done * 100 / run.total)) : 0;
+        if (bar) { bar.value = pct; bar.textContent = pct + " %"; }
+        if (text) {
+          text.textContent = "Detection run " + run.id + " is running: " + (run.phase || "starting") +
+            (run.total > 0 ? ", " + run.done.toLocaleString("en") + " of " + run.total.toLocaleString("en") : "") + ".";
+        }
+        setTimeout(poll, 1000);
+      })
+      .catch(function () { setTimeout(poll, 3000); });
+  };
+  setTimeout(poll, 1000);
+}
+
 document.addEventListener("DOMContentLoaded", function () {
+  followRun();
   selectAll();
   keepScroll();
   mustMatch();
