@@ -87,7 +87,9 @@ func (e *Engine) CheckAccount(ctx context.Context, c Caller, ref string, candida
 				continue
 			}
 			p := match.Score(params, rules, rec, o)
-			g := rules.Grade(p.Probability)
+			// The queue's grade: a pair whose names disagree is at most
+			// possible (twins, siblings), unless an identifier agrees.
+			g := rules.PairGrade(p)
 			if g == "" {
 				continue
 			}
@@ -155,7 +157,12 @@ func candidateRecord(acc usermerge.Account) (match.Record, error) {
 		Given: at[usermerge.AttrGivenName], Family: at[usermerge.AttrFamilyName], BirthDate: at[usermerge.AttrBirthDate],
 		Phone: at[usermerge.AttrPhone], EmployeeNumber: at[usermerge.AttrEmployeeNumber], Postcode: at[usermerge.AttrPostcode],
 		Active: true}
-	if r.Login == "" && r.Name == "" && r.Email == "" && r.Given == "" && r.Family == "" && r.BirthDate == "" &&
+	for _, x := range acc.ExternalIDs {
+		if sys, v := strings.TrimSpace(x.System), strings.TrimSpace(x.Value); sys != "" && v != "" {
+			r.ExternalIDs = append(r.ExternalIDs, match.ExternalID{System: sys, Value: v})
+		}
+	}
+	if len(r.ExternalIDs) == 0 && r.Login == "" && r.Name == "" && r.Email == "" && r.Given == "" && r.Family == "" && r.BirthDate == "" &&
 		r.Phone == "" && r.EmployeeNumber == "" && r.Postcode == "" {
 		return r, usermerge.Errorf(usermerge.Invalid, "empty_candidate",
 			"describe the account to check: a name, an e-mail address, a login or a profile attribute")

@@ -252,6 +252,19 @@ func TestCheckAccountAnswersLikelyDuplicates(t *testing.T) {
 		if !found() {
 			t.Error("p22 not found after a changed run stored its keys")
 		}
+		// A new account's external IDs are evidence: the candidate's
+		// explanation shows the shared ID as agreed.
+		f.rec("external_ids", "x-p3", "p3", "system", "sso", "value", "siobhan-7")
+		byID, err := f.e.CheckAccount(f.ctx, f.as("admin"), "", usermerge.Account{Name: "Siobhan O'Brien",
+			ExternalIDs: []usermerge.ExternalID{{System: "sso", Value: "siobhan-7"}}})
+		agreed := func(c usermerge.DuplicateCandidate) bool {
+			return c.Account.ID == "p3" && slices.ContainsFunc(c.Pair.Evidence, func(ev match.Evidence) bool {
+				return ev.Field == match.FieldExternalID && ev.Outcome == "agreed"
+			})
+		}
+		if err != nil || !slices.ContainsFunc(byID, agreed) {
+			t.Errorf("check with an external ID: %+v, %v; want p3 with the ID agreed", byID, err)
+		}
 		// In scope only: eng-viewer sees no Robert Smith (sales).
 		if got, err := f.e.CheckAccount(f.ctx, f.as("eng-viewer"), "", cand); err != nil || len(got) != 0 {
 			t.Errorf("eng-viewer's check: %+v, %v", got, err)

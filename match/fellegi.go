@@ -24,6 +24,9 @@ const (
 	// hash (a deterministic, even sample); a larger tenant's shares are
 	// as well estimated from them, and scoring still compares every pair.
 	EMMaxPairs = 4 << 20
+	// EMMinCandidatePairs: with fewer candidate pairs EM's u starts from
+	// random pairs, not from the candidates' own shares (see fit).
+	EMMinCandidatePairs = 5000
 	// EMMaxIterations caps expectation-maximisation.
 	EMMaxIterations = 200
 	// EMTolerance: EM has converged when no m and not the prior moved
@@ -494,14 +497,20 @@ func fit(in *interner, mask *[nFields]bool, recs []rec, patterns []patternCount,
 	// that, starting from them, namesakes look like matches to the first
 	// E step, and on large tenants EM stayed there.
 	var start levelCounts
+	candidates := 0.0
 	for _, pc := range patterns {
+		candidates += pc.n
 		var lv [nFields]uint8
 		for f := range fields {
 			lv[f] = patternLevel(pc.p, f)
 		}
 		start.add(&lv, pc.n)
 	}
-	if len(patterns) == 0 {
+	// A small tenant's few candidate pairs are too few to say how often
+	// two people agree (a dozen pairs, one of them with an employee
+	// number, made that agreement look common): there u starts from, and
+	// is held near by EM's pseudo-pairs, the random pairs' shares.
+	if candidates < EMMinCandidatePairs {
 		start = estimateU(in, mask, recs)
 	}
 	var u [nFields][]float64
