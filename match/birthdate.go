@@ -57,23 +57,5 @@ func CompareBirthDates(a, b string) DateLevel {
 	if !oka || !okb {
 		return DateMissing
 	}
-	if ya == yb && ma == mb && da == db {
-		return DateExact
-	}
-	if ya == yb && ma == db && da == mb {
-		return DateSwapped
-	}
-	if ma == mb && da == db && (ya-yb == 1 || yb-ya == 1) {
-		return DateYearOff
-	}
-	differ := 0
-	for _, d := range [...]bool{ya != yb, ma != mb, da != db} {
-		if d {
-			differ++
-		}
-	}
-	if differ == 1 {
-		return DateOneDiffers
-	}
-	return DateDifferent
+	return compareDates(int32(ya*10000+ma*100+da), int32(yb*10000+mb*100+db))
 }
