@@ -143,15 +143,25 @@ type evidenceView struct {
 // outcomeText is an explanation's outcome in words, so that the table reads
 // without colour.
 func outcomeText(e match.Evidence) string {
+	words := match.LevelWords(e.Field, e.Level)
 	switch e.Outcome {
 	case "agreed":
+		if words != "" {
+			return "Agreed: " + words
+		}
 		return "Agreed"
 	case "close":
+		if words != "" {
+			return "Close: " + words
+		}
 		if e.Similarity > 0 {
 			return fmt.Sprintf("Close (%.0f %% alike)", math.Floor(e.Similarity*100))
 		}
 		return "Close"
 	case "disagreed":
+		if words != "" {
+			return "Disagreed: " + words
+		}
 		return "Disagreed"
 	case "missing":
 		return "Missing"
@@ -203,13 +213,17 @@ func (u *uiServer) suggestionView(c *uiCall, sg usermerge.DuplicateSuggestion, b
 		}
 		row(k.Label, func(a usermerge.AccountSummary) string { return a.Attributes[k.Name] })
 	}
-	row("Records", func(a usermerge.AccountSummary) string {
+	// Learning records, as the keep reason counts them: not the
+	// memberships and jobs, which the Groups row shows.
+	row("Learning records", func(a usermerge.AccountSummary) string {
 		if a.Counts == nil {
 			return ""
 		}
 		var n int64
-		for _, c := range a.Counts {
-			n += c
+		for k, c := range a.Counts {
+			if k != usermerge.KindMemberships && k != usermerge.KindAccountJobs {
+				n += c
+			}
 		}
 		return num(n)
 	})

@@ -330,7 +330,9 @@ func writeSuggestion(w io.Writer, s usermerge.DuplicateSuggestion) error {
 		fmt.Fprintf(tw, "  FIELD\tOUTCOME\t%s\t%s\tWEIGHT\n", strings.ToUpper(a), strings.ToUpper(b))
 		for _, e := range p.Evidence {
 			outcome := e.Outcome
-			if e.Outcome == "close" && e.Similarity > 0 {
+			if words := match.LevelWords(e.Field, e.Level); words != "" {
+				outcome += ": " + words
+			} else if e.Outcome == "close" && e.Similarity > 0 {
 				outcome = fmt.Sprintf("close (%.0f%%)", e.Similarity*100)
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%+.1f\n", e.Field, outcome, or(e.A, "-"), or(e.B, "-"), e.Weight)
