@@ -40,9 +40,11 @@ type extID struct {
 // part is one prepared name part (a given or a family name), shared by
 // every account that spells it the same.
 type part struct {
-	typed, n, f string // as typed (trimmed), NormalizeName and FoldName without spaces
-	first       string // first word of NormalizeName, for nicknames
-	soundex     string // Soundex of the part, for blocking
+	typed, n, f string   // as typed (trimmed), NormalizeName and FoldName without spaces
+	first       string   // first word of NormalizeName, for nicknames
+	soundex     string   // Soundex of the part, for blocking
+	lastSoundex string   // Soundex of the part's last word when it has several ("Luis Hernández"), else ""
+	nickGroups  []uint16 // the nickname groups of first, for blocking
 	initial     rune
 	isInitial   bool
 	norm        uint32 // index of n among the distinct normalised forms, for term frequencies
@@ -78,6 +80,12 @@ func (in *interner) part(s string) uint32 {
 	pt.f = in.str(pt.f)
 	pt.first = in.str(pt.first)
 	pt.soundex = in.str(Soundex(s))
+	if i := strings.LastIndexAny(s, " -"); i >= 0 {
+		if ls := Soundex(s[i+1:]); ls != "" && ls != pt.soundex {
+			pt.lastSoundex = in.str(ls)
+		}
+	}
+	pt.nickGroups = nicknameIndex[pt.first]
 	if pt.n == "" {
 		// Only punctuation: no name part at all.
 		in.byText[s] = 0
