@@ -44,6 +44,7 @@ type part struct {
 	first       string   // first word of NormalizeName, for nicknames
 	soundex     string   // Soundex of the part, for blocking
 	lastSoundex string   // Soundex of the part's last word when it has several ("Luis Hernández"), else ""
+	last        string   // that last word, NormalizeName without spaces ("" for one word)
 	nickGroups  []uint16 // the nickname groups of first, for blocking
 	initial     rune
 	isInitial   bool
@@ -84,6 +85,7 @@ func (in *interner) part(s string) uint32 {
 		if ls := Soundex(s[i+1:]); ls != "" && ls != pt.soundex {
 			pt.lastSoundex = in.str(ls)
 		}
+		pt.last = in.str(compact(NormalizeName(s[i+1:])))
 	}
 	pt.nickGroups = nicknameIndex[pt.first]
 	if pt.n == "" {
@@ -119,6 +121,7 @@ func (in *interner) prepared(r *rec) PreparedName {
 		given: g.typed, family: f.typed,
 		givenN: g.n, familyN: f.n,
 		givenF: g.f, familyF: f.f,
+		familyLast:   f.last,
 		givenFirst:   g.first,
 		givenInitial: g.initial, givenIsInitial: g.isInitial,
 	}
