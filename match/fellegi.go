@@ -247,18 +247,27 @@ func (c *levelCounts) add(levels *[nFields]uint8, n float64) {
 	}
 }
 
+// UPseudoPairs: u's shares start from this many pairs' worth of the
+// default u (DefaultParams), so that a field few pairs carry (a tenant
+// where no account had an external ID at run time) keeps the structural u
+// of an identifier's agreement, not the half-and-half of no data; counted
+// on a quarter of a million pairs, they move u by well under one percent.
+const UPseudoPairs = 1000
+
 // shares turns counts into probabilities over the levels other than
 // missing, with half a count added to each (so that a level random pairs
-// never reached has a small u, not zero).
+// never reached has a small u, not zero) and UPseudoPairs pairs' worth of
+// the default u.
 func (c *levelCounts) shares(f int) []float64 {
 	L := len(fields[f].levels)
 	out := make([]float64, L)
+	def := defaultU(f)
 	total := 0.0
 	for l := 1; l < L; l++ {
-		total += c[f][l] + 0.5
+		total += c[f][l] + 0.5 + UPseudoPairs*def[l]
 	}
 	for l := 1; l < L; l++ {
-		out[l] = (c[f][l] + 0.5) / total
+		out[l] = (c[f][l] + 0.5 + UPseudoPairs*def[l]) / total
 	}
 	return out
 }
