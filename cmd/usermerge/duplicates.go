@@ -431,16 +431,9 @@ func (m *Main) checkDuplicates(ctx context.Context, o *dupOptions, args []string
 	default:
 		return usageError("duplicates check takes an existing account, or a new one's --name, --email and other facts, not both")
 	}
+	// Before any run the check scores with the default parameters, as
+	// the API does; it runs no detection first.
 	list, err := m.eng.CheckAccount(ctx, m.caller, ref, cand)
-	if usermerge.ErrorReason(err) == "no_detection_run" {
-		// The check scores with what a run learnt: on a tenant that never
-		// had one, run it first, as the listing does.
-		fmt.Fprintln(m.notes(), "No detection run has finished yet: running detection first.")
-		if _, err := m.detect(ctx, false); err != nil {
-			return err
-		}
-		list, err = m.eng.CheckAccount(ctx, m.caller, ref, cand)
-	}
 	if err != nil {
 		return err
 	}
