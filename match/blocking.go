@@ -111,7 +111,7 @@ func recordKeys(w *keyWriter, r *Record, c *rec, in *interner, mask *[nFields]bo
 		}
 		// A given name in the nickname table is also keyed by its
 		// nickname groups, since Bob and Robert share no initial.
-		for _, grp := range g.nickGroups {
+		for _, grp := range nicknameIndex[g.first] {
 			w.key(secGiven, "k:", f.soundex, ":", strconv.Itoa(int(grp)))
 		}
 	}

@@ -40,12 +40,11 @@ type extID struct {
 // part is one prepared name part (a given or a family name), shared by
 // every account that spells it the same.
 type part struct {
-	typed, n, f string   // as typed (trimmed), NormalizeName and FoldName without spaces
-	first       string   // first word of NormalizeName, for nicknames
-	soundex     string   // Soundex of the part, for blocking
-	lastSoundex string   // Soundex of the part's last word when it has several ("Luis Hernández"), else ""
-	last        string   // that last word, NormalizeName without spaces ("" for one word)
-	nickGroups  []uint16 // the nickname groups of first, for blocking
+	typed, n, f string // as typed (trimmed), NormalizeName and FoldName without spaces
+	first       string // first word of NormalizeName, for nicknames
+	soundex     string // Soundex of the part, for blocking
+	lastSoundex string // Soundex of the part's last word when it has several ("Luis Hernández"), else ""
+	last        string // that last word, NormalizeName without spaces ("" for one word)
 	initial     rune
 	isInitial   bool
 	norm        uint32 // index of n among the distinct normalised forms, for term frequencies
@@ -87,7 +86,6 @@ func (in *interner) part(s string) uint32 {
 		}
 		pt.last = in.str(compact(NormalizeName(s[i+1:])))
 	}
-	pt.nickGroups = nicknameIndex[pt.first]
 	if pt.n == "" {
 		// Only punctuation: no name part at all.
 		in.byText[s] = 0
