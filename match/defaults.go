@@ -64,3 +64,18 @@ func defaultU(f int) []float64 {
 	}
 	return out
 }
+
+// defaultM is field f's default m by level index (0 for missing), summing
+// to 1 over the other levels.
+func defaultM(f int) []float64 {
+	out := make([]float64, len(fields[f].levels))
+	sum := 0.0
+	for l := 1; l < len(out); l++ {
+		out[l] = defaultMU[fields[f].name][fields[f].levels[l]].M
+		sum += out[l]
+	}
+	for l := 1; l < len(out); l++ {
+		out[l] /= sum
+	}
+	return out
+}

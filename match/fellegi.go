@@ -305,11 +305,9 @@ type patternCount struct {
 // sets m to the match-weighed shares of the levels, u to the
 // non-match-weighed shares and the prior to the weighed share of matches.
 // u starts from the random pairs' u and m from initialM; both are floored.
-func fitEM(patterns []patternCount, u0 [nFields][]float64, mask *[nFields]bool) (m, u [nFields][]float64, prior float64, iters int, converged bool) {
-	var m0 [nFields][]float64
+func fitEM(patterns []patternCount, m0, u0 [nFields][]float64, mask *[nFields]bool) (m, u [nFields][]float64, prior float64, iters int, converged bool) {
 	for f := range fields {
-		m[f] = initialM(f)
-		m0[f] = m[f]
+		m[f] = slices.Clone(m0[f])
 		u[f] = slices.Clone(u0[f])
 	}
 	prior = 0.05
@@ -522,11 +520,21 @@ func fit(in *interner, mask *[nFields]bool, recs []rec, patterns []patternCount,
 	if candidates < EMMinCandidatePairs {
 		start = estimateU(in, mask, recs)
 	}
-	var u [nFields][]float64
+	var m0, u [nFields][]float64
 	for f := range fields {
 		u[f] = start.shares(f)
+		m0[f] = initialM(f)
+		// A small tenant's dozen matches cannot say how often one person's
+		// accounts have swapped names or a fuzzy name (one swapped pair
+		// out of thirteen, or none): m starts from, and EM's pseudo-pairs
+		// hold it near, the default m (DefaultParams), which the data
+		// refine; a large tenant's EM starts from initialM, as it was
+		// measured to fit at a million accounts.
+		if candidates < EMMinCandidatePairs {
+			m0[f] = defaultM(f)
+		}
 	}
-	m, u, prior, iters, conv := fitEM(patterns, u, mask)
+	m, u, prior, iters, conv := fitEM(patterns, m0, u, mask)
 	p := Params{Prior: prior, Fields: map[string]map[string]LevelMU{}, Iterations: iters, Converged: conv,
 		TF: tf.TF, DefaultTF: tf.DefaultTF, TFMean: tf.TFMean}
 	for f := range fields {
