@@ -32,7 +32,9 @@ func TestDefaultParams(t *testing.T) {
 	if q := DefaultParams(Rules{Fields: []string{FieldName}}); len(q.Fields) != 1 {
 		t.Errorf("name only: %d fields", len(q.Fields))
 	}
-	sso := func(v string) Record { return Record{ID: v + "x", ExternalIDs: []ExternalID{{System: "sso", Value: v}}} }
+	sso := func(v string) Record {
+		return Record{ID: v + "x", ExternalIDs: []ExternalID{{System: "sso", Value: v}}}
+	}
 	cases := []struct {
 		name string
 		a, b Record
