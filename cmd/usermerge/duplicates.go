@@ -41,7 +41,7 @@ on a terminal); --no-run lists the last run's suggestions as they are.
                    [--external-id SYSTEM:VALUE] [--attr KEY=VALUE]
                             the likely duplicates of an account not yet
                             created, as a platform checks before creating it
-                            (a tenant's first check runs detection first)
+                            (before any run, scored with the default parameters)
   duplicates run [--full]   a detection run now: over what changed since the
                             last run, or with --full over every account
   duplicates rules          the tenant's matching rules; with --fields,
