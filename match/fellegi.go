@@ -535,6 +535,9 @@ func fit(in *interner, mask *[nFields]bool, recs []rec, patterns []patternCount,
 		}
 	}
 	m, u, prior, iters, conv := fitEM(patterns, m0, u, mask)
+	if candidates < EMMinCandidatePairs {
+		floorFuzzyNames(&u)
+	}
 	p := Params{Prior: prior, Fields: map[string]map[string]LevelMU{}, Iterations: iters, Converged: conv,
 		TF: tf.TF, DefaultTF: tf.DefaultTF, TFMean: tf.TFMean}
 	for f := range fields {
@@ -548,6 +551,19 @@ func fit(in *interner, mask *[nFields]bool, recs []rec, patterns []patternCount,
 		p.Fields[fields[f].name] = levels
 	}
 	return p
+}
+
+// floorFuzzyNames keeps a small tenant's u of the fuzzy name levels (jw92,
+// jw88, close) at least at their default: a few hundred accounts' random
+// pairs hardly ever reach them, so u came out near 10⁻⁵ and a Jaro-Winkler
+// agreement alone weighed 11 bits, enough to make "Cian Ryan" and "Ciarán
+// Ryan", two people, a certain suggestion. Two people's names are alike
+// that often in any tenant of learners.
+func floorFuzzyNames(u *[nFields][]float64) {
+	def := defaultU(fName)
+	for _, l := range []int{int(NameJW92), int(NameJW88), nameClose} {
+		u[fName][l] = max(u[fName][l], def[l])
+	}
 }
 
 // The term-frequency adjustment of a pattern, in whole bits, rides in the
