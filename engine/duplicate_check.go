@@ -31,10 +31,11 @@ const maxCheckCandidates = 1000
 // more than Rules.MaxBlock accounts is left out. Accounts merged away or
 // deleted since the run are left out as the records are read (only live
 // ones are). They are scored
-// with the parameters the latest run fitted to the tenant. Before any run
-// there are none, and the matcher has no defaults that would score
-// anything (empty parameters weigh every pair at the prior of 0), so the
-// check is refused (NotFound) with a sentence saying to run detection.
+// with the parameters the latest run fitted to the tenant, and before any
+// run with match.DefaultParams (a platform checks the accounts it creates
+// from the tenant's first day; the candidates are then those sharing an
+// external ID, the e-mail address or the employee number, since no run
+// has stored blocking keys yet).
 func (e *Engine) CheckAccount(ctx context.Context, c Caller, ref string, candidate usermerge.Account) ([]usermerge.DuplicateCandidate, error) {
 	out := []usermerge.DuplicateCandidate{}
 	err := e.call(ctx, c, false, func(tx *store.Tx, a *actor) error {
@@ -42,7 +43,7 @@ func (e *Engine) CheckAccount(ctx context.Context, c Caller, ref string, candida
 		if err != nil {
 			return err
 		}
-		params, err := e.runParams(ctx, tx, a.tenant.ID)
+		params, err := e.runParams(ctx, tx, a.tenant.ID, rules)
 		if err != nil {
 			return err
 		}
@@ -117,11 +118,12 @@ type runParams struct {
 	params match.Params
 }
 
-func (e *Engine) runParams(ctx context.Context, tx *store.Tx, tenant string) (match.Params, error) {
+// runParams answers the parameters of the tenant's latest done run, or
+// match.DefaultParams(rules) when none has finished.
+func (e *Engine) runParams(ctx context.Context, tx *store.Tx, tenant string, rules match.Rules) (match.Params, error) {
 	id, err := tx.LatestDoneRun(ctx, tenant)
 	if usermerge.ErrorCode(err) == usermerge.NotFound {
-		return match.Params{}, usermerge.Errorf(usermerge.NotFound, "no_detection_run",
-			"the check scores with what a detection run learnt from this tenant's accounts, and none has finished yet: run a detection first")
+		return match.DefaultParams(rules), nil
 	}
 	if err != nil {
 		return match.Params{}, err

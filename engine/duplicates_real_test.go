@@ -203,8 +203,16 @@ func TestCheckAccountAnswersLikelyDuplicates(t *testing.T) {
 	needMatcher(t)
 	storetest.Each(t, func(t *testing.T) {
 		f := duplicatesTenant(t)
-		if _, err := f.e.CheckAccount(f.ctx, f.as("admin"), "p1", usermerge.Account{}); usermerge.ErrorCode(err) != usermerge.NotFound {
-			t.Errorf("check before any run: %v, want not found (no fitted parameters yet)", err)
+		// Before any run the check scores with match.DefaultParams: p3
+		// and p4 share an employee number and a birth date.
+		before, err := f.e.CheckAccount(f.ctx, f.as("admin"), "login-p3", usermerge.Account{})
+		if err != nil || len(before) == 0 || before[0].Account.ID != "p4" || before[0].Grade != match.GradeCertain {
+			t.Errorf("check of p3 before any run: %+v, %v; want p4 first, certain", before, err)
+		}
+		// p1 (Robert Smith) shares no identifier, e-mail or employee
+		// number with anyone, and no run stored blocking keys yet.
+		if got, err := f.e.CheckAccount(f.ctx, f.as("admin"), "p1", usermerge.Account{}); err != nil || len(got) != 0 {
+			t.Errorf("check of p1 before any run: %+v, %v; want none", got, err)
 		}
 		f.detect(true)
 		got, err := f.e.CheckAccount(f.ctx, f.as("admin"), "login-p3", usermerge.Account{})
@@ -277,6 +285,53 @@ func TestCheckAccountAnswersLikelyDuplicates(t *testing.T) {
 		}
 		if _, err := f.e.CheckAccount(f.ctx, f.as("admin"), "p9", usermerge.Account{}); usermerge.ErrorCode(err) != usermerge.Invalid {
 			t.Errorf("check of a merged-away account: %v", err)
+		}
+	})
+}
+
+// TestCheckAccountSSOOnly: a new account that carries only an SSO external
+// ID equal to an existing account's is its likely duplicate, in a tenant
+// where no account had an external ID when the run fitted its parameters
+// (the field's u is then the structural 1/10,000, not half-and-half), and
+// before any run; an ID of the same system with another value is not.
+func TestCheckAccountSSOOnly(t *testing.T) {
+	needMatcher(t)
+	storetest.Each(t, func(t *testing.T) {
+		f := duplicatesTenant(t)
+		check := func(value string) []usermerge.DuplicateCandidate {
+			t.Helper()
+			got, err := f.e.CheckAccount(f.ctx, f.as("admin"), "", usermerge.Account{
+				ExternalIDs: []usermerge.ExternalID{{System: "sso", Value: value}}})
+			if err != nil {
+				t.Fatalf("check sso %s: %v", value, err)
+			}
+			return got
+		}
+		likely := func(got []usermerge.DuplicateCandidate) bool {
+			return len(got) == 1 && got[0].Account.ID == "p7" &&
+				(got[0].Grade == match.GradeCertain || got[0].Grade == match.GradeProbable)
+		}
+		f.detect(true) // no account has an external ID yet
+		f.rec("external_ids", "x-p7", "p7", "system", "sso", "value", "anna-1979")
+		if got := check("anna-1979"); !likely(got) {
+			t.Errorf("after a run without external IDs: %+v, want p7 certain or probable", got)
+		}
+		if got := check("someone-else"); len(got) != 0 {
+			t.Errorf("another SSO value: %+v, want none", got)
+		}
+	})
+}
+
+// TestCheckAccountSSOOnlyBeforeAnyRun: the same before any run.
+func TestCheckAccountSSOOnlyBeforeAnyRun(t *testing.T) {
+	needMatcher(t)
+	storetest.Each(t, func(t *testing.T) {
+		f := duplicatesTenant(t)
+		f.rec("external_ids", "x-p7", "p7", "system", "sso", "value", "anna-1979")
+		got, err := f.e.CheckAccount(f.ctx, f.as("admin"), "", usermerge.Account{
+			ExternalIDs: []usermerge.ExternalID{{System: "sso", Value: "anna-1979"}}})
+		if err != nil || len(got) != 1 || got[0].Account.ID != "p7" || got[0].Grade == match.GradePossible {
+			t.Errorf("check before any run: %+v, %v; want p7 certain or probable", got, err)
 		}
 	})
 }

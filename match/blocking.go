@@ -2,6 +2,7 @@ package match
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -101,6 +102,17 @@ func recordKeys(w *keyWriter, r *Record, c *rec, in *interner, mask *[nFields]bo
 		w.key(secGiven, "n:", f.soundex, initial(g.initial))
 		if g.soundex != "" {
 			w.key(secFamily, "n:", g.soundex, initial(f.initial))
+		}
+		// A family name of several words ("Luis Hernández", a middle
+		// name the given name did not take, or a double surname) is also
+		// keyed by its last word, which the other account may carry alone.
+		if f.lastSoundex != "" {
+			w.key(secGiven, "n:", f.lastSoundex, initial(g.initial))
+		}
+		// A given name in the nickname table is also keyed by its
+		// nickname groups, since Bob and Robert share no initial.
+		for _, grp := range nicknameIndex[g.first] {
+			w.key(secGiven, "k:", f.soundex, ":", strconv.Itoa(int(grp)))
 		}
 	}
 	if mask[fBirth] && c.birth != 0 && (g.initial != 0 || f.initial != 0) {

@@ -247,18 +247,27 @@ func (c *levelCounts) add(levels *[nFields]uint8, n float64) {
 	}
 }
 
+// UPseudoPairs: u's shares start from this many pairs' worth of the
+// default u (DefaultParams), so that a field few pairs carry (a tenant
+// where no account had an external ID at run time) keeps the structural u
+// of an identifier's agreement, not the half-and-half of no data; counted
+// on a quarter of a million pairs, they move u by well under one percent.
+const UPseudoPairs = 1000
+
 // shares turns counts into probabilities over the levels other than
 // missing, with half a count added to each (so that a level random pairs
-// never reached has a small u, not zero).
+// never reached has a small u, not zero) and UPseudoPairs pairs' worth of
+// the default u.
 func (c *levelCounts) shares(f int) []float64 {
 	L := len(fields[f].levels)
 	out := make([]float64, L)
+	def := defaultU(f)
 	total := 0.0
 	for l := 1; l < L; l++ {
-		total += c[f][l] + 0.5
+		total += c[f][l] + 0.5 + UPseudoPairs*def[l]
 	}
 	for l := 1; l < L; l++ {
-		out[l] = (c[f][l] + 0.5) / total
+		out[l] = (c[f][l] + 0.5 + UPseudoPairs*def[l]) / total
 	}
 	return out
 }
@@ -296,11 +305,9 @@ type patternCount struct {
 // sets m to the match-weighed shares of the levels, u to the
 // non-match-weighed shares and the prior to the weighed share of matches.
 // u starts from the random pairs' u and m from initialM; both are floored.
-func fitEM(patterns []patternCount, u0 [nFields][]float64, mask *[nFields]bool) (m, u [nFields][]float64, prior float64, iters int, converged bool) {
-	var m0 [nFields][]float64
+func fitEM(patterns []patternCount, m0, u0 [nFields][]float64, mask *[nFields]bool) (m, u [nFields][]float64, prior float64, iters int, converged bool) {
 	for f := range fields {
-		m[f] = initialM(f)
-		m0[f] = m[f]
+		m[f] = slices.Clone(m0[f])
 		u[f] = slices.Clone(u0[f])
 	}
 	prior = 0.05
@@ -513,11 +520,24 @@ func fit(in *interner, mask *[nFields]bool, recs []rec, patterns []patternCount,
 	if candidates < EMMinCandidatePairs {
 		start = estimateU(in, mask, recs)
 	}
-	var u [nFields][]float64
+	var m0, u [nFields][]float64
 	for f := range fields {
 		u[f] = start.shares(f)
+		m0[f] = initialM(f)
+		// A small tenant's dozen matches cannot say how often one person's
+		// accounts have swapped names or a fuzzy name (one swapped pair
+		// out of thirteen, or none): m starts from, and EM's pseudo-pairs
+		// hold it near, the default m (DefaultParams), which the data
+		// refine; a large tenant's EM starts from initialM, as it was
+		// measured to fit at a million accounts.
+		if candidates < EMMinCandidatePairs {
+			m0[f] = defaultM(f)
+		}
 	}
-	m, u, prior, iters, conv := fitEM(patterns, u, mask)
+	m, u, prior, iters, conv := fitEM(patterns, m0, u, mask)
+	if candidates < EMMinCandidatePairs {
+		floorFuzzyNames(&u)
+	}
 	p := Params{Prior: prior, Fields: map[string]map[string]LevelMU{}, Iterations: iters, Converged: conv,
 		TF: tf.TF, DefaultTF: tf.DefaultTF, TFMean: tf.TFMean}
 	for f := range fields {
@@ -531,6 +551,19 @@ func fit(in *interner, mask *[nFields]bool, recs []rec, patterns []patternCount,
 		p.Fields[fields[f].name] = levels
 	}
 	return p
+}
+
+// floorFuzzyNames keeps a small tenant's u of the fuzzy name levels (jw92,
+// jw88, close) at least at their default: a few hundred accounts' random
+// pairs hardly ever reach them, so u came out near 10⁻⁵ and a Jaro-Winkler
+// agreement alone weighed 11 bits, enough to make "Cian Ryan" and "Ciarán
+// Ryan", two people, a certain suggestion. Two people's names are alike
+// that often in any tenant of learners.
+func floorFuzzyNames(u *[nFields][]float64) {
+	def := defaultU(fName)
+	for _, l := range []int{int(NameJW92), int(NameJW88), nameClose} {
+		u[fName][l] = max(u[fName][l], def[l])
+	}
 }
 
 // The term-frequency adjustment of a pattern, in whole bits, rides in the

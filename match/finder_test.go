@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -62,9 +63,35 @@ func TestBlockingKeys(t *testing.T) {
 		Phone: "+44 20 7946 0000", EmployeeNumber: "E00123", Login: "jsmith",
 		ExternalIDs: []ExternalID{{System: "HR", Value: " 42 "}}}
 	got := BlockingKeys(r, DefaultRules())
-	want := []string{"x:hr:42", "m:e00123", "e:jsmith", "p:79460000", "n:S530j", "n:J500s", "d:1990-03-04:js"}
+	want := []string{"x:hr:42", "m:e00123", "e:jsmith", "p:79460000", "n:S530j", "n:J500s", "k:S530:6", "d:1990-03-04:js"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("BlockingKeys = %q, want %q", got, want)
+	}
+	// Bob and Robert share a nickname key; José Luis Hernández and José
+	// Hernández the key of the family name's last word; Peter and Pan
+	// neither.
+	shared := func(a, b Record) []string {
+		var out []string
+		kb := BlockingKeys(b, DefaultRules())
+		for _, k := range BlockingKeys(a, DefaultRules()) {
+			if slices.Contains(kb, k) {
+				out = append(out, k)
+			}
+		}
+		return out
+	}
+	for _, c := range []struct {
+		a, b Record
+		want bool
+	}{
+		{Record{Given: "Robert", Family: "Johnson"}, Record{Given: "Bob", Family: "Johnson"}, true},
+		{Record{Given: "José", Family: "Luis Hernández"}, Record{Given: "José", Family: "Hernández"}, true},
+		{Record{Given: "Peter", Family: "Johnson"}, Record{Given: "Bob", Family: "Johnson"}, false},
+		{Record{Given: "José", Family: "Luis Hernández"}, Record{Given: "Maria", Family: "Hernández"}, false},
+	} {
+		if got := shared(c.a, c.b); (len(got) > 0) != c.want {
+			t.Errorf("%s %s and %s %s share keys %q, want shared %v", c.a.Given, c.a.Family, c.b.Given, c.b.Family, got, c.want)
+		}
 	}
 	// A generic or short local part is no key; a field left out of the
 	// rules gives none.

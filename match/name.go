@@ -1,6 +1,9 @@
 package match
 
-import "strings"
+import (
+	"cmp"
+	"strings"
+)
 
 // Name is a person's name as an account carries it.
 type Name struct {
@@ -56,6 +59,7 @@ type PreparedName struct {
 	givenN, familyN string // NormalizeName, spaces removed
 	givenF, familyF string // FoldName, spaces removed
 	givenFirst      string // first word of NormalizeName(given), for nicknames
+	familyLast      string // the family name's last word, normalised, when it has several ("" otherwise)
 	givenInitial    rune   // first rune of givenN, 0 if none
 	givenIsInitial  bool   // the given name is one letter (J, J.)
 }
@@ -71,6 +75,9 @@ func PrepareName(n Name) PreparedName {
 		givenF:     compact(FoldName(n.Given)),
 		familyF:    compact(FoldName(n.Family)),
 		givenFirst: firstWord(g),
+	}
+	if fam := strings.TrimSpace(n.Family); strings.ContainsAny(fam, " -") {
+		p.familyLast = compact(NormalizeName(fam[strings.LastIndexAny(fam, " -")+1:]))
 	}
 	for _, r := range p.givenN {
 		p.givenInitial = r
@@ -121,6 +128,12 @@ func ComparePrepared(a, b PreparedName) NameComparison {
 	simFamily := 1.0
 	if !sameFamily {
 		simFamily = partSimilarity(a.familyN, a.familyF, b.familyN, b.familyF)
+		// A family name of several words is also compared by its last
+		// word: "Luis Hernández" (a middle name the given name did not
+		// take) or "Schmidt-Weber" against "Hernández" or "Weber".
+		if a.familyLast != "" || b.familyLast != "" {
+			simFamily = max(simFamily, JaroWinkler(cmp.Or(a.familyLast, a.familyN), cmp.Or(b.familyLast, b.familyN)))
+		}
 	}
 	sim := min(simGiven, simFamily)
 	switch {

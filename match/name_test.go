@@ -48,6 +48,10 @@ func TestCompareNamesLevels(t *testing.T) {
 		{"jw92 given typo", n("Jhon", "Smith"), n("John", "Smith"), NameJW92},                  // 0.925
 		{"jw92 family typo", n("Martha", "Shackleford"), n("Martha", "Shackelford"), NameJW92}, // 0.982
 		{"jw92 nickname and typo", n("Bob", "Shackleford"), n("Robert", "Shackelford"), NameJW92},
+		{"family by its last word", n("José", "Luis Hernández"), n("José", "Hernández"), NameJW92},
+		{"double family by its last word", n("Anna", "Schmidt-Weber"), n("Anna", "Weber"), NameJW92},
+		{"family last word, other given", n("Maria", "Luis Hernández"), n("José", "Hernández"), NameDifferent},
+		{"family last words differ", n("Fatima", "Zahra Benali"), n("Fatima", "Zahra Haddad"), NameDifferent},
 		{"jw88", n("John", "Smith"), n("John", "Smyth"), NameJW88},                // 0.893
 		{"jw88 both parts", n("Tanya", "Massey"), n("Tonya", "Massie"), NameJW88}, // min(0.880, 0.933)
 		{"below jw88", n("Dwayne", "Smith"), n("Duane", "Smith"), NameDifferent},  // 0.840

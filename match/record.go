@@ -43,6 +43,8 @@ type part struct {
 	typed, n, f string // as typed (trimmed), NormalizeName and FoldName without spaces
 	first       string // first word of NormalizeName, for nicknames
 	soundex     string // Soundex of the part, for blocking
+	lastSoundex string // Soundex of the part's last word when it has several ("Luis Hernández"), else ""
+	last        string // that last word, NormalizeName without spaces ("" for one word)
 	initial     rune
 	isInitial   bool
 	norm        uint32 // index of n among the distinct normalised forms, for term frequencies
@@ -78,6 +80,12 @@ func (in *interner) part(s string) uint32 {
 	pt.f = in.str(pt.f)
 	pt.first = in.str(pt.first)
 	pt.soundex = in.str(Soundex(s))
+	if i := strings.LastIndexAny(s, " -"); i >= 0 {
+		if ls := Soundex(s[i+1:]); ls != "" && ls != pt.soundex {
+			pt.lastSoundex = in.str(ls)
+		}
+		pt.last = in.str(compact(NormalizeName(s[i+1:])))
+	}
 	if pt.n == "" {
 		// Only punctuation: no name part at all.
 		in.byText[s] = 0
@@ -111,6 +119,7 @@ func (in *interner) prepared(r *rec) PreparedName {
 		given: g.typed, family: f.typed,
 		givenN: g.n, familyN: f.n,
 		givenF: g.f, familyF: f.f,
+		familyLast:   f.last,
 		givenFirst:   g.first,
 		givenInitial: g.initial, givenIsInitial: g.isInitial,
 	}

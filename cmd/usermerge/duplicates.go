@@ -41,7 +41,7 @@ on a terminal); --no-run lists the last run's suggestions as they are.
                    [--external-id SYSTEM:VALUE] [--attr KEY=VALUE]
                             the likely duplicates of an account not yet
                             created, as a platform checks before creating it
-                            (a tenant's first check runs detection first)
+                            (before any run, scored with the default parameters)
   duplicates run [--full]   a detection run now: over what changed since the
                             last run, or with --full over every account
   duplicates rules          the tenant's matching rules; with --fields,
@@ -433,16 +433,9 @@ func (m *Main) checkDuplicates(ctx context.Context, o *dupOptions, args []string
 	default:
 		return usageError("duplicates check takes an existing account, or a new one's --name, --email and other facts, not both")
 	}
+	// Before any run the check scores with the default parameters, as
+	// the API does; it runs no detection first.
 	list, err := m.eng.CheckAccount(ctx, m.caller, ref, cand)
-	if usermerge.ErrorReason(err) == "no_detection_run" {
-		// The check scores with what a run learnt: on a tenant that never
-		// had one, run it first, as the listing does.
-		fmt.Fprintln(m.notes(), "No detection run has finished yet: running detection first.")
-		if _, err := m.detect(ctx, false); err != nil {
-			return err
-		}
-		list, err = m.eng.CheckAccount(ctx, m.caller, ref, cand)
-	}
 	if err != nil {
 		return err
 	}

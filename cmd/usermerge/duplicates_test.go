@@ -110,6 +110,29 @@ func TestDuplicatesCheck(t *testing.T) {
 	c.fails(exitUsage, append(acme, "duplicates", "check", "--external-id", "nocolon")...)
 }
 
+// TestDuplicatesCheckBeforeAnyRun: on a tenant that never had a run the
+// check answers with the default parameters and runs no detection: María
+// García's other account shares her address and employee number.
+func TestDuplicatesCheckBeforeAnyRun(t *testing.T) {
+	c := newCLI(t)
+	r := c.run(append(acme, "--json", "duplicates", "check", "maria.garcia")...)
+	if r.code != 0 {
+		t.Fatalf("check: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, "running detection") {
+		t.Errorf("the check ran detection first:\n%s%s", r.stdout, r.stderr)
+	}
+	var got usermerge.CandidatesAnswer
+	c.json(&got, append(acme, "duplicates", "check", "maria.garcia")...)
+	if !slices.ContainsFunc(got.Candidates, func(d usermerge.DuplicateCandidate) bool {
+		return d.Account.Login == "mgarcia" && d.Grade == match.GradeCertain
+	}) {
+		t.Errorf("check maria.garcia before any run: %+v, want mgarcia certain", got)
+	}
+	// The first run is run 1: the checks made none.
+	contains(t, "the first run", c.acme("duplicates", "run", "--full"), "Detection run 1 ")
+}
+
 // TestDuplicatesRules: rules shows; a change shows its preview and saves
 // nothing until --yes.
 func TestDuplicatesRules(t *testing.T) {
