@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -254,21 +255,31 @@ type detection struct {
 	changed   map[string]bool     // changed or new accounts (changed run only)
 	keptPairs []match.Pair        // the previous run's pairs of unchanged accounts (changed run)
 	freshKeys bool                // the tenant had no keys stored before this run
-	// keyIDs are the accounts whose keys and fingerprints the
-	// run writes (their facts changed, or the rules did, or none are
-	// stored); their records are read again in short snapshots to write them.
-	keyIDs []string
+	// keyPages are the pages of accounts the run read (by id range) with
+	// the accounts whose keys and fingerprints it writes (their facts
+	// changed, or the rules did, or none are stored); the pages are read
+	// again in short snapshots to write them. keyAccounts counts them.
+	keyPages    []keyPage
+	keyAccounts int
 	// records holds the records read back after the finder (readRecords),
 	// by account id.
 	records map[string]match.Record
 }
 
-// keyFlush is how many accounts' keys a run writes at a time: their
-// records are read in a snapshot of their own, then written in a
-// transaction of its own (or a COPY). A snapshot held open while writing
-// would keep SQLite from resetting its write-ahead log, which grew to
-// 1.25 GB at 100,000 accounts that way.
-const keyFlush = writeChunk / 2
+// keyFlush is how many accounts' keys a run writes per transaction. The
+// records are read again in snapshots of their own first: a snapshot held
+// open while writing would keep SQLite from resetting its write-ahead log,
+// which grew to 1.25 GB at 100,000 accounts that way.
+const keyFlush = writeChunk / 8
+
+// keyPage is one page of accounts (ids after after, at most upto) and
+// those of them whose keys a run writes: ids, or all of the page's (all
+// of them, when ids is nil).
+type keyPage struct {
+	after, upto string
+	ids         []string
+	all         int
+}
 
 func (e *Engine) load(ctx context.Context, run store.DuplicateRun) (*detection, error) {
 	d := &detection{dismissed: map[[2]string]bool{}, records: map[string]match.Record{}}
@@ -305,17 +316,27 @@ func (e *Engine) load(ctx context.Context, run store.DuplicateRun) (*detection, 
 			d.changed, live = map[string]bool{}, map[string]bool{}
 		}
 		d.finder = match.NewFinder(d.rules)
-		err = tx.EachDuplicateRecord(ctx, run.Tenant, func(r match.Record) error {
-			if fps == nil || fps[r.ID] != store.Fingerprint(r) {
-				if changedRun {
-					d.changed[r.ID] = true
+		err = tx.EachDuplicateRecordPage(ctx, run.Tenant, func(after, upto string, recs []match.Record) error {
+			page := keyPage{after: after, upto: upto}
+			for _, r := range recs {
+				if fps == nil || fps[r.ID] != store.Fingerprint(r) {
+					if changedRun {
+						d.changed[r.ID] = true
+					}
+					page.ids = append(page.ids, r.ID)
 				}
-				d.keyIDs = append(d.keyIDs, r.ID)
+				if live != nil {
+					live[r.ID] = true
+				}
+				d.finder.Add(r)
 			}
-			if live != nil {
-				live[r.ID] = true
+			if len(page.ids) > 0 {
+				if len(page.ids) == len(recs) {
+					page.ids, page.all = nil, len(recs)
+				}
+				d.keyPages = append(d.keyPages, page)
+				d.keyAccounts += max(page.all, len(page.ids))
 			}
-			d.finder.Add(r)
 			return nil
 		})
 		if err != nil {
@@ -345,23 +366,29 @@ func (e *Engine) load(ctx context.Context, run store.DuplicateRun) (*detection, 
 }
 
 // writeKeys stores the blocking keys and fingerprints of the accounts of
-// d.keyIDs, keyFlush accounts at a time, each read in a snapshot of its
-// own and written by COPY on PostgreSQL when the tenant
-// had none (nothing to replace), else in a transaction of its own that
-// replaces them. An account gone since the run's snapshot is skipped (its
-// keys are dropped after).
+// d.keyPages, a page at a time, each read again by its range of ids in a
+// snapshot of its own (an account changed since the run's snapshot gets
+// the keys of its facts now; one gone is skipped, and its keys dropped
+// after), and written by COPY on PostgreSQL when the tenant had none
+// (nothing to replace), else in transactions of their own that replace
+// them.
 func (e *Engine) writeKeys(ctx context.Context, tenant string, d *detection, done func(n int)) error {
-	ids := d.keyIDs
-	for start := 0; start < len(ids); start += keyFlush {
-		chunk := ids[start:min(start+keyFlush, len(ids))]
+	for _, page := range d.keyPages {
 		var recs []match.Record
 		err := e.db.View(ctx, func(tx *store.Tx) error {
 			var err error
-			recs, err = tx.DuplicateRecords(ctx, tenant, chunk)
+			recs, err = tx.DuplicateRecordsBetween(ctx, tenant, page.after, page.upto)
 			return err
 		})
 		if err != nil {
 			return err
+		}
+		if page.ids != nil {
+			want := make(map[string]bool, len(page.ids))
+			for _, id := range page.ids {
+				want[id] = true
+			}
+			recs = slices.DeleteFunc(recs, func(r match.Record) bool { return !want[r.ID] })
 		}
 		copied := false
 		if d.freshKeys {
@@ -369,12 +396,13 @@ func (e *Engine) writeKeys(ctx context.Context, tenant string, d *detection, don
 				return err
 			}
 		}
-		if !copied {
-			if err := e.db.Transact(ctx, func(tx *store.Tx) error { return tx.PutDuplicateKeys(ctx, tenant, recs, d.rules, d.freshKeys) }); err != nil {
+		for start := 0; !copied && start < len(recs); start += keyFlush {
+			chunk := recs[start:min(start+keyFlush, len(recs))]
+			if err := e.db.Transact(ctx, func(tx *store.Tx) error { return tx.PutDuplicateKeys(ctx, tenant, chunk, d.rules, d.freshKeys) }); err != nil {
 				return err
 			}
 		}
-		done(len(chunk))
+		done(max(page.all, len(page.ids)))
 	}
 	return nil
 }
@@ -580,7 +608,7 @@ func (e *Engine) write(ctx context.Context, run store.DuplicateRun, d *detection
 		}
 		return list[i].Accounts[0] < list[j].Accounts[0]
 	})
-	total := int64(len(pairs) + len(list) + len(d.keyIDs))
+	total := int64(len(pairs) + len(list) + d.keyAccounts)
 	var done int64
 	hb.set(phaseWriting, done, total)
 	var first int64

@@ -57,6 +57,20 @@ var DuplicateRecordPage = 10_000
 // the database's order of ids, each page in byte order (the same order
 // under the C collation the tests' databases use).
 func (tx *Tx) EachDuplicateRecord(ctx context.Context, tenant string, fn func(match.Record) error) error {
+	return tx.EachDuplicateRecordPage(ctx, tenant, func(_, _ string, recs []match.Record) error {
+		for _, r := range recs {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// EachDuplicateRecordPage is EachDuplicateRecord a page at a time: fn gets
+// the page's records and its bounds, the ids after after and at most upto
+// (DuplicateRecordsBetween reads the same page again).
+func (tx *Tx) EachDuplicateRecordPage(ctx context.Context, tenant string, fn func(after, upto string, recs []match.Record) error) error {
 	lo := ""
 	for {
 		var hi sql.NullString
@@ -71,10 +85,8 @@ func (tx *Tx) EachDuplicateRecord(ctx context.Context, tenant string, fn func(ma
 		if err != nil {
 			return err
 		}
-		for _, r := range recs {
-			if err := fn(r); err != nil {
-				return err
-			}
+		if err := fn(lo, hi.String, recs); err != nil {
+			return err
 		}
 		lo = hi.String
 	}
