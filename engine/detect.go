@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"hash/fnv"
 	"slices"
 	"sort"
 	"sync"
@@ -272,13 +273,21 @@ type detection struct {
 // which grew to 1.25 GB at 100,000 accounts that way.
 const keyFlush = writeChunk / 8
 
-// keyPage is one page of accounts (ids after after, at most upto) and
-// those of them whose keys a run writes: ids, or all of the page's (all
-// of them, when ids is nil).
+// keyPage is one page of accounts (ids after after, at most upto), those
+// of them whose keys a run writes, and a hash of each one's fingerprint in
+// the run's snapshot (fpSum).
 type keyPage struct {
 	after, upto string
 	ids         []string
-	all         int
+	sums        []uint64
+}
+
+// fpSum is a 64-bit hash of a fingerprint: what a run keeps of each
+// account's to see whether it changed since the run's snapshot.
+func fpSum(fp string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(fp))
+	return h.Sum64()
 }
 
 func (e *Engine) load(ctx context.Context, run store.DuplicateRun) (*detection, error) {
@@ -319,11 +328,12 @@ func (e *Engine) load(ctx context.Context, run store.DuplicateRun) (*detection, 
 		err = tx.EachDuplicateRecordPage(ctx, run.Tenant, func(after, upto string, recs []match.Record) error {
 			page := keyPage{after: after, upto: upto}
 			for _, r := range recs {
-				if fps == nil || fps[r.ID] != store.Fingerprint(r) {
+				if fp := store.Fingerprint(r); fps == nil || fps[r.ID] != fp {
 					if changedRun {
 						d.changed[r.ID] = true
 					}
 					page.ids = append(page.ids, r.ID)
+					page.sums = append(page.sums, fpSum(fp))
 				}
 				if live != nil {
 					live[r.ID] = true
@@ -331,11 +341,8 @@ func (e *Engine) load(ctx context.Context, run store.DuplicateRun) (*detection, 
 				d.finder.Add(r)
 			}
 			if len(page.ids) > 0 {
-				if len(page.ids) == len(recs) {
-					page.ids, page.all = nil, len(recs)
-				}
 				d.keyPages = append(d.keyPages, page)
-				d.keyAccounts += max(page.all, len(page.ids))
+				d.keyAccounts += len(page.ids)
 			}
 			return nil
 		})
@@ -367,9 +374,8 @@ func (e *Engine) load(ctx context.Context, run store.DuplicateRun) (*detection, 
 
 // writeKeys stores the blocking keys and fingerprints of the accounts of
 // d.keyPages, a page at a time, each read again by its range of ids in a
-// snapshot of its own (an account changed since the run's snapshot gets
-// the keys of its facts now; one gone is skipped, and its keys dropped
-// after), and written by COPY on PostgreSQL when the tenant had none
+// snapshot of its own (an account changed or gone since the run's
+// snapshot is skipped; a gone one's keys are dropped after), and written by COPY on PostgreSQL when the tenant had none
 // (nothing to replace), else in transactions of their own that replace
 // them.
 func (e *Engine) writeKeys(ctx context.Context, tenant string, d *detection, done func(n int)) error {
@@ -383,13 +389,18 @@ func (e *Engine) writeKeys(ctx context.Context, tenant string, d *detection, don
 		if err != nil {
 			return err
 		}
-		if page.ids != nil {
-			want := make(map[string]bool, len(page.ids))
-			for _, id := range page.ids {
-				want[id] = true
-			}
-			recs = slices.DeleteFunc(recs, func(r match.Record) bool { return !want[r.ID] })
+		// An account whose facts changed since the run's snapshot keeps the
+		// keys and fingerprint it had (none, or older ones): writing its
+		// fingerprint now would tell the next changed run that it has
+		// nothing new, though this run scored its older facts.
+		want := make(map[string]uint64, len(page.ids))
+		for i, id := range page.ids {
+			want[id] = page.sums[i]
 		}
+		recs = slices.DeleteFunc(recs, func(r match.Record) bool {
+			sum, ok := want[r.ID]
+			return !ok || fpSum(store.Fingerprint(r)) != sum
+		})
 		copied := false
 		if d.freshKeys {
 			if copied, err = e.db.CopyDuplicateKeys(ctx, tenant, recs, d.rules); err != nil {
@@ -402,7 +413,7 @@ func (e *Engine) writeKeys(ctx context.Context, tenant string, d *detection, don
 				return err
 			}
 		}
-		done(max(page.all, len(page.ids)))
+		done(len(page.ids))
 	}
 	return nil
 }
