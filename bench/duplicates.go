@@ -31,6 +31,10 @@ type DuplicatesOptions struct {
 	// Accounts and Seed alone decide the data).
 	Now      time.Time
 	Progress interface{ Write([]byte) (int, error) }
+	// CPUProfile and HeapProfile, when not empty, are files the run writes
+	// a CPU profile of the detection to, and a heap profile taken when the
+	// detection's Go heap was at its largest (within a quarter).
+	CPUProfile, HeapProfile string
 }
 
 // DuplicatesResult is what a run measured. Times are seconds unless named
@@ -132,7 +136,13 @@ func RunDuplicates(ctx context.Context, o DuplicatesOptions) (*DuplicatesResult,
 
 	eng := engine.New(db, nil)
 	c := engine.Caller{Tenant: dupTenant, Admin: adminID}
-	mem := startMemory()
+	stopCPU := func() error { return nil }
+	if o.CPUProfile != "" {
+		if stopCPU, err = startCPUProfile(o.CPUProfile); err != nil {
+			return nil, err
+		}
+	}
+	mem := startMemory(o.HeapProfile)
 	start = time.Now()
 	bar.start("detecting", 0)
 	run, err := eng.Detect(ctx, c, engine.DetectOptions{Full: true}, func(p usermerge.DetectionRun) {
@@ -141,6 +151,12 @@ func RunDuplicates(ctx context.Context, o DuplicatesOptions) (*DuplicatesResult,
 	})
 	elapsed := time.Since(start)
 	r.Memory = mem.stop()
+	if perr := stopCPU(); perr != nil && err == nil {
+		err = perr
+	}
+	if perr := mem.profileErr; perr != nil && err == nil {
+		err = perr
+	}
 	bar.finish()
 	if err != nil {
 		return nil, fmt.Errorf("bench: detection: %w", err)

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"sort"
 	"testing"
@@ -59,12 +60,33 @@ func TestDuplicatesLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got []match.Record
+		var streamed []match.Record
+		defer func(n int) { store.DuplicateRecordPage = n }(store.DuplicateRecordPage)
+		store.DuplicateRecordPage = 37 // many pages, the last one short
 		err = db.View(ctx, func(tx *store.Tx) error {
-			got, err = tx.DuplicateRecords(ctx, dupTenant, nil)
-			return err
+			if got, err = tx.DuplicateRecords(ctx, dupTenant, nil); err != nil {
+				return err
+			}
+			return tx.EachDuplicateRecord(ctx, dupTenant, func(r match.Record) error {
+				streamed = append(streamed, r)
+				return nil
+			})
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+		// The run streams the records page by page, in id order: the same
+		// records, every fact included, as the whole tenant read at once.
+		byID := slices.Clone(got)
+		sort.Slice(byID, func(i, j int) bool { return byID[i].ID < byID[j].ID })
+		if !reflect.DeepEqual(streamed, byID) {
+			t.Errorf("EachDuplicateRecord answered %d records, not the %d DuplicateRecords answers in id order", len(streamed), len(byID))
+			for i := range min(len(streamed), len(byID)) {
+				if !reflect.DeepEqual(streamed[i], byID[i]) {
+					t.Errorf("first difference at %d:\n got %+v\nwant %+v", i, streamed[i], byID[i])
+					break
+				}
+			}
 		}
 		canon := func(rs []match.Record) []match.Record {
 			out := make([]match.Record, len(rs))

@@ -97,7 +97,7 @@ func (m *measurer) merge(ctx context.Context) error {
 		return err
 	}
 	m.bar.note("measuring the merge")
-	mem := startMemory()
+	mem := startMemory("")
 	t := startTimer(ctx, m.cpu)
 	ms, err := m.eng.Merge(ctx, caller, request())
 	took, cpu := t.stop(ctx)

@@ -1,10 +1,12 @@
 package bench
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,17 +18,52 @@ type memory struct {
 	done chan struct{}
 	wg   sync.WaitGroup
 	m    Memory
+	// heapProfile, when not empty, is the file of a heap profile written
+	// each time the heap grew by a quarter since the last one, so that it
+	// shows the largest heap (profileErr: the first write that failed).
+	heapProfile string
+	profileErr  error
+}
+
+// startCPUProfile writes a CPU profile to path until the answered stop.
+func startCPUProfile(path string) (stop func() error, err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("bench: cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("bench: cpu profile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
+}
+
+// writeHeapProfile writes the heap profile (as of the latest collection)
+// to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("bench: heap profile: %w", err)
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("bench: heap profile: %w", err)
+	}
+	return f.Close()
 }
 
 // startMemory gives freed memory back to the operating system (the Go
 // heap, and the C heap where SQLite allocates: loading leaves it large but
 // mostly free), resets the peak resident set (Linux: /proc/self/clear_refs)
 // and samples the Go heap until stop.
-func startMemory() *memory {
+func startMemory(heapProfile string) *memory {
 	runtime.GC()
 	debug.FreeOSMemory()
 	trimCHeap()
-	mm := &memory{done: make(chan struct{})}
+	mm := &memory{done: make(chan struct{}), heapProfile: heapProfile}
 	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err == nil {
 		mm.m.Supported = true
 		mm.m.BaseRSS = procStatus("VmRSS")
@@ -37,9 +74,15 @@ func startMemory() *memory {
 		defer mm.wg.Done()
 		t := time.NewTicker(10 * time.Millisecond)
 		defer t.Stop()
+		var profiled int64
 		for {
 			metrics.Read(sample)
-			mm.m.PeakHeap = max(mm.m.PeakHeap, int64(sample[0].Value.Uint64()))
+			heap := int64(sample[0].Value.Uint64())
+			mm.m.PeakHeap = max(mm.m.PeakHeap, heap)
+			if mm.heapProfile != "" && mm.profileErr == nil && heap > profiled+profiled/4+16<<20 {
+				profiled = heap
+				mm.profileErr = writeHeapProfile(mm.heapProfile)
+			}
 			select {
 			case <-mm.done:
 				return

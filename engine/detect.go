@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
+	"hash/fnv"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -239,40 +241,63 @@ func (e *Engine) prune(ctx context.Context, tenant string) {
 	}
 }
 
-// detection is what a run read from its snapshot.
+// detection is what a run read from its snapshot. It does not hold the
+// tenant's records: load streams them into the finder (a million accounts'
+// records would take more memory than the finder's compact copies of them)
+// and writes their blocking keys as it goes; the run reads back, after the
+// finder, only the records of the accounts in its suggestions (and, for a
+// changed run, in its pairs), for the account to keep and the explanations.
 type detection struct {
 	rules     match.Rules
 	stamp     string
-	records   []match.Record
+	finder    *match.Finder
 	dismissed map[[2]string]bool
 	prev      *store.DuplicateRun // the latest done run, for a changed run
-	changed   map[string]bool     // changed or new accounts (changed run)
+	changed   map[string]bool     // changed or new accounts (changed run only)
 	keptPairs []match.Pair        // the previous run's pairs of unchanged accounts (changed run)
-	byID      map[string]int
-	writeKeys []match.Record // the records whose keys and fingerprints the run writes
-	freshKeys bool           // the tenant has no keys stored yet
+	freshKeys bool                // the tenant had no keys stored before this run
+	// keyPages are the pages of accounts the run read (by id range) with
+	// the accounts whose keys and fingerprints it writes (their facts
+	// changed, or the rules did, or none are stored); the pages are read
+	// again in short snapshots to write them. keyAccounts counts them.
+	keyPages    []keyPage
+	keyAccounts int
+	// records holds the records read back after the finder (readRecords),
+	// by account id.
+	records map[string]match.Record
+}
+
+// keyFlush is how many accounts' keys a run writes per transaction. The
+// records are read again in snapshots of their own first: a snapshot held
+// open while writing would keep SQLite from resetting its write-ahead log,
+// which grew to 1.25 GB at 100,000 accounts that way.
+const keyFlush = writeChunk / 8
+
+// keyPage is one page of accounts (ids after after, at most upto), those
+// of them whose keys a run writes, and a hash of each one's fingerprint in
+// the run's snapshot (fpSum).
+type keyPage struct {
+	after, upto string
+	ids         []string
+	sums        []uint64
+}
+
+// fpSum is a 64-bit hash of a fingerprint: what a run keeps of each
+// account's to see whether it changed since the run's snapshot.
+func fpSum(fp string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(fp))
+	return h.Sum64()
 }
 
 func (e *Engine) load(ctx context.Context, run store.DuplicateRun) (*detection, error) {
-	d := &detection{dismissed: map[[2]string]bool{}, byID: map[string]int{}}
+	d := &detection{dismissed: map[[2]string]bool{}, records: map[string]match.Record{}}
 	err := e.db.View(ctx, func(tx *store.Tx) error {
 		var err error
 		if d.rules, _, err = tx.MatchingRules(ctx, run.Tenant); err != nil {
 			return err
 		}
 		if d.stamp, err = tx.DuplicateDataStamp(ctx, run.Tenant); err != nil {
-			return err
-		}
-		if d.records, err = tx.DuplicateRecords(ctx, run.Tenant, nil); err != nil {
-			return err
-		}
-		if e.duringLoad != nil {
-			e.duringLoad()
-		}
-		for i, r := range d.records {
-			d.byID[r.ID] = i
-		}
-		if err := tx.AllDismissals(ctx, run.Tenant, func(a, b string) { d.dismissed[[2]string{a, b}] = true }); err != nil {
 			return err
 		}
 		// The keys and fingerprints of an account are written again when
@@ -294,23 +319,51 @@ func (e *Engine) load(ctx context.Context, run store.DuplicateRun) (*detection, 
 				return err
 			}
 		}
-		d.changed = map[string]bool{}
-		for _, r := range d.records {
-			if fps == nil || fps[r.ID] != store.Fingerprint(r) {
-				d.changed[r.ID] = true
-				d.writeKeys = append(d.writeKeys, r)
-			}
+		changedRun := run.Scope == "changed"
+		var live map[string]bool
+		if changedRun {
+			d.changed, live = map[string]bool{}, map[string]bool{}
 		}
-		if run.Scope != "changed" {
+		d.finder = match.NewFinder(d.rules)
+		err = tx.EachDuplicateRecordPage(ctx, run.Tenant, func(after, upto string, recs []match.Record) error {
+			page := keyPage{after: after, upto: upto}
+			for _, r := range recs {
+				if fp := store.Fingerprint(r); fps == nil || fps[r.ID] != fp {
+					if changedRun {
+						d.changed[r.ID] = true
+					}
+					page.ids = append(page.ids, r.ID)
+					page.sums = append(page.sums, fpSum(fp))
+				}
+				if live != nil {
+					live[r.ID] = true
+				}
+				d.finder.Add(r)
+			}
+			if len(page.ids) > 0 {
+				d.keyPages = append(d.keyPages, page)
+				d.keyAccounts += len(page.ids)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		fps = nil
+		if e.duringLoad != nil {
+			e.duringLoad()
+		}
+		if err := tx.AllDismissals(ctx, run.Tenant, func(a, b string) { d.dismissed[[2]string{a, b}] = true }); err != nil {
+			return err
+		}
+		if !changedRun {
 			return nil
 		}
 		d.prev = &prev
 		// Pairs of the previous run are kept when neither account changed
 		// and both are still live; a removed account's pairs are dropped.
 		return tx.DuplicatePairs(ctx, run.Tenant, prev.ID, func(p match.Pair) error {
-			_, liveA := d.byID[p.A]
-			_, liveB := d.byID[p.B]
-			if liveA && liveB && !d.changed[p.A] && !d.changed[p.B] {
+			if live[p.A] && live[p.B] && !d.changed[p.A] && !d.changed[p.B] {
 				d.keptPairs = append(d.keptPairs, p)
 			}
 			return nil
@@ -319,12 +372,79 @@ func (e *Engine) load(ctx context.Context, run store.DuplicateRun) (*detection, 
 	return d, err
 }
 
-func (d *detection) record(id string) (match.Record, bool) {
-	i, ok := d.byID[id]
-	if !ok {
-		return match.Record{}, false
+// writeKeys stores the blocking keys and fingerprints of the accounts of
+// d.keyPages, a page at a time, each read again by its range of ids in a
+// snapshot of its own (an account changed or gone since the run's
+// snapshot is skipped; a gone one's keys are dropped after), and written by COPY on PostgreSQL when the tenant had none
+// (nothing to replace), else in transactions of their own that replace
+// them.
+func (e *Engine) writeKeys(ctx context.Context, tenant string, d *detection, done func(n int)) error {
+	for _, page := range d.keyPages {
+		var recs []match.Record
+		err := e.db.View(ctx, func(tx *store.Tx) error {
+			var err error
+			recs, err = tx.DuplicateRecordsBetween(ctx, tenant, page.after, page.upto)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		// An account whose facts changed since the run's snapshot keeps the
+		// keys and fingerprint it had (none, or older ones): writing its
+		// fingerprint now would tell the next changed run that it has
+		// nothing new, though this run scored its older facts.
+		want := make(map[string]uint64, len(page.ids))
+		for i, id := range page.ids {
+			want[id] = page.sums[i]
+		}
+		recs = slices.DeleteFunc(recs, func(r match.Record) bool {
+			sum, ok := want[r.ID]
+			return !ok || fpSum(store.Fingerprint(r)) != sum
+		})
+		copied := false
+		if d.freshKeys {
+			if copied, err = e.db.CopyDuplicateKeys(ctx, tenant, recs, d.rules); err != nil {
+				return err
+			}
+		}
+		for start := 0; !copied && start < len(recs); start += keyFlush {
+			chunk := recs[start:min(start+keyFlush, len(recs))]
+			if err := e.db.Transact(ctx, func(tx *store.Tx) error { return tx.PutDuplicateKeys(ctx, tenant, chunk, d.rules, d.freshKeys) }); err != nil {
+				return err
+			}
+		}
+		done(len(page.ids))
 	}
-	return d.records[i], true
+	return nil
+}
+
+// readRecords reads, in a snapshot of its own, the records of the accounts
+// of ids that the run has not read back yet. An account merged away or
+// deleted since the run's snapshot is not found.
+func (e *Engine) readRecords(ctx context.Context, tenant string, d *detection, ids []string) error {
+	var want []string
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if _, ok := d.records[id]; !ok && !seen[id] {
+			seen[id] = true
+			want = append(want, id)
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	return e.db.View(ctx, func(tx *store.Tx) error {
+		recs, err := tx.DuplicateRecords(ctx, tenant, want)
+		for _, r := range recs {
+			d.records[r.ID] = r
+		}
+		return err
+	})
+}
+
+func (d *detection) record(id string) (match.Record, bool) {
+	r, ok := d.records[id]
+	return r, ok
 }
 
 func (d *detection) isDismissed(a, b string) bool {
@@ -341,10 +461,8 @@ func (e *Engine) detect(ctx context.Context, run store.DuplicateRun, hb *heartbe
 	if err != nil {
 		return run.DetectionRun, err
 	}
-	f := match.NewFinder(d.rules)
-	for _, r := range d.records {
-		f.Add(r)
-	}
+	f := d.finder
+	d.finder = nil
 	for p := range d.dismissed {
 		f.Dismiss(p[0], p[1])
 	}
@@ -370,6 +488,13 @@ func (e *Engine) detect(ctx context.Context, run store.DuplicateRun, hb *heartbe
 			if !seen[[2]string{p.A, p.B}] {
 				pairs = append(pairs, p)
 			}
+		}
+		ids := make([]string, 0, 2*len(pairs))
+		for _, p := range pairs {
+			ids = append(ids, p.A, p.B)
+		}
+		if err := e.readRecords(ctx, run.Tenant, d, ids); err != nil {
+			return run.DetectionRun, err
 		}
 		suggestions = match.Cluster(pairs, d.rules, d.record, d.isDismissed)
 		res.Stats.PairsScored = int64(len(pairs))
@@ -430,6 +555,9 @@ func (e *Engine) chooseKeeps(ctx context.Context, tenant string, d *detection, l
 	if len(ids) == 0 {
 		return nil
 	}
+	if err := e.readRecords(ctx, tenant, d, ids); err != nil {
+		return err
+	}
 	var totals map[string]int64
 	err := e.db.View(ctx, func(tx *store.Tx) error {
 		var err error
@@ -440,8 +568,9 @@ func (e *Engine) chooseKeeps(ctx context.Context, tenant string, d *detection, l
 		return err
 	}
 	for id, n := range totals {
-		if i, ok := d.byID[id]; ok {
-			d.records[i].Records = n
+		if r, ok := d.records[id]; ok {
+			r.Records = n
+			d.records[id] = r
 		}
 	}
 	for i := range list {
@@ -490,7 +619,7 @@ func (e *Engine) write(ctx context.Context, run store.DuplicateRun, d *detection
 		}
 		return list[i].Accounts[0] < list[j].Accounts[0]
 	})
-	total := int64(len(pairs) + len(list) + len(d.writeKeys))
+	total := int64(len(pairs) + len(list) + d.keyAccounts)
 	var done int64
 	hb.set(phaseWriting, done, total)
 	var first int64
@@ -520,26 +649,11 @@ func (e *Engine) write(ctx context.Context, run store.DuplicateRun, d *detection
 		done += int64(len(chunk))
 		hb.set(phaseWriting, done, total)
 	}
-	keys := d.writeKeys
-	if d.freshKeys {
-		copied, err := e.db.CopyDuplicateKeys(ctx, run.Tenant, keys, d.rules)
-		if err != nil {
-			return err
-		}
-		if copied {
-			done += int64(len(keys))
-			hb.set(phaseWriting, done, total)
-			keys = nil
-		}
-	}
-	step = writeChunk / 8 // an account has several keys
-	for start := 0; start < len(keys); start += step {
-		chunk := keys[start:min(start+step, len(keys))]
-		if err := e.db.Transact(ctx, func(tx *store.Tx) error { return tx.PutDuplicateKeys(ctx, run.Tenant, chunk, d.rules, d.freshKeys) }); err != nil {
-			return err
-		}
-		done += int64(len(chunk))
+	if err := e.writeKeys(ctx, run.Tenant, d, func(n int) {
+		done += int64(n)
 		hb.set(phaseWriting, done, total)
+	}); err != nil {
+		return err
 	}
 	if err := e.db.Transact(ctx, func(tx *store.Tx) error { return tx.DropDuplicateKeysOfGone(ctx, run.Tenant) }); err != nil {
 		return err

@@ -499,3 +499,48 @@ func TestRegradeTakesOutTheEvidenceOfFieldsLeftOut(t *testing.T) {
 		t.Errorf("probability(2000) = %v", p)
 	}
 }
+
+// TestAccountChangedDuringRunIsComparedNextTime: a run writes the keys and
+// fingerprints after its finder, reading the accounts again; an account
+// whose facts changed since the run's snapshot keeps no fingerprint of its
+// new facts, so that the next changed run takes it for changed (this run
+// scored its older facts), while an unchanged account's is stored.
+func TestAccountChangedDuringRunIsComparedNextTime(t *testing.T) {
+	storetest.Each(t, func(t *testing.T) {
+		f := newFixture(t, "learningbox")
+		f.person("p1", "sales", "Siobhan O'Brien", "siobhan.obrien@example.org", nil)
+		f.person("p2", "sales", "Marcus Feld", "marcus.feld@example.net", nil)
+		f.e.duringLoad = func() {
+			f.exec(`UPDATE accounts SET name = ?, email = ? WHERE tenant_id = ? AND id = ?`, "Siobhan OBrien", "siobhan.obrien+x@example.org", f.tenant, "p2")
+		}
+		f.detect(true)
+		f.e.duringLoad = nil
+		f.tx(func(tx *store.Tx) error {
+			fps, err := tx.DuplicateFingerprints(f.ctx, f.tenant)
+			if err != nil {
+				return err
+			}
+			recs, err := tx.DuplicateRecords(f.ctx, f.tenant, []string{"p1", "p2"})
+			if err != nil {
+				return err
+			}
+			for _, r := range recs {
+				stored, now := fps[r.ID], store.Fingerprint(r)
+				switch r.ID {
+				case "p1":
+					if stored != now {
+						t.Errorf("unchanged account p1: stored fingerprint %q, its facts' %q", stored, now)
+					}
+				case "p2":
+					if stored == now {
+						t.Errorf("account p2, changed during the run, has its new facts' fingerprint stored: the next changed run would skip it")
+					}
+				}
+			}
+			if len(recs) != 2 {
+				t.Errorf("read %d records, want 2", len(recs))
+			}
+			return nil
+		})
+	})
+}

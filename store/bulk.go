@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"iter"
 	"strings"
@@ -75,6 +76,52 @@ func (db *DB) insertBatches(ctx context.Context, table string, cols []string, ro
 			tx.Rollback()
 		}
 	}()
+	// A table whose insert trigger fills its search grams row by row is
+	// loaded without it: each transaction drops the trigger, inserts its
+	// rows, fills their search text and grams in set-based statements (the
+	// grams in key order, so the index fills page by page instead of at
+	// random) and creates the trigger again before it commits, so no
+	// committed state lacks the trigger.
+	deferred, hasDeferred := bulkDeferred[table]
+	var triggerSQL string
+	if hasDeferred {
+		if err := conn.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?`, deferred.trigger).Scan(&triggerSQL); err != nil {
+			if !errors.Is(err, sql.ErrNoRows) {
+				return 0, err
+			}
+			hasDeferred = false // no such trigger in this schema: nothing to defer
+		}
+	}
+	var lastRowid int64
+	begin := func() error {
+		var err error
+		if tx, err = conn.BeginTx(ctx, nil); err != nil {
+			return err
+		}
+		if !hasDeferred {
+			return nil
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(rowid), 0) FROM `+table).Scan(&lastRowid); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DROP TRIGGER `+deferred.trigger)
+		return err
+	}
+	commit := func() error {
+		if hasDeferred {
+			for _, q := range deferred.fill {
+				if _, err := tx.ExecContext(ctx, q, lastRowid); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, triggerSQL); err != nil {
+				return err
+			}
+		}
+		err := tx.Commit()
+		tx = nil
+		return err
+	}
 	args := make([]any, 0, per*len(cols))
 	var n, inTx int64
 	flush := func() error {
@@ -83,7 +130,7 @@ func (db *DB) insertBatches(ctx context.Context, table string, cols []string, ro
 			return nil
 		}
 		if tx == nil {
-			if tx, err = conn.BeginTx(ctx, nil); err != nil {
+			if err := begin(); err != nil {
 				return err
 			}
 		}
@@ -103,10 +150,10 @@ func (db *DB) insertBatches(ctx context.Context, table string, cols []string, ro
 		args = args[:0]
 		inTx += int64(k)
 		if inTx >= bulkTxRows {
-			if err := tx.Commit(); err != nil {
+			if err := commit(); err != nil {
 				return err
 			}
-			tx, inTx = nil, 0
+			inTx = 0
 		}
 		return nil
 	}
@@ -129,11 +176,32 @@ func (db *DB) insertBatches(ctx context.Context, table string, cols []string, ro
 		return n, err
 	}
 	if tx != nil {
-		err := tx.Commit()
-		tx = nil
-		return n, err
+		return n, commit()
 	}
 	return n, nil
+}
+
+// bulkDeferred names, per table, the SQLite insert trigger a bulk load
+// drops in each of its transactions, and the statements that do the
+// trigger's work for the rows the transaction inserted (rowid above ?).
+// They must do what the triggers of migration 007_search do; the test
+// TestBulkInsertFillsSearchLikeTriggers compares the two.
+var bulkDeferred = map[string]struct {
+	trigger string
+	fill    []string
+}{
+	"accounts": {"accounts_search_insert", []string{
+		`UPDATE accounts SET search = usermerge_fold(name || char(10) || login || char(10) || email) WHERE rowid > ?`,
+		`INSERT OR IGNORE INTO account_grams (tenant_id, gram, account_id)
+		 SELECT a.tenant_id, g.value, a.id FROM accounts a, json_each(usermerge_grams(a.name || char(10) || a.login || char(10) || a.email)) g
+		 WHERE a.rowid > ? ORDER BY 1, 2, 3`,
+	}},
+	"external_ids": {"external_ids_search_insert", []string{
+		`UPDATE external_ids SET search = usermerge_fold(value) WHERE rowid > ?`,
+		`INSERT OR IGNORE INTO external_id_grams (tenant_id, gram, external_id)
+		 SELECT x.tenant_id, g.value, x.id FROM external_ids x, json_each(usermerge_grams(x.value)) g
+		 WHERE x.rowid > ? ORDER BY 1, 2, 3`,
+	}},
 }
 
 // sqlitePragmas sets pragmas on one connection and returns a function that

@@ -34,9 +34,79 @@ const inChunk = 500
 // (the learning records an account holds) is left 0: RecordTotals counts
 // them for the few accounts that need it.
 func (tx *Tx) DuplicateRecords(ctx context.Context, tenant string, only []string) ([]match.Record, error) {
+	if only == nil {
+		return tx.recordsWhere(ctx, tenant, func(string) string { return "" }, nil)
+	}
+	var recs []match.Record
+	err := tx.eachChunk(only, func(cond func(string) string, args []any) error {
+		part, err := tx.recordsWhere(ctx, tenant, cond, args)
+		recs = append(recs, part...)
+		return err
+	})
+	return recs, err
+}
+
+// DuplicateRecordPage is how many accounts EachDuplicateRecord reads at a
+// time.
+var DuplicateRecordPage = 10_000
+
+// EachDuplicateRecord calls fn with each of the tenant's live accounts as
+// DuplicateRecords answers them, reading DuplicateRecordPage accounts (and
+// their facts) at a time, so that the caller need not hold them all: a run
+// streams a million accounts into the finder this way. The pages follow
+// the database's order of ids, each page in byte order (the same order
+// under the C collation the tests' databases use).
+func (tx *Tx) EachDuplicateRecord(ctx context.Context, tenant string, fn func(match.Record) error) error {
+	return tx.EachDuplicateRecordPage(ctx, tenant, func(_, _ string, recs []match.Record) error {
+		for _, r := range recs {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// EachDuplicateRecordPage is EachDuplicateRecord a page at a time: fn gets
+// the page's records and its bounds, the ids after after and at most upto
+// (DuplicateRecordsBetween reads the same page again).
+func (tx *Tx) EachDuplicateRecordPage(ctx context.Context, tenant string, fn func(after, upto string, recs []match.Record) error) error {
+	lo := ""
+	for {
+		var hi sql.NullString
+		if err := tx.QueryRow(ctx, `SELECT MAX(id) FROM (SELECT id FROM accounts WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?) x`,
+			tenant, lo, DuplicateRecordPage).Scan(&hi); err != nil {
+			return err
+		}
+		if !hi.Valid {
+			return nil
+		}
+		recs, err := tx.DuplicateRecordsBetween(ctx, tenant, lo, hi.String)
+		if err != nil {
+			return err
+		}
+		if err := fn(lo, hi.String, recs); err != nil {
+			return err
+		}
+		lo = hi.String
+	}
+}
+
+// DuplicateRecordsBetween answers, as DuplicateRecords does, the live
+// accounts whose ids are after after and at most upto, in id order.
+func (tx *Tx) DuplicateRecordsBetween(ctx context.Context, tenant, after, upto string) ([]match.Record, error) {
+	recs, err := tx.recordsWhere(ctx, tenant, func(col string) string { return " AND " + col + " > ? AND " + col + " <= ?" }, []any{after, upto})
+	sort.Slice(recs, func(i, j int) bool { return recs[i].ID < recs[j].ID })
+	return recs, err
+}
+
+// recordsWhere answers the live accounts, with their facts, that cond
+// (with args) selects: cond(col) is a condition on the column of the
+// account's id, empty for the whole tenant.
+func (tx *Tx) recordsWhere(ctx context.Context, tenant string, cond func(string) string, args []any) ([]match.Record, error) {
 	var recs []match.Record
 	index := map[string]int{}
-	err := tx.eachChunk(only, func(cond func(string) string, args []any) error {
+	err := func() error {
 		rows, err := tx.Query(ctx, `SELECT a.id, a.login, a.name, a.email, a.given_name, a.family_name, a.birth_date, a.phone,
 			a.employee_number, a.postcode, a.created_at, a.status,
 			EXISTS (SELECT 1 FROM admins ad WHERE ad.tenant_id = a.tenant_id AND ad.account_id = a.id)
@@ -59,11 +129,11 @@ func (tx *Tx) DuplicateRecords(ctx context.Context, tenant string, only []string
 			recs = append(recs, r)
 		}
 		return rows.Err()
-	})
+	}()
 	if err != nil || len(recs) == 0 {
 		return recs, err
 	}
-	err = tx.eachChunk(only, func(cond func(string) string, args []any) error {
+	err = func() error {
 		return tx.eachRow(ctx, `SELECT account_id, system, value FROM external_ids
 			WHERE tenant_id = ? AND retired_by IS NULL`+cond("account_id"), append([]any{tenant}, args...), func(rows *sql.Rows) error {
 			var acc string
@@ -76,11 +146,11 @@ func (tx *Tx) DuplicateRecords(ctx context.Context, tenant string, only []string
 			}
 			return nil
 		})
-	})
+	}()
 	if err != nil {
 		return nil, err
 	}
-	err = tx.eachChunk(only, func(cond func(string) string, args []any) error {
+	err = func() error {
 		return tx.eachRow(ctx, `SELECT account_id, group_id FROM memberships WHERE tenant_id = ?`+cond("account_id"),
 			append([]any{tenant}, args...), func(rows *sql.Rows) error {
 				var acc, g string
@@ -92,14 +162,14 @@ func (tx *Tx) DuplicateRecords(ctx context.Context, tenant string, only []string
 				}
 				return nil
 			})
-	})
+	}()
 	if err != nil {
 		return nil, err
 	}
 	// The distinct (address, client, period) of each account's live
 	// sign-ins with the last time of each; the newest MaxSignInKeys are kept.
 	last := make(map[int][]int64)
-	err = tx.eachChunk(only, func(cond func(string) string, args []any) error {
+	err = func() error {
 		return tx.eachRow(ctx, `SELECT account_id, ip, client, at / `+fmt.Sprint(signInPeriod)+`, MAX(at) FROM signins
 			WHERE tenant_id = ? AND retired_by IS NULL`+cond("account_id")+`
 			GROUP BY account_id, ip, client, at / `+fmt.Sprint(signInPeriod),
@@ -116,7 +186,7 @@ func (tx *Tx) DuplicateRecords(ctx context.Context, tenant string, only []string
 				}
 				return nil
 			})
-	})
+	}()
 	if err != nil {
 		return nil, err
 	}

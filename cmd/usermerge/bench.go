@@ -10,7 +10,7 @@ import (
 
 var benchCmd = &command{
 	name:    "bench",
-	usage:   "bench [duplicates] [--accounts N] [--signins N] [--merges N] [--checks N] [--force]",
+	usage:   "bench [duplicates] [--accounts N] [--signins N] [--merges N] [--checks N] [--cpuprofile FILE] [--memprofile FILE] [--force]",
 	summary: "measure merges, reverts, the merge list and finding duplicates on generated data",
 	help: `Generates, into a fresh database named by --db (an SQLite file, or a
 PostgreSQL URL: the data goes into the schema its search_path names, else
@@ -67,6 +67,8 @@ Examples:
 		fs.BoolVar(&o.Force, "force", false, "delete a database that already holds data")
 		fs.BoolVar(&o.Keep, "keep", false, "keep the bare baseline's copy (FILE.bare, or the schema SCHEMA_bare) for inspection")
 		checks := fs.Int("checks", 200, "`N` accounts checked one by one (bench duplicates)")
+		cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the detection to `FILE` (bench duplicates)")
+		heapProfile := fs.String("memprofile", "", "write a heap profile of the detection at its largest heap to `FILE` (bench duplicates)")
 		return func(ctx context.Context, m *Main, args []string) error {
 			if len(args) == 1 {
 				if args[0] != "duplicates" {
@@ -74,7 +76,8 @@ Examples:
 				}
 				// The generator's own clock, not the run's: --accounts and
 				// --seed alone decide the data, so runs compare.
-				d := bench.DuplicatesOptions{DB: m.g.db, Force: o.Force, Accounts: o.Accounts, Seed: o.Seed, Checks: *checks}
+				d := bench.DuplicatesOptions{DB: m.g.db, Force: o.Force, Accounts: o.Accounts, Seed: o.Seed, Checks: *checks,
+					CPUProfile: *cpuProfile, HeapProfile: *heapProfile}
 				if m.isTerminal(m.Stderr) {
 					d.Progress = m.Stderr
 				}
