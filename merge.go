@@ -93,6 +93,7 @@ type Merge struct {
 	TenantID        string          `json:"tenant"`
 	ID              int64           `json:"id"`
 	OperationID     int64           `json:"operation"`
+	Batch           int64           `json:"batch,omitempty"` // the bulk merge it was part of (0: none)
 	Source          Account         `json:"source"`
 	Target          Account         `json:"target"`
 	By              string          `json:"by"` // admin login
@@ -114,6 +115,7 @@ type MergeFilter struct {
 	From, To       *time.Time // merged at in [From, To)
 	Source, Target string     // matches name, login, email or external ID (substring, case-insensitive)
 	Operation      int64      // only the merges of this operation (0: any)
+	Batch          int64      // only the merges of this batch (0: any)
 	State          MergeState // "" for the default list (everything but target_deleted); "all" for everything
 	Page, PerPage  int        // 1-based
 }

@@ -318,6 +318,16 @@ type itemTable struct {
 }
 
 func (d *dataset) recordTables() []table {
+	var out []table
+	for i, it := range itemTables() {
+		out = append(out, d.itemRows(it, uint64(10+i)))
+	}
+	return out
+}
+
+// itemTables lists the record tables besides sign-ins and attempts, with
+// how their values are made (the batch bench makes its data with them too).
+func itemTables() []itemTable {
 	statuses := []string{"enrolled", "in_progress", "completed"}
 	progress := func(r *rand.Rand, item, at int64) []any {
 		st := statuses[r.IntN(3)]
@@ -355,11 +365,7 @@ func (d *dataset) recordTables() []table {
 			}},
 		{usermerge.KindExternalIDs, "", nil},
 	}
-	var out []table
-	for i, it := range items {
-		out = append(out, d.itemRows(it, uint64(10+i)))
-	}
-	return out
+	return items
 }
 
 // itemRows generates one record table: the target's records, then the

@@ -109,14 +109,21 @@ func (c *Client) errorOf(resp *http.Response) error {
 			Code    string `json:"code"`
 			Reason  string `json:"reason"`
 			Message string `json:"message"`
+			// Problems lists each bad row of a refused batch.
+			Problems []usermerge.RowProblem `json:"problems"`
+			Rows     int                    `json:"rows"`
 		} `json:"error"`
 	}
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err := json.Unmarshal(b, &body); err != nil || body.Error.Message == "" {
 		return &usermerge.Error{Code: Unavailable, Reason: "bad_answer",
 			Message: fmt.Sprintf("the server at %s answered %q, which is not a usermerge API answer; is it a usermerge server?", c.base, resp.Status)}
 	}
 	e := &usermerge.Error{Code: codeOf(body.Error.Code, resp.StatusCode), Reason: body.Error.Reason, Message: body.Error.Message}
+	if len(body.Error.Problems) > 0 {
+		// A batch refused whole: the surfaces list each row, as locally.
+		e.Err = &usermerge.BatchProblems{Rows: body.Error.Rows, Problems: body.Error.Problems}
+	}
 	if e.Code == usermerge.Internal {
 		// Only the server's log knows more; say where to look.
 		e.Err = fmt.Errorf("the server at %s answered %q; its log has the detail", c.base, resp.Status)
@@ -287,6 +294,9 @@ func (c *Client) ListMerges(ctx context.Context, caller engine.Caller, f usermer
 	if f.Operation > 0 {
 		q.Set("operation", strconv.FormatInt(f.Operation, 10))
 	}
+	if f.Batch > 0 {
+		q.Set("batch", strconv.FormatInt(f.Batch, 10))
+	}
 	if f.Page > 0 {
 		q.Set("page", strconv.Itoa(f.Page))
 	}
@@ -398,6 +408,14 @@ func (c *Client) Export(ctx context.Context, caller engine.Caller, w io.Writer, 
 	if format != "" {
 		q.Set("format", format)
 	}
+	return c.download(ctx, p, q, w, "export")
+}
+
+// download streams a GET answer into w. A refusal comes before any data;
+// since every line of a download ends with a newline, an answer broken
+// off, or ending in the middle of a line, is reported as cut short
+// (reason what+"_cut_short"): what was written is incomplete.
+func (c *Client) download(ctx context.Context, p string, q url.Values, w io.Writer, what string) error {
 	resp, err := c.do(ctx, "GET", p, q, nil, "")
 	if err != nil {
 		return err
@@ -408,12 +426,12 @@ func (c *Client) Export(ctx context.Context, caller engine.Caller, w io.Writer, 
 		if lw.werr != nil {
 			return lw.werr
 		}
-		return &usermerge.Error{Code: Unavailable, Reason: "export_cut_short",
-			Message: fmt.Sprintf("the export from the server at %s broke off: %v; the output is incomplete", c.base, err), Err: err}
+		return &usermerge.Error{Code: Unavailable, Reason: what + "_cut_short",
+			Message: fmt.Sprintf("the %s from the server at %s broke off: %v; the output is incomplete", what, c.base, err), Err: err}
 	}
 	if lw.n > 0 && lw.last != '\n' {
-		return &usermerge.Error{Code: Unavailable, Reason: "export_cut_short",
-			Message: fmt.Sprintf("the export from the server at %s ended in the middle of a line (the server's log says why); the output is incomplete", c.base)}
+		return &usermerge.Error{Code: Unavailable, Reason: what + "_cut_short",
+			Message: fmt.Sprintf("the %s from the server at %s ended in the middle of a line (the server's log says why); the output is incomplete", what, c.base)}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strings"
 
 	"usermerge"
 	"usermerge/store"
@@ -15,6 +16,35 @@ type actor struct {
 	all    bool            // tenant administrator: the whole tenant
 	edit   map[string]bool // groups with edit right
 	view   map[string]bool // groups with view or edit right
+	// known and groupsOf, filled by prefetch for a batch check, answer
+	// account and inScope without a query per account.
+	known    map[string]usermerge.Account // reference as given → account
+	groupsOf map[string][]string          // account id → its group ids
+}
+
+// prefetch resolves many references with a few set queries, and the
+// groups of the accounts found, so that the account lookups of a batch
+// check that follow hit memory. A reference not found is not remembered:
+// its lookup asks the database again and answers as for one account.
+func (a *actor) prefetch(ctx context.Context, tx *store.Tx, refs []string) error {
+	known, err := tx.AccountsByRefs(ctx, a.tenant.ID, refs)
+	if err != nil {
+		return err
+	}
+	a.known = known
+	if a.all {
+		return nil
+	}
+	ids := make([]string, 0, len(known))
+	seen := map[string]bool{}
+	for _, acc := range known {
+		if !seen[acc.ID] {
+			seen[acc.ID] = true
+			ids = append(ids, acc.ID)
+		}
+	}
+	a.groupsOf, err = tx.GroupIDsOfAccounts(ctx, a.tenant.ID, ids)
+	return err
 }
 
 func loadActor(ctx context.Context, tx *store.Tx, c Caller) (*actor, error) {
@@ -78,6 +108,18 @@ func (a *actor) viewGroups() []string {
 	return out
 }
 
+// editGroups returns nil for "everything" or the list of editable groups.
+func (a *actor) editGroups() []string {
+	if a.all {
+		return nil
+	}
+	out := make([]string, 0, len(a.edit))
+	for g := range a.edit {
+		out = append(out, g)
+	}
+	return out
+}
+
 func (a *actor) requireEdit() error {
 	if !a.canEdit() {
 		return usermerge.Errorf(usermerge.Forbidden, "no_merge_permission",
@@ -91,9 +133,12 @@ func inScope(ctx context.Context, tx *store.Tx, a *actor, account string, set ma
 	if a.all {
 		return true, nil
 	}
-	groups, err := tx.GroupIDsOf(ctx, a.tenant.ID, account)
-	if err != nil {
-		return false, err
+	groups, ok := a.groupsOf[account]
+	if !ok {
+		var err error
+		if groups, err = tx.GroupIDsOf(ctx, a.tenant.ID, account); err != nil {
+			return false, err
+		}
 	}
 	for _, g := range groups {
 		if set[g] {
@@ -103,7 +148,29 @@ func inScope(ctx context.Context, tx *store.Tx, a *actor, account string, set ma
 	return false, nil
 }
 
-// account loads an account named by id or login that the caller may see,
+// lookup finds an account by id, then login, then external ID written
+// system:value (one live holder only, store.ExternalIDHolder).
+func (a *actor) lookup(ctx context.Context, tx *store.Tx, ref string) (usermerge.Account, error) {
+	if acc, ok := a.known[ref]; ok {
+		return acc, nil
+	}
+	acc, err := tx.AccountByRef(ctx, a.tenant.ID, ref)
+	if usermerge.ErrorCode(err) != usermerge.NotFound {
+		return acc, err
+	}
+	clean, cerr := usermerge.CleanID("account", ref)
+	system, value, ok := strings.Cut(clean, ":")
+	if cerr != nil || !ok || system == "" || value == "" {
+		return acc, err
+	}
+	held, herr := tx.ExternalIDHolder(ctx, a.tenant.ID, system, value)
+	if usermerge.ErrorCode(herr) == usermerge.NotFound {
+		return acc, err
+	}
+	return held, herr
+}
+
+// account loads an account named by id, login or external ID that the caller may see,
 // and with edit=true, may change. An account outside the caller's view is
 // answered exactly as one that does not exist (PRODUCT.md §8); one the
 // caller sees but may not edit is refused as out of scope.
@@ -111,7 +178,7 @@ func (a *actor) account(ctx context.Context, tx *store.Tx, ref string, edit bool
 	if ref == "" {
 		return usermerge.Account{}, usermerge.Errorf(usermerge.Invalid, "account_required", "no account given")
 	}
-	acc, err := tx.AccountByRef(ctx, a.tenant.ID, ref)
+	acc, err := a.lookup(ctx, tx, ref)
 	if err != nil {
 		return acc, err
 	}

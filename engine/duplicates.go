@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"strings"
 
 	"usermerge"
 	"usermerge/match"
@@ -257,21 +256,9 @@ func (e *Engine) DismissPair(ctx context.Context, c Caller, x, y string) (userme
 }
 
 // refAccount resolves an account reference: an id or login, or failing
-// those an external ID written system:value.
+// those an external ID written system:value (actor.account does it all).
 func refAccount(ctx context.Context, tx *store.Tx, a *actor, ref string, edit bool) (usermerge.Account, error) {
-	acc, err := a.account(ctx, tx, ref, edit)
-	if usermerge.ErrorCode(err) != usermerge.NotFound {
-		return acc, err
-	}
-	system, value, ok := strings.Cut(ref, ":")
-	if !ok || system == "" || value == "" {
-		return acc, err
-	}
-	id, xerr := tx.ResolveExternalID(ctx, a.tenant.ID, system, value)
-	if xerr != nil {
-		return acc, err
-	}
-	return a.account(ctx, tx, id, edit)
+	return a.account(ctx, tx, ref, edit)
 }
 
 // Dismissals lists the tenant's dismissed pairs in the caller's scope

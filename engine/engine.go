@@ -6,8 +6,11 @@ package engine
 
 import (
 	"context"
+	"crypto/rand"
 	"log/slog"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"usermerge"
 	"usermerge/store"
@@ -26,6 +29,26 @@ type Engine struct {
 	// duringLoad, set only by tests, runs inside a detection run's
 	// snapshot read, after the records are read.
 	duringLoad func()
+	// batchOwner names this engine as a batch worker (a batch's
+	// lease_owner); leaseFor is how long a lease lasts unless renewed.
+	batchOwner string
+	leaseFor   time.Duration
+	// allowPrivate lets webhooks go to private addresses; deliveryWake
+	// wakes the delivery worker; afterAttempt, set only by tests, sees
+	// each delivery attempt once it is logged.
+	allowPrivate atomic.Bool
+	deliveryWake chan struct{}
+	afterAttempt func(store.Claimed, store.Outcome)
+	// working holds the batches this engine's goroutines work now
+	// ("tenant/id"): two of them share the owner id, so the lease alone
+	// cannot keep them off one batch.
+	working sync.Map
+	// afterBatchRow, set only by tests, runs inside each batch row's
+	// transaction after its merges (or revert), before the row's status.
+	afterBatchRow func(batch int64, ord int) error
+	// checkRows checks a batch's rows before CreateBatch stores them:
+	// CheckBatch, unless a test replaces it.
+	checkRows func(ctx context.Context, c Caller, rows []usermerge.BatchRow) ([]usermerge.BatchRowResult, error)
 	// params keeps the fitted parameters of each tenant's latest done run
 	// for the one-account check (tenant → runParams).
 	params sync.Map
@@ -36,7 +59,9 @@ func New(db *store.DB, log *slog.Logger) *Engine {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{db: db, log: log}
+	e := &Engine{db: db, log: log, batchOwner: rand.Text(), leaseFor: defaultLease, deliveryWake: make(chan struct{}, 1)}
+	e.checkRows = e.CheckBatch
+	return e
 }
 
 // DB returns the engine's database.

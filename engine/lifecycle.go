@@ -282,6 +282,10 @@ func (e *Engine) Delete(ctx context.Context, c Caller, ref string, confirm bool)
 		if im.MergedAccounts > 0 && !confirm {
 			return usermerge.Errorf(usermerge.Conflict, "confirm_required", "%s. Confirm the deletion to proceed.", im.Warning)
 		}
+		ext, err := tx.ExternalIDsOf(ctx, a.tenant.ID, acc.ID) // as they were, for the event
+		if err != nil {
+			return err
+		}
 		if err := tx.DeleteAccount(ctx, a.tenant.ID, acc.ID); err != nil {
 			return err
 		}
@@ -306,7 +310,8 @@ func (e *Engine) Delete(ctx context.Context, c Caller, ref string, confirm bool)
 			}
 		}
 		im.Account.DeletedAt = &tx.Now
-		return tx.AddEvent(ctx, a.tenant.ID, "account.deleted", map[string]any{"tenant": a.tenant.ID, "account": acc.ID, "by": a.admin.Login})
+		return tx.AddEvent(ctx, a.tenant.ID, usermerge.EventAccountDeleted, usermerge.AccountDeletedData{Tenant: a.tenant.ID,
+			Account: usermerge.AccountRef{ID: acc.ID, Login: acc.Login, ExternalIDs: ext}, By: a.admin.Login, At: tx.Now})
 	})
 	return im, err
 }

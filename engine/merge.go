@@ -246,40 +246,9 @@ func sourceWarnings(now time.Time, c usermerge.Comparison) []usermerge.Warning {
 func (e *Engine) Merge(ctx context.Context, c Caller, req usermerge.MergeRequest) ([]usermerge.Merge, error) {
 	var out []usermerge.Merge
 	err := e.call(ctx, c, true, func(tx *store.Tx, a *actor) error {
-		out = nil
-		ck, err := check(ctx, tx, a, req)
-		if err != nil {
-			return err
-		}
-		ids := []string{ck.target.ID}
-		for _, s := range ck.sources {
-			ids = append(ids, s.ID)
-		}
-		if err := tx.LockAccounts(ctx, a.tenant.ID, ids); err != nil {
-			return err
-		}
-		// Check again under the locks: a merge that held them may have
-		// committed since (PostgreSQL reads the newest committed rows).
-		if ck, err = check(ctx, tx, a, req); err != nil {
-			return err
-		}
-		op, err := tx.NextID(ctx, a.tenant.ID, "operation")
-		if err != nil {
-			return err
-		}
-		for i, src := range ck.sources {
-			m, err := mergeOne(ctx, tx, a, ck, src, op, strings.TrimSpace(req.Reason))
-			if err != nil {
-				return err
-			}
-			if e.afterSource != nil { // tests inject failures here
-				if err := e.afterSource(i + 1); err != nil {
-					return err
-				}
-			}
-			out = append(out, m)
-		}
-		return tx.AddEvent(ctx, a.tenant.ID, "merge.completed", mergeEvent(a, out))
+		var err error
+		out, err = e.mergeTx(ctx, tx, a, req, 0)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -287,12 +256,66 @@ func (e *Engine) Merge(ctx context.Context, c Caller, req usermerge.MergeRequest
 	return out, nil
 }
 
-func mergeOne(ctx context.Context, tx *store.Tx, a *actor, ck checked, src usermerge.Account, op int64, reason string) (usermerge.Merge, error) {
+// mergeTx is one merge operation inside the caller's transaction: the
+// checks, the locks, every source merged, the merge.completed event. A
+// batch's rows go through it too, batch naming the bulk merge (0: none).
+func (e *Engine) mergeTx(ctx context.Context, tx *store.Tx, a *actor, req usermerge.MergeRequest, batch int64) ([]usermerge.Merge, error) {
+	ck, err := check(ctx, tx, a, req)
+	if err != nil {
+		return nil, err
+	}
+	ids := []string{ck.target.ID}
+	for _, s := range ck.sources {
+		ids = append(ids, s.ID)
+	}
+	if err := tx.LockAccounts(ctx, a.tenant.ID, ids); err != nil {
+		return nil, err
+	}
+	// Check again under the locks: a merge that held them may have
+	// committed since (PostgreSQL reads the newest committed rows). On
+	// SQLite the transaction holds the database's write lock from its
+	// first statement, so the first check saw the newest state already.
+	if tx.Dialect() != "sqlite" {
+		if ck, err = check(ctx, tx, a, req); err != nil {
+			return nil, err
+		}
+	}
+	op, err := tx.NextID(ctx, a.tenant.ID, "operation")
+	if err != nil {
+		return nil, err
+	}
+	var out []usermerge.Merge
+	before := make([][]usermerge.ExternalID, len(ck.sources))
+	for i, src := range ck.sources {
+		if before[i], err = tx.ExternalIDsOf(ctx, a.tenant.ID, src.ID); err != nil {
+			return nil, err
+		}
+	}
+	for i, src := range ck.sources {
+		m, err := mergeOne(ctx, tx, a, ck, src, op, strings.TrimSpace(req.Reason), batch)
+		if err != nil {
+			return nil, err
+		}
+		if e.afterSource != nil { // tests inject failures here
+			if err := e.afterSource(i + 1); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, m)
+	}
+	ev, err := mergeEvent(ctx, tx, a, out, before, strings.TrimSpace(req.Reason))
+	if err != nil {
+		return nil, err
+	}
+	return out, tx.AddEvent(ctx, a.tenant.ID, usermerge.EventMergeCompleted, ev)
+}
+
+func mergeOne(ctx context.Context, tx *store.Tx, a *actor, ck checked, src usermerge.Account, op int64, reason string, batch int64) (usermerge.Merge, error) {
 	id, err := tx.NextID(ctx, a.tenant.ID, "merge")
 	if err != nil {
 		return usermerge.Merge{}, err
 	}
-	m := usermerge.Merge{TenantID: a.tenant.ID, ID: id, OperationID: op, Source: src, Target: ck.target, By: a.admin.Login,
+	m := usermerge.Merge{TenantID: a.tenant.ID, ID: id, OperationID: op, Batch: batch, Source: src, Target: ck.target, By: a.admin.Login,
 		Reason: reason, At: tx.Now, MoveExternalIDs: ck.moveExt, Policy: a.tenant.Policy, State: usermerge.StateActive,
 		SourcePrev: src.Status, Counts: map[usermerge.Kind]usermerge.Counts{}}
 	marked, err := tx.InEarlierMerge(ctx, a.tenant.ID, src.ID) // before this merge names it
@@ -337,19 +360,4 @@ func mergeOne(ctx context.Context, tx *store.Tx, a *actor, ck checked, src userm
 		m.DisplayState = usermerge.StateIrreversible
 	}
 	return m, nil
-}
-
-type mergePayload struct {
-	Merge     int64  `json:"merge"`
-	Operation int64  `json:"operation"`
-	Source    string `json:"source"`
-	Target    string `json:"target"`
-}
-
-func mergeEvent(a *actor, ms []usermerge.Merge) map[string]any {
-	var list []mergePayload
-	for _, m := range ms {
-		list = append(list, mergePayload{m.ID, m.OperationID, m.Source.ID, m.Target.ID})
-	}
-	return map[string]any{"tenant": a.tenant.ID, "by": a.admin.Login, "merges": list}
 }

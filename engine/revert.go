@@ -18,73 +18,86 @@ const MaxRevertBatch = 100
 func (e *Engine) Revert(ctx context.Context, c Caller, ids []int64) (usermerge.RevertReport, error) {
 	var rep usermerge.RevertReport
 	err := e.call(ctx, c, true, func(tx *store.Tx, a *actor) error {
-		rep = usermerge.RevertReport{At: tx.Now, By: a.admin.Login, KeptNewer: []usermerge.KeptNewer{}}
-		if len(ids) == 0 {
-			return usermerge.Errorf(usermerge.Invalid, "merges_required", "select at least one merge to revert")
-		}
-		if len(ids) > MaxRevertBatch {
-			return usermerge.Errorf(usermerge.Invalid, "too_many_merges", "a revert batch takes at most %d merges, not %d", MaxRevertBatch, len(ids))
-		}
-		if err := a.requireEdit(); err != nil {
-			return err
-		}
-		if !a.tenant.Policy.RevertAllowed {
-			return usermerge.Errorf(usermerge.Forbidden, "revert_not_allowed", "tenant %s does not allow reverting merges: its merges are irreversible", a.tenant.Name)
-		}
-		batch := slices.Clone(ids)
-		slices.Sort(batch)
-		if i := firstDup(batch); i >= 0 {
-			return usermerge.Errorf(usermerge.Invalid, "duplicate_merge", "merge %d is named twice", batch[i])
-		}
-		slices.Reverse(batch) // newest first
-		merges := make([]usermerge.Merge, len(batch))
 		var err error
-		var locks []string
-		for i, id := range batch {
-			m, err := tx.Merge(ctx, a.tenant.ID, id)
-			if err != nil {
-				return err
-			}
-			if err := revertable(ctx, tx, a, m); err != nil {
-				return err
-			}
-			merges[i] = m
-			locks = append(locks, m.Source.ID, m.Target.ID)
-		}
-		if err := tx.LockAccounts(ctx, a.tenant.ID, locks); err != nil {
-			return err
-		}
-		for i, m := range merges { // again under the locks: see the newest state
-			if merges[i], err = tx.Merge(ctx, a.tenant.ID, m.ID); err != nil {
-				return err
-			}
-			if err := revertable(ctx, tx, a, merges[i]); err != nil {
-				return err
-			}
-		}
-		for _, m := range merges {
-			later, err := tx.LaterMerges(ctx, a.tenant.ID, m.ID, m.Source.ID, m.Target.ID)
-			if err != nil {
-				return err
-			}
-			if len(later) > 0 {
-				return usermerge.Errorf(usermerge.Conflict, "later_merge",
-					"merge %d (%s into %s) cannot be reverted while the later merge %d also involves one of its accounts; revert merge %d first, or select both to revert them together",
-					m.ID, m.Source.Login, m.Target.Login, later[0], later[0])
-			}
-			kept, err := revertOne(ctx, tx, a, m)
-			if err != nil {
-				return err
-			}
-			rep.Reverted = append(rep.Reverted, m.ID)
-			rep.KeptNewer = append(rep.KeptNewer, kept...)
-		}
-		return tx.AddEvent(ctx, a.tenant.ID, "merge.reverted", map[string]any{"tenant": a.tenant.ID, "by": a.admin.Login, "merges": rep.Reverted})
+		rep, err = revertTx(ctx, tx, a, ids, 0)
+		return err
 	})
 	if err != nil {
 		return usermerge.RevertReport{}, err
 	}
 	return rep, nil
+}
+
+// revertTx reverts a selection of merges inside the caller's transaction,
+// newest first, refused whole when any cannot be; a batch revert's rows go
+// through it too, batchID naming the bulk merge (0: none).
+func revertTx(ctx context.Context, tx *store.Tx, a *actor, ids []int64, batchID int64) (usermerge.RevertReport, error) {
+	rep := usermerge.RevertReport{At: tx.Now, By: a.admin.Login, KeptNewer: []usermerge.KeptNewer{}}
+	if len(ids) == 0 {
+		return rep, usermerge.Errorf(usermerge.Invalid, "merges_required", "select at least one merge to revert")
+	}
+	if len(ids) > MaxRevertBatch {
+		return rep, usermerge.Errorf(usermerge.Invalid, "too_many_merges", "a revert batch takes at most %d merges, not %d", MaxRevertBatch, len(ids))
+	}
+	if err := a.requireEdit(); err != nil {
+		return rep, err
+	}
+	if !a.tenant.Policy.RevertAllowed {
+		return rep, usermerge.Errorf(usermerge.Forbidden, "revert_not_allowed", "tenant %s does not allow reverting merges: its merges are irreversible", a.tenant.Name)
+	}
+	batch := slices.Clone(ids)
+	slices.Sort(batch)
+	if i := firstDup(batch); i >= 0 {
+		return rep, usermerge.Errorf(usermerge.Invalid, "duplicate_merge", "merge %d is named twice", batch[i])
+	}
+	slices.Reverse(batch) // newest first
+	merges := make([]usermerge.Merge, len(batch))
+	var err error
+	var locks []string
+	for i, id := range batch {
+		m, err := tx.Merge(ctx, a.tenant.ID, id)
+		if err != nil {
+			return rep, err
+		}
+		if err := revertable(ctx, tx, a, m); err != nil {
+			return rep, err
+		}
+		merges[i] = m
+		locks = append(locks, m.Source.ID, m.Target.ID)
+	}
+	if err := tx.LockAccounts(ctx, a.tenant.ID, locks); err != nil {
+		return rep, err
+	}
+	for i, m := range merges { // again under the locks: see the newest state
+		if merges[i], err = tx.Merge(ctx, a.tenant.ID, m.ID); err != nil {
+			return rep, err
+		}
+		if err := revertable(ctx, tx, a, merges[i]); err != nil {
+			return rep, err
+		}
+	}
+	for _, m := range merges {
+		later, err := tx.LaterMerges(ctx, a.tenant.ID, m.ID, m.Source.ID, m.Target.ID)
+		if err != nil {
+			return rep, err
+		}
+		if len(later) > 0 {
+			return rep, usermerge.Errorf(usermerge.Conflict, "later_merge",
+				"merge %d (%s into %s) cannot be reverted while the later merge %d also involves one of its accounts; revert merge %d first, or select both to revert them together",
+				m.ID, m.Source.Login, m.Target.Login, later[0], later[0])
+		}
+		kept, err := revertOne(ctx, tx, a, m)
+		if err != nil {
+			return rep, err
+		}
+		rep.Reverted = append(rep.Reverted, m.ID)
+		rep.KeptNewer = append(rep.KeptNewer, kept...)
+	}
+	ev, err := revertEvent(ctx, tx, a, merges, rep.Reverted, batchID)
+	if err != nil {
+		return rep, err
+	}
+	return rep, tx.AddEvent(ctx, a.tenant.ID, usermerge.EventMergeReverted, ev)
 }
 
 // revertable applies the per-merge refusal rules of PRODUCT.md §6.

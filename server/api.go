@@ -43,7 +43,10 @@ func (s *Server) apiRoutes() []route {
 		{"POST", t + "/tokens", tenant, s.createToken},
 		{"DELETE", t + "/tokens/{id}", tenant, s.revokeToken},
 	}
-	return append(routes, s.duplicateRoutes(t)...)
+	routes = append(routes, s.duplicateRoutes(t)...)
+	routes = append(routes, s.eventRoutes(t)...)
+	routes = append(routes, s.webhookRoutes(t)...)
+	return append(routes, s.batchRoutes(t)...)
 }
 
 // queryParams lists the query parameters each API route takes, by
@@ -52,11 +55,22 @@ func (s *Server) apiRoutes() []route {
 var queryParams = map[string][]string{
 	"GET /api/v1/tenants/{tenant}/accounts":         {"q", "status", "limit", "offset"},
 	"DELETE /api/v1/tenants/{tenant}/accounts/{id}": {"confirm"},
-	"GET /api/v1/tenants/{tenant}/merges":           {"source", "target", "operation", "state", "from", "to", "page", "per_page"},
+	"GET /api/v1/tenants/{tenant}/merges":           {"source", "target", "operation", "batch", "state", "from", "to", "page", "per_page"},
 	"GET /api/v1/tenants/{tenant}/merges/{id}":      {"kind", "limit", "offset"},
 	"GET /api/v1/tenants/{tenant}/export":           {"account", "format"},
 	"GET /api/v1/tenants/{tenant}/duplicates":       {"grade", "limit", "offset"},
 	"GET /api/v1/tenants/{tenant}/dismissals":       {"limit", "offset"},
+
+	"POST /api/v1/tenants/{tenant}/batches/check":      {"name"},
+	"POST /api/v1/tenants/{tenant}/batches/dry-run":    {"name", "format"},
+	"POST /api/v1/tenants/{tenant}/batches":            {"name", "start"},
+	"GET /api/v1/tenants/{tenant}/batches":             {"limit", "offset"},
+	"GET /api/v1/tenants/{tenant}/batches/{id}/rows":   {"status", "limit", "offset"},
+	"GET /api/v1/tenants/{tenant}/batches/{id}/report": {"format"},
+
+	"GET /api/v1/tenants/{tenant}/events":     {"after", "type", "limit"},
+	"GET /api/v1/tenants/{tenant}/resolve":    {"ref"},
+	"GET /api/v1/tenants/{tenant}/deliveries": {"webhook", "status", "limit", "offset"},
 }
 
 // checkQuery refuses query parameters that route rt does not take, naming
@@ -263,6 +277,11 @@ func (s *Server) listMerges(w http.ResponseWriter, r *http.Request, c *call) err
 	if s := q.Get("operation"); s != "" {
 		if f.Operation, err = strconv.ParseInt(s, 10, 64); err != nil || f.Operation < 1 {
 			return badRequest("operation must be an operation's number, a whole number from 1")
+		}
+	}
+	if s := q.Get("batch"); s != "" {
+		if f.Batch, err = strconv.ParseInt(s, 10, 64); err != nil || f.Batch < 1 {
+			return badRequest("batch must be a batch's number, a whole number from 1")
 		}
 	}
 	f.Source, f.Target, f.State = q.Get("source"), q.Get("target"), usermerge.MergeState(q.Get("state"))

@@ -32,6 +32,8 @@ const (
 	// Out of scope reads as not there (PRODUCT.md §8).
 	authzOutOfScope = "404 not_found"
 	authzAdminOnly  = "403 tenant_admin_only"
+	// The viewer cannot make a batch, so its database has none.
+	authzNoBatch = "404 batch_not_found"
 )
 
 func authzRoutes() []authzRoute {
@@ -77,6 +79,33 @@ func authzRoutes() []authzRoute {
 		{p + "/settings/matching", "GET", "/settings/matching", "", "", "200", "200", "200"},
 		{p + "/settings/matching/preview", "POST", "/settings/matching/preview", "application/json", `{"fields":["name","email"],"certain":0.999,"probable":0.95,"possible":0.6,"max_block":200}`, "404 no_detection_run", authzAdminOnly, authzAdminOnly},
 		{p + "/settings/matching", "PUT", "/settings/matching", "application/json", `{"fields":["name","email"],"certain":0.999,"probable":0.95,"possible":0.6,"max_block":200}`, "200", authzAdminOnly, authzAdminOnly},
+		{p + "/batches/check", "POST", "/batches/check", "text/csv", "target,sources\nt.login,s3.login\n", "200", "200", authzNoEdit},
+		{p + "/batches/dry-run", "POST", "/batches/dry-run", "text/csv", "target,sources\nt.login,s3.login\n", "200", "200", authzNoEdit},
+		{p + "/batches", "POST", "/batches?name=m.csv", "text/csv", "target,sources\nt.login,s3.login\n", "201", "201", authzNoEdit},
+		{p + "/batches", "GET", "/batches", "", "", "200", "200", "200"},
+		{p + "/batches/{id}", "GET", "/batches/1", "", "", "200", "200", authzNoBatch},
+		{p + "/batches/{id}/rows", "GET", "/batches/1/rows", "", "", "200", "200", authzNoBatch},
+		{p + "/batches/{id}/report", "GET", "/batches/1/report", "", "", "200", "200", authzNoBatch},
+		{p + "/batches/{id}/start", "POST", "/batches/1/start", "", "", "200", "200", authzNoBatch},
+		{p + "/batches/{id}/pause", "POST", "/batches/1/pause", "", "", "200", "200", authzNoBatch},
+		{p + "/batches/{id}/resume", "POST", "/batches/1/resume", "", "", "200", "200", authzNoBatch},
+		{p + "/batches/{id}/cancel", "POST", "/batches/1/cancel", "", "", "200", "200", authzNoBatch},
+		{p + "/batches/{id}/revert", "POST", "/batches/1/revert", "", "", "200", "200", authzNoBatch},
+		{p + "/batches/from-suggestions", "POST", "/batches/from-suggestions", "application/json", `{"grade":"certain"}`, "404 selection_empty", "404 selection_empty", authzNoEdit},
+		{p + "/events", "GET", "/events?limit=5", "", "", "200", authzAdminOnly, authzAdminOnly},
+		{p + "/resolve", "GET", "/resolve?ref=S&ref=nobody", "", "", "200", "200", "200"},
+		{p + "/resolve", "POST", "/resolve", "application/json", `{"refs":["S","T"]}`, "200", "200", "200"},
+		{p + "/webhooks", "POST", "/webhooks", "application/json", `{"url":"https://93.184.216.34/hooks"}`, "201", authzAdminOnly, authzAdminOnly},
+		{p + "/webhooks", "GET", "/webhooks", "", "", "200", authzAdminOnly, authzAdminOnly},
+		{p + "/webhooks/{id}", "GET", "/webhooks/1", "", "", "200", authzAdminOnly, authzAdminOnly},
+		{p + "/webhooks/{id}", "PATCH", "/webhooks/1", "application/json", `{"description":"LMS"}`, "200", authzAdminOnly, authzAdminOnly},
+		{p + "/webhooks/{id}/rotate-secret", "POST", "/webhooks/1/rotate-secret", "application/json", `{"overlap":"1h"}`, "200", authzAdminOnly, authzAdminOnly},
+		{p + "/webhooks/{id}/test", "POST", "/webhooks/1/test", "", "", "202", authzAdminOnly, authzAdminOnly},
+		{p + "/deliveries", "GET", "/deliveries?webhook=1", "", "", "200", authzAdminOnly, authzAdminOnly},
+		{p + "/deliveries/{id}", "GET", "/deliveries/1", "", "", "200", authzAdminOnly, authzAdminOnly},
+		{p + "/deliveries/{id}/replay", "POST", "/deliveries/1/replay", "", "", "202", authzAdminOnly, authzAdminOnly},
+		{p + "/webhooks/{id}", "DELETE", "/webhooks/1", "", "", "204", authzAdminOnly, authzAdminOnly},
+		{p + "/operations/{op}/revert", "POST", "/operations/999/revert", "", "", "404 operation_not_found", "404 operation_not_found", "404 operation_not_found"},
 		// Last: the run goes on in the background.
 		{p + "/duplicates/runs", "POST", "/duplicates/runs", "application/json", `{"full":true}`, "202", "202", authzNoEdit},
 	}

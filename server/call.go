@@ -166,6 +166,9 @@ type ErrorBody struct {
 		Code    string `json:"code"`
 		Reason  string `json:"reason"`
 		Message string `json:"message"`
+		// Problems lists each row of a batch refused whole (reason
+		// batch_refused), by line.
+		Problems []usermerge.RowProblem `json:"problems,omitempty"`
 	} `json:"error"`
 }
 
@@ -182,9 +185,17 @@ func writeError(w http.ResponseWriter, r *http.Request, log interface {
 	}
 	var body ErrorBody
 	body.Error.Code, body.Error.Reason, body.Error.Message = string(de.Code), de.Reason, de.Message
+	var bp *usermerge.BatchProblems
+	if errors.As(err, &bp) && status < 500 {
+		body.Error.Problems = bp.Problems
+		if body.Error.Problems == nil {
+			body.Error.Problems = []usermerge.RowProblem{}
+		}
+	}
 	if status == http.StatusInternalServerError {
 		log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		body.Error.Code, body.Error.Reason, body.Error.Message = string(usermerge.Internal), "internal", "internal error"
+		body.Error.Problems = nil
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="usermerge"`)

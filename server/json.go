@@ -36,6 +36,11 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return badRequest("the request body could not be read")
 	}
+	return decodeBytes(body, v)
+}
+
+// decodeBytes is decode of a body already read.
+func decodeBytes(body []byte, v any) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return badRequest("the request body is empty; send a JSON object")
 	}

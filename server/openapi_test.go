@@ -371,6 +371,23 @@ func TestOpenAPIAnswersMatchSchemas(t *testing.T) {
 			{admin, "GET " + T + "/merges", "/api/v1/tenants/acme/merges?from=2026-01-01&state=active", "", 200},
 			{admin, "GET " + T + "/merges/{id}", "/api/v1/tenants/acme/merges/1?limit=1", "", 200},
 			{admin, "POST " + T + "/merges/revert", "/api/v1/tenants/acme/merges/revert", `{"merges":[1]}`, 200},
+			{admin, "GET " + T + "/events", "/api/v1/tenants/acme/events?after=0&type=merge.completed&type=merge.reverted", "", 200},
+			{admin, "GET " + T + "/resolve", "/api/v1/tenants/acme/resolve?ref=S&ref=nobody&ref=T", "", 200},
+			{admin, "POST " + T + "/resolve", "/api/v1/tenants/acme/resolve", `{"refs":["S","T","S2"]}`, 200},
+			{admin, "POST " + T + "/webhooks", "/api/v1/tenants/acme/webhooks", `{"url":"https://93.184.216.34/hooks","description":"LMS","types":["merge.completed"]}`, 201},
+			{admin, "POST " + T + "/webhooks", "/api/v1/tenants/acme/webhooks", `{"url":"http://127.0.0.1/hooks"}`, 422},
+			{admin, "GET " + T + "/webhooks", "/api/v1/tenants/acme/webhooks", "", 200},
+			{admin, "PATCH " + T + "/webhooks/{id}", "/api/v1/tenants/acme/webhooks/1", `{"enabled":false}`, 200},
+			{admin, "POST " + T + "/webhooks/{id}/test", "/api/v1/tenants/acme/webhooks/1/test", "", 409},
+			{admin, "PATCH " + T + "/webhooks/{id}", "/api/v1/tenants/acme/webhooks/1", `{"enabled":true}`, 200},
+			{admin, "POST " + T + "/webhooks/{id}/rotate-secret", "/api/v1/tenants/acme/webhooks/1/rotate-secret", `{}`, 200},
+			{admin, "GET " + T + "/webhooks/{id}", "/api/v1/tenants/acme/webhooks/1", "", 200},
+			{admin, "POST " + T + "/webhooks/{id}/test", "/api/v1/tenants/acme/webhooks/1/test", "", 202},
+			{admin, "GET " + T + "/deliveries", "/api/v1/tenants/acme/deliveries?status=pending", "", 200},
+			{admin, "GET " + T + "/deliveries/{id}", "/api/v1/tenants/acme/deliveries/1", "", 200},
+			{admin, "POST " + T + "/deliveries/{id}/replay", "/api/v1/tenants/acme/deliveries/1/replay", "", 202},
+			{admin, "GET " + T + "/deliveries/{id}", "/api/v1/tenants/acme/deliveries/9", "", 404},
+			{admin, "DELETE " + T + "/webhooks/{id}", "/api/v1/tenants/acme/webhooks/1", "", 204},
 			{admin, "GET " + T + "/merges/{id}", "/api/v1/tenants/acme/merges/1", "", 200},
 			{admin, "POST " + T + "/accounts/{id}/deactivate", "/api/v1/tenants/acme/accounts/S2/deactivate", "", 200},
 			{admin, "POST " + T + "/accounts/{id}/activate", "/api/v1/tenants/acme/accounts/S2/activate", "", 200},
@@ -388,6 +405,22 @@ func TestOpenAPIAnswersMatchSchemas(t *testing.T) {
 			{e.signIn("viewer"), "POST " + T + "/merges", "/api/v1/tenants/acme/merges", `{"target":"T","sources":["S2"]}`, 403},
 			{admin, "POST " + T + "/merges", "/api/v1/tenants/acme/merges", `{"target":"T","sources":["S"]}`, 201},
 			{admin, "POST " + T + "/merges", "/api/v1/tenants/acme/merges", `{"target":"T","sources":["S"]}`, 409},
+			{admin, "POST " + T + "/batches/check", "/api/v1/tenants/acme/batches/check", "target,sources\nt.login,s2.login\n", 200},
+			{admin, "POST " + T + "/batches/check", "/api/v1/tenants/acme/batches/check", "target,sources\nt.login,nobody\n", 422},
+			{admin, "POST " + T + "/batches/dry-run", "/api/v1/tenants/acme/batches/dry-run", "target,sources\nt.login,s2.login\nt.login,nobody\n", 200},
+			{admin, "POST " + T + "/batches", "/api/v1/tenants/acme/batches?name=x.csv", "target,sources\nt.login,s2.login\n", 201},
+			{admin, "GET " + T + "/batches", "/api/v1/tenants/acme/batches", "", 200},
+			{admin, "GET " + T + "/batches/{id}", "/api/v1/tenants/acme/batches/1", "", 200},
+			{admin, "POST " + T + "/batches/{id}/start", "/api/v1/tenants/acme/batches/1/start", "", 200},
+			{admin, "GET " + T + "/batches/{id}/rows", "/api/v1/tenants/acme/batches/1/rows", "", 200},
+			{admin, "POST " + T + "/batches/{id}/pause", "/api/v1/tenants/acme/batches/1/pause", "", 200},
+			{admin, "POST " + T + "/batches/{id}/resume", "/api/v1/tenants/acme/batches/1/resume", "", 200},
+			{admin, "POST " + T + "/batches/{id}/cancel", "/api/v1/tenants/acme/batches/1/cancel", "", 200},
+			{admin, "POST " + T + "/batches/{id}/revert", "/api/v1/tenants/acme/batches/1/revert", `{"partial":true}`, 403},
+			{admin, "GET " + T + "/batches/{id}", "/api/v1/tenants/acme/batches/2", "", 404},
+			{admin, "POST " + T + "/batches/from-suggestions", "/api/v1/tenants/acme/batches/from-suggestions", `{"grade":"certain"}`, 404},
+			{admin, "POST " + T + "/operations/{op}/revert", "/api/v1/tenants/acme/operations/1/revert", "", 403},
+			{admin, "GET " + T + "/merges", "/api/v1/tenants/acme/merges?batch=1", "", 200},
 		}
 		doc := openAPIDoc(t)
 		for _, s := range steps {
@@ -399,6 +432,9 @@ func TestOpenAPIAnswersMatchSchemas(t *testing.T) {
 			ct := "application/json"
 			if strings.HasSuffix(s.path, "/import") {
 				ct = "application/x-ndjson"
+			}
+			if strings.HasPrefix(s.body, "target,") {
+				ct = "text/csv"
 			}
 			st, got := s.c.raw(method, s.path, ct, body)
 			if st != s.status {

@@ -120,6 +120,28 @@ func (s *Server) Close() {
 	s.background.Wait()
 }
 
+// WorkBatches runs the engine's batch worker (engine.WorkBatches) in the
+// background for the server's lifetime: it merges the rows of running
+// batches and works reverting ones, polling every poll. Shutting the HTTP
+// server down or Close stops it between rows; Close waits for it.
+func (s *Server) WorkBatches(poll time.Duration) {
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		s.eng.WorkBatches(s.bgCtx, poll)
+	}()
+}
+
+// DeliverWebhooks runs the webhook delivery worker in the background
+// until the server closes; attempts under way then finish.
+func (s *Server) DeliverWebhooks(opt engine.DeliveryOptions) {
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		s.eng.DeliverWebhooks(s.bgCtx, opt)
+	}()
+}
+
 // Handler is the server's root handler with request logging.
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -7,6 +7,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -48,6 +49,7 @@ const signInCookie = "usermerge_signin"
 type uiServer struct {
 	s     *Server
 	pages map[string]*template.Template
+	plans planCache // dry runs of ready batches, while they are paged
 }
 
 // registerUI adds the admin UI's routes to the server's mux. They stay out
@@ -98,9 +100,23 @@ func (s *Server) registerUI() {
 		{"GET", t + "/settings", u.settings},
 		{"POST", t + "/settings", u.saveSettings},
 		{"POST", t + "/settings/matching", u.saveMatching},
+		{"GET", t + "/batches", u.batches},
+		{"POST", t + "/batches/from-suggestions", u.doFromSuggestions},
+		{"GET", t + "/batches/{id}", u.batch},
+		{"GET", t + "/batches/{id}/dry-run.csv", u.planDownload},
+		{"POST", t + "/batches/{id}/start", u.batchStep((*engine.Engine).StartBatch, "The batch is running: its rows are merged one by one.")},
+		{"POST", t + "/batches/{id}/pause", u.batchStep((*engine.Engine).PauseBatch, "The batch is paused after the row in progress; resume it to go on.")},
+		{"POST", t + "/batches/{id}/resume", u.batchStep((*engine.Engine).ResumeBatch, "The batch is running again.")},
+		{"POST", t + "/batches/{id}/cancel", u.batchStep((*engine.Engine).CancelBatch, "The batch is cancelled: the rows merged stay merged, the rest will not run.")},
+		{"GET", t + "/batches/{id}/revert", u.batchRevertConfirm},
+		{"POST", t + "/batches/{id}/revert", u.doBatchRevert},
+		{"GET", t + "/operations/{op}/revert", u.operationRevertConfirm},
+		{"POST", t + "/operations/{op}/revert", u.doOperationRevert},
 	} {
 		s.mux.Handle(rt.method+" "+rt.pattern, u.tenant(rt.method+" "+rt.pattern, rt.h))
 	}
+	// The upload of a batch file: a multipart form, up to a batch file's size.
+	s.mux.Handle("POST "+t+"/batches", u.tenantUpload("POST "+t+"/batches", u.doUpload))
 }
 
 // partials are the templates every page may include, not pages themselves.
@@ -141,6 +157,9 @@ type uiPage struct {
 	CSRF        string
 	Flash       *flash
 	Error       string // an error message shown above the content
+	// Refresh reloads the page every so many seconds when the browser runs
+	// no script (a batch in progress); 0: never.
+	Refresh int
 }
 
 // SignedIn reports whether the page is for a signed-in person.
@@ -211,9 +230,19 @@ func (u *uiServer) public(route string, h func(w http.ResponseWriter, r *http.Re
 // tenant wraps a tenant page: it needs a session in the path's tenant, and
 // on a POST this session's CSRF token in the form field csrf_token.
 func (u *uiServer) tenant(route string, h uiHandler) http.Handler {
+	return u.tenantPage(route, h, false)
+}
+
+// tenantUpload wraps a tenant page whose form is multipart, with a file of
+// up to usermerge.MaxBatchBytes.
+func (u *uiServer) tenantUpload(route string, h uiHandler) http.Handler {
+	return u.tenantPage(route, h, true)
+}
+
+func (u *uiServer) tenantPage(route string, h uiHandler, upload bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u.observe(route, w, r, func(sw *statusWriter) {
-			c, err := u.authenticate(sw, r)
+			c, err := u.authenticate(sw, r, upload)
 			if err == nil {
 				err = h(sw, r, c)
 			}
@@ -233,7 +262,7 @@ func (u *uiServer) tenant(route string, h uiHandler) http.Handler {
 	})
 }
 
-func (u *uiServer) authenticate(w http.ResponseWriter, r *http.Request) (*uiCall, error) {
+func (u *uiServer) authenticate(w http.ResponseWriter, r *http.Request, upload bool) (*uiCall, error) {
 	ctx := r.Context()
 	c := &uiCall{}
 	if ck, err := r.Cookie(SessionCookie); err == nil {
@@ -245,6 +274,17 @@ func (u *uiServer) authenticate(w http.ResponseWriter, r *http.Request) (*uiCall
 		return nil, err
 	}
 	c.Admin = sess.Login
+	if r.Method == http.MethodPost && upload {
+		r.Body = http.MaxBytesReader(w, r.Body, usermerge.MaxBatchBytes+1<<20)
+		if err := r.ParseMultipartForm(uploadMemory); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, usermerge.Errorf(usermerge.Invalid, "too_large",
+					"the file is larger than %d bytes; split it into several batches", usermerge.MaxBatchBytes)
+			}
+			return nil, badRequest("the upload could not be read: send the file with the upload form")
+		}
+	}
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 		if err := r.ParseForm(); err != nil {

@@ -35,6 +35,9 @@ type duplicatesPage struct {
 	Run         *runView
 	Stale       bool
 	HasRun      bool
+	// Certain counts the certain suggestions, which "Merge every certain
+	// suggestion" makes a batch of.
+	Certain int
 }
 
 type gradeFilter struct {
@@ -275,6 +278,7 @@ func (u *uiServer) duplicates(w http.ResponseWriter, r *http.Request, c *uiCall)
 	page = normalPage(page)
 	p := duplicatesPage{uiPage: c.page, Grade: grade, Total: page.Total, Offset: offset, Stale: page.Stale}
 	p.Title, p.Section = "Likely duplicates", "duplicates"
+	p.Certain = page.Counts[match.GradeCertain]
 	base := c.page.T() + "/duplicates"
 	all := 0
 	for _, g := range usermerge.Grades {

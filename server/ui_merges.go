@@ -22,12 +22,14 @@ const mergesPerPage = 20
 type listFilter struct {
 	From, To, Source, Target, State string
 	Operation                       string // the operation's number, as typed
+	Batch                           string // the batch's number, as typed
 	Page                            int
 }
 
 func parseListFilter(q url.Values) listFilter {
 	f := listFilter{From: q.Get("from"), To: q.Get("to"), Source: strings.TrimSpace(q.Get("source")),
-		Target: strings.TrimSpace(q.Get("target")), State: q.Get("state"), Operation: strings.TrimSpace(q.Get("operation"))}
+		Target: strings.TrimSpace(q.Get("target")), State: q.Get("state"), Operation: strings.TrimSpace(q.Get("operation")),
+		Batch: strings.TrimSpace(q.Get("batch"))}
 	f.Page, _ = strconv.Atoi(q.Get("page"))
 	f.Page = max(1, min(f.Page, 1_000_000))
 	if len(f.Source) > 200 {
@@ -42,7 +44,7 @@ func parseListFilter(q url.Values) listFilter {
 func (f listFilter) values() url.Values {
 	v := url.Values{}
 	for _, kv := range [][2]string{{"from", f.From}, {"to", f.To}, {"source", f.Source}, {"target", f.Target}, {"state", f.State},
-		{"operation", f.Operation}} {
+		{"operation", f.Operation}, {"batch", f.Batch}} {
 		if kv[1] != "" {
 			v.Set(kv[0], kv[1])
 		}
@@ -57,7 +59,7 @@ func (f listFilter) values() url.Values {
 func (f listFilter) Hidden() [][2]string {
 	var out [][2]string
 	v := f.values()
-	for _, k := range []string{"from", "to", "source", "target", "state", "operation", "page"} {
+	for _, k := range []string{"from", "to", "source", "target", "state", "operation", "batch", "page"} {
 		if v.Has(k) {
 			out = append(out, [2]string{k, v.Get(k)})
 		}
@@ -92,6 +94,11 @@ func (f listFilter) engineFilter() (usermerge.MergeFilter, error) {
 	if f.Operation != "" {
 		if mf.Operation, err = strconv.ParseInt(f.Operation, 10, 64); err != nil || mf.Operation < 1 {
 			return mf, usermerge.Errorf(usermerge.Invalid, "invalid_operation", "an operation is a number such as 3")
+		}
+	}
+	if f.Batch != "" {
+		if mf.Batch, err = strconv.ParseInt(f.Batch, 10, 64); err != nil || mf.Batch < 1 {
+			return mf, usermerge.Errorf(usermerge.Invalid, "invalid_batch", "a batch is a number such as 2")
 		}
 	}
 	if mf.From, err = day(f.From, "the start date"); err != nil {
@@ -144,6 +151,35 @@ type mergeListPage struct {
 	// select-all button clears the selection instead.
 	AllTicked  bool
 	ClearOpURL string // the list without the operation filter
+	// ClearBatchURL is the list without the batch filter; BatchURL the batch.
+	ClearBatchURL, BatchURL string
+	// Groups are the page's merges by operation, when the list is of one
+	// batch or one operation (nil otherwise).
+	Groups []opGroup
+}
+
+// opGroup is the merges of one operation on a page of the merge list.
+type opGroup struct {
+	Op        int64
+	Merges    []usermerge.Merge
+	RevertURL string // its confirmation, when any of them can be reverted
+}
+
+// mergeRow is what the merge-row template shows: a merge and its page.
+type mergeRow struct {
+	P mergeListPage
+	M usermerge.Merge
+}
+
+// Row pairs a merge with the page, for the merge-row template.
+func (p mergeListPage) Row(m usermerge.Merge) mergeRow { return mergeRow{P: p, M: m} }
+
+// BatchLink is the page of a merge's batch ("" for none).
+func (p mergeListPage) BatchLink(b int64) string {
+	if b == 0 {
+		return ""
+	}
+	return p.T() + "/batches/" + strconv.FormatInt(b, 10)
 }
 
 // Selectable reports whether a merge gets a checkbox.
@@ -213,6 +249,22 @@ func (u *uiServer) mergeList(w http.ResponseWriter, r *http.Request, c *uiCall) 
 		f.Operation, f.Page = "", 1
 		p.ClearOpURL = base + "?" + f.values().Encode()
 	}
+	if p.Filter.Batch != "" {
+		f := p.Filter
+		f.Batch, f.Page = "", 1
+		p.ClearBatchURL = base + "?" + f.values().Encode()
+		if mf.Batch > 0 {
+			p.BatchURL = p.BatchLink(mf.Batch)
+		}
+	}
+	if p.Filter.Operation != "" || p.Filter.Batch != "" {
+		p.Groups = groupByOperation(p.Merges, func(op int64) string {
+			if !p.CanRevert {
+				return ""
+			}
+			return fmt.Sprintf("%s/operations/%d/revert", c.page.T(), op)
+		})
+	}
 	tick := q.Get("tick")
 	if p.CanRevert {
 		switch tick {
@@ -260,6 +312,27 @@ func (u *uiServer) mergeList(w http.ResponseWriter, r *http.Request, c *uiCall) 
 		p.Error = "Select at least one merge to revert."
 	}
 	return u.render(w, status, "merges", p)
+}
+
+// groupByOperation groups merges by operation, in the order each
+// operation first appears; revertURL gives an operation's revert
+// confirmation, offered when one of its merges is active.
+func groupByOperation(ms []usermerge.Merge, revertURL func(op int64) string) []opGroup {
+	var out []opGroup
+	at := map[int64]int{}
+	for _, m := range ms {
+		i, ok := at[m.OperationID]
+		if !ok {
+			i = len(out)
+			at[m.OperationID] = i
+			out = append(out, opGroup{Op: m.OperationID})
+		}
+		out[i].Merges = append(out[i].Merges, m)
+		if m.DisplayState == usermerge.StateActive && out[i].RevertURL == "" {
+			out[i].RevertURL = revertURL(m.OperationID)
+		}
+	}
+	return out
 }
 
 // loginOf names, by login, an account that holds a merge's record today
@@ -340,6 +413,10 @@ type detailsPage struct {
 	// OperationURL lists the merges of this merge's operation (its
 	// siblings when several sources were merged at once).
 	OperationURL string
+	// RevertOpURL confirms the revert of the whole operation.
+	RevertOpURL string
+	// BatchURL is the merge's batch, if it was part of one.
+	BatchURL string
 }
 
 type detailsTab struct {
@@ -397,6 +474,10 @@ func (u *uiServer) mergeDetails(w http.ResponseWriter, r *http.Request, c *uiCal
 	p.OperationURL = fmt.Sprintf("%s/merges?operation=%d&state=all", c.page.T(), d.Merge.OperationID)
 	if c.page.CanEdit && c.rights.Tenant.Policy.RevertAllowed && d.Merge.DisplayState == usermerge.StateActive {
 		p.RevertURL = fmt.Sprintf("%s/merges?revert=%d", c.page.T(), d.Merge.ID)
+		p.RevertOpURL = fmt.Sprintf("%s/operations/%d/revert", c.page.T(), d.Merge.OperationID)
+	}
+	if d.Merge.Batch != 0 {
+		p.BatchURL = fmt.Sprintf("%s/batches/%d", c.page.T(), d.Merge.Batch)
 	}
 	p.Tabs = append(p.Tabs, detailsTab{Label: "Summary", URL: base, Current: p.Tab == ""})
 	for _, k := range usermerge.Kinds {

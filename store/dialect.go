@@ -229,6 +229,13 @@ func retryable(err error) bool {
 	return r == "serialization" || r == "deadlock"
 }
 
+// sqliteBusy reports whether an SQLite error is the file being locked by
+// another connection.
+func sqliteBusy(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+}
+
 func mapSQLiteError(err error) error {
 	var se sqlite3.Error
 	if !errors.As(err, &se) {

@@ -41,9 +41,9 @@ func (tx *Tx) InsertMerge(ctx context.Context, m usermerge.Merge) error {
 		return err
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO merges (tenant_id, id, operation_id, source_id, target_id, by_admin, reason, at,
-		move_external_ids, policy, state, source_prev_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		move_external_ids, policy, state, source_prev_status, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.TenantID, m.ID, m.OperationID, m.Source.ID, m.Target.ID, m.By, m.Reason, Millis(m.At),
-		b2i(m.MoveExternalIDs), string(pol), string(usermerge.StateActive), string(m.SourcePrev))
+		b2i(m.MoveExternalIDs), string(pol), string(usermerge.StateActive), string(m.SourcePrev), m.Batch)
 	return err
 }
 
@@ -140,7 +140,7 @@ func (tx *Tx) int64s(ctx context.Context, query string, args ...any) ([]int64, e
 }
 
 const mergeCols = `m.tenant_id, m.id, m.operation_id, m.source_id, m.target_id, m.by_admin, m.reason, m.at, m.move_external_ids,
-	m.policy, m.state, m.source_prev_status, m.reverted_at, COALESCE(m.reverted_by, '')`
+	m.policy, m.state, m.source_prev_status, m.reverted_at, COALESCE(m.reverted_by, ''), m.batch_id`
 
 func (tx *Tx) scanMerges(ctx context.Context, rows *sql.Rows) ([]usermerge.Merge, error) {
 	var out []usermerge.Merge
@@ -150,7 +150,7 @@ func (tx *Tx) scanMerges(ctx context.Context, rows *sql.Rows) ([]usermerge.Merge
 		var pol, state, prev string
 		var rev sql.NullInt64
 		if err := rows.Scan(&m.TenantID, &m.ID, &m.OperationID, &m.Source.ID, &m.Target.ID, &m.By, &m.Reason, &at,
-			&m.MoveExternalIDs, &pol, &state, &prev, &rev, &m.RevertedBy); err != nil {
+			&m.MoveExternalIDs, &pol, &state, &prev, &rev, &m.RevertedBy, &m.Batch); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -306,6 +306,9 @@ func (tx *Tx) ListMerges(ctx context.Context, tenant string, f usermerge.MergeFi
 	if f.Operation != 0 {
 		where, args = append(where, "m.operation_id = ?"), append(args, f.Operation)
 	}
+	if f.Batch != 0 {
+		where, args = append(where, "m.batch_id = ?"), append(args, f.Batch)
+	}
 	switch f.State {
 	case "":
 		where = append(where, "m.state <> 'target_deleted'")
@@ -456,13 +459,43 @@ func (tx *Tx) AddEvent(ctx context.Context, tenant, typ string, payload any) err
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO events (tenant_id, id, type, payload, at) VALUES (?, ?, ?, ?, ?)`, tenant, id, typ, string(body), Millis(tx.Now))
-	return err
+	if _, err = tx.Exec(ctx, `INSERT INTO events (tenant_id, id, type, payload, at) VALUES (?, ?, ?, ?, ?)`, tenant, id, typ, string(body), Millis(tx.Now)); err != nil {
+		return err
+	}
+	tx.wroteEvent = true
+	return tx.fanOut(ctx, tenant, id, typ)
 }
 
 // Events lists a tenant's events after an id, oldest first.
 func (tx *Tx) Events(ctx context.Context, tenant string, after int64, limit int) ([]Event, error) {
 	rows, err := tx.Query(ctx, `SELECT id, type, payload, at FROM events WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?`, tenant, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		e := Event{Tenant: tenant}
+		var p string
+		var at int64
+		if err := rows.Scan(&e.ID, &e.Type, &p, &at); err != nil {
+			return nil, err
+		}
+		e.Payload, e.At = json.RawMessage(p), FromMillis(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// EventsOf lists a tenant's events of the given types after an id, oldest
+// first (the feed).
+func (tx *Tx) EventsOf(ctx context.Context, tenant string, after int64, types []string, limit int) ([]Event, error) {
+	q := `SELECT id, type, payload, at FROM events WHERE tenant_id = ? AND id > ? AND type IN (` + placeholders(len(types)) + `) ORDER BY id LIMIT ?`
+	args := []any{tenant, after}
+	for _, t := range types {
+		args = append(args, t)
+	}
+	rows, err := tx.Query(ctx, q, append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}

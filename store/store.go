@@ -25,7 +25,13 @@ type DB struct {
 	dialect *dialect
 	url     string
 	Now     func() time.Time // the clock; one reading per transaction
+	events  chan struct{}    // a commit wrote events (see Events)
 }
+
+// Events is signalled after a commit that wrote events, so that this
+// process's delivery workers need not wait for their next poll. A signal
+// may stand for several commits.
+func (db *DB) Events() <-chan struct{} { return db.events }
 
 // Open opens (creating if needed) the database named by url and applies any
 // pending migrations. A url starting with postgres:// or postgresql:// selects
@@ -48,7 +54,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		}
 	}
 	d.configure(w, r)
-	db := &DB{w: w, r: r, dialect: d, url: url, Now: func() time.Time { return time.Now().UTC() }}
+	db := &DB{w: w, r: r, dialect: d, url: url, Now: func() time.Time { return time.Now().UTC() }, events: make(chan struct{}, 1)}
 	if d.name == "postgres" {
 		// An id's commit need not wait for the disk: the transaction that
 		// uses it commits later and durably, which flushes the log up to and
@@ -60,7 +66,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		}
 		db.ids.SetMaxOpenConns(2)
 	}
-	if err := w.PingContext(ctx); err != nil {
+	if err := db.ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", d.name, err)
 	}
@@ -69,6 +75,27 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// ping makes the first connection. On SQLite that connection turns the
+// file to WAL mode, which takes the file's lock outside any busy handler:
+// when several instances open a new file at once, the losers are told
+// "database is locked" at once. They try again for up to ten seconds.
+func (db *DB) ping(ctx context.Context) error {
+	deadline := time.Now().Add(10 * time.Second)
+	wait := 5 * time.Millisecond
+	for {
+		err := db.w.PingContext(ctx)
+		if err == nil || db.dialect.name != "sqlite" || !sqliteBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
 }
 
 // withParam adds a run-time parameter to a PostgreSQL URL.
@@ -109,6 +136,8 @@ type Tx struct {
 	d   *dialect
 	ids *sql.DB   // see DB.ids
 	Now time.Time // the transaction's one clock reading
+	// wroteEvent: AddEvent ran; a commit wakes the delivery workers.
+	wroteEvent bool
 }
 
 // Transact runs fn in a write transaction: it commits when fn returns nil and
@@ -173,6 +202,11 @@ func (db *DB) transact(ctx context.Context, pool *sql.DB, readOnly bool, fn func
 		}
 		if cerr := sqlTx.Commit(); cerr != nil {
 			err = db.dialect.mapError(fmt.Errorf("commit: %w", cerr))
+		} else if tx.wroteEvent {
+			select {
+			case db.events <- struct{}{}:
+			default:
+			}
 		}
 	}()
 	if err := fn(tx); err != nil {

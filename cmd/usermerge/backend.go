@@ -53,6 +53,20 @@ type backend interface {
 	MatchingRules(ctx context.Context, c engine.Caller) (match.Rules, error)
 	PreviewMatchingRules(ctx context.Context, c engine.Caller, rules match.Rules) (usermerge.RulesPreview, error)
 	UpdateMatchingRules(ctx context.Context, c engine.Caller, rules match.Rules) (match.Rules, error)
+
+	// Events out (events.go, webhooks.go).
+	Events(ctx context.Context, c engine.Caller, f usermerge.EventFilter) (usermerge.EventPage, error)
+	Resolve(ctx context.Context, c engine.Caller, refs []string) ([]usermerge.Resolution, error)
+	Webhooks(ctx context.Context, c engine.Caller) ([]usermerge.Webhook, error)
+	Webhook(ctx context.Context, c engine.Caller, id int64) (usermerge.Webhook, error)
+	CreateWebhook(ctx context.Context, c engine.Caller, in usermerge.WebhookInput) (usermerge.Webhook, string, error)
+	UpdateWebhook(ctx context.Context, c engine.Caller, id int64, in usermerge.WebhookInput) (usermerge.Webhook, error)
+	DeleteWebhook(ctx context.Context, c engine.Caller, id int64) error
+	RotateWebhookSecret(ctx context.Context, c engine.Caller, id int64, overlap time.Duration) (usermerge.Webhook, string, error)
+	TestWebhook(ctx context.Context, c engine.Caller, id int64) (usermerge.WebhookDelivery, error)
+	WebhookDeliveries(ctx context.Context, c engine.Caller, f usermerge.DeliveryFilter) (usermerge.DeliveryPage, error)
+	WebhookDelivery(ctx context.Context, c engine.Caller, id int64) (usermerge.WebhookDelivery, []usermerge.WebhookAttempt, error)
+	ReplayDelivery(ctx context.Context, c engine.Caller, id int64) (usermerge.WebhookDelivery, error)
 }
 
 var (

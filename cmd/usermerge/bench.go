@@ -10,7 +10,7 @@ import (
 
 var benchCmd = &command{
 	name:    "bench",
-	usage:   "bench [duplicates] [--accounts N] [--signins N] [--merges N] [--checks N] [--cpuprofile FILE] [--memprofile FILE] [--force]",
+	usage:   "bench [duplicates|batch] [--accounts N] [--rows N] [--signins N] [--merges N] [--checks N] [--cpuprofile FILE] [--memprofile FILE] [--force]",
 	summary: "measure merges, reverts, the merge list and finding duplicates on generated data",
 	help: `Generates, into a fresh database named by --db (an SQLite file, or a
 PostgreSQL URL: the data goes into the schema its search_path names, else
@@ -49,12 +49,27 @@ recall of the certain, certain and probable, and all suggestions, and the
 latency of the one-account check on --checks existing accounts (p50, p95).
 --signins and --merges do not apply.
 
+"bench batch" measures a bulk merge instead: it generates --accounts
+accounts (default 100,000) of which --rows duplicate pairs (default
+10,000), each source holding a few hundred records spread over every kind
+(the output says how many) and each target about half as many, some on the
+same items; the batch names the accounts by id, login and external ID. It
+measures the check and the dry run of the whole batch, its creation, its
+run (merges per second, and the peak memory after 1,000 rows and at the
+end, which must not grow with the batch), and on an identical copy of the
+data a bare baseline that moves the same rows with one plain transaction
+per row (an UPDATE per table, no checks, no journal); it prints
+run/baseline and (check + dry run)/run. It checks that every row merged
+once and that the baseline moved the same records.
+
 Examples:
   usermerge --db /tmp/bench.db bench
   usermerge --db /tmp/bench.db bench --accounts 1000 --signins 10000 --merges 10000 --force
   usermerge --db 'postgres://postgres@127.0.0.1:5432/test?search_path=bench' bench --json
   usermerge --db /tmp/dup.db bench duplicates --accounts 300000
-  usermerge --db 'postgres://postgres@127.0.0.1:5432/test?search_path=dupbench' bench duplicates --json`,
+  usermerge --db 'postgres://postgres@127.0.0.1:5432/test?search_path=dupbench' bench duplicates --json
+  usermerge --db /tmp/batch.db bench batch
+  usermerge --db /tmp/batch.db bench batch --accounts 10000 --rows 1000 --force`,
 	db:      noDB,
 	maxArgs: 1,
 	setup: func(fs *flag.FlagSet) runFunc {
@@ -66,13 +81,25 @@ Examples:
 		fs.Uint64Var(&o.Seed, "seed", 1, "generate the data from seed `N`")
 		fs.BoolVar(&o.Force, "force", false, "delete a database that already holds data")
 		fs.BoolVar(&o.Keep, "keep", false, "keep the bare baseline's copy (FILE.bare, or the schema SCHEMA_bare) for inspection")
+		rows := fs.Int("rows", 10_000, "`N` rows (duplicate pairs) in the batch (bench batch)")
 		checks := fs.Int("checks", 200, "`N` accounts checked one by one (bench duplicates)")
 		cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the detection to `FILE` (bench duplicates)")
 		heapProfile := fs.String("memprofile", "", "write a heap profile of the detection at its largest heap to `FILE` (bench duplicates)")
 		return func(ctx context.Context, m *Main, args []string) error {
+			if len(args) == 1 && args[0] == "batch" {
+				b := bench.BatchOptions{DB: m.g.db, Force: o.Force, Accounts: o.Accounts, Rows: *rows, Seed: o.Seed, Keep: o.Keep}
+				if m.isTerminal(m.Stderr) {
+					b.Progress = m.Stderr
+				}
+				r, err := bench.RunBatch(ctx, b)
+				if err != nil {
+					return err
+				}
+				return m.emit(r, func(w io.Writer) error { return bench.WriteBatchText(w, r) })
+			}
 			if len(args) == 1 {
 				if args[0] != "duplicates" {
-					return usageError("unknown benchmark %q; the benchmarks are: duplicates (or none, for merges)", args[0])
+					return usageError("unknown benchmark %q; the benchmarks are: duplicates, batch (or none, for merges)", args[0])
 				}
 				// The generator's own clock, not the run's: --accounts and
 				// --seed alone decide the data, so runs compare.

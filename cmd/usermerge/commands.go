@@ -44,7 +44,8 @@ func init() {
 	commands = []*command{
 		demoCmd, importCmd, exportCmd,
 		accountsCmd, accountCmd,
-		previewCmd, mergeCmd, mergesCmd, showCmd, revertCmd,
+		previewCmd, mergeCmd, mergesCmd, showCmd, revertCmd, batchCmd,
+		eventsCmd, resolveCmd, webhooksCmd,
 		activateCmd, deactivateCmd, deleteCmd,
 		duplicatesCmd, settingsCmd, serveCmd, passwordCmd, tokenCmd, benchCmd, helpCmd,
 	}

@@ -96,6 +96,10 @@ type Main struct {
 	local  *engine.Engine // the engine on db; nil with --server
 	remote *client.Client // the server's API with --server; else nil
 	caller engine.Caller
+
+	// batchFake, if set, stands in for the engine or the server in the
+	// batch command (tests of its flow).
+	batchFake batchBackend
 }
 
 // globals are the flags accepted before or after the subcommand.
@@ -335,6 +339,11 @@ func (m *Main) report(err error) int {
 	code := usermerge.ErrorCode(err)
 	msg := usermerge.ErrorMessage(err)
 	fmt.Fprintf(m.Stderr, "usermerge: %s\n", msg)
+	var problems *usermerge.BatchProblems
+	if errors.As(err, &problems) {
+		// A batch refused whole: every bad row, by line, with its reason.
+		writeProblems(m.Stderr, problems.Problems, 0)
+	}
 	switch {
 	case code == usermerge.Internal && m.debug():
 		fmt.Fprintf(m.Stderr, "usermerge: detail: %v\n", err)
@@ -352,10 +361,16 @@ func (m *Main) report(err error) int {
 			Code    usermerge.Code `json:"code"`
 			Reason  string         `json:"reason"`
 			Message string         `json:"message"`
+			// Problems: each bad row of a batch refused whole, as the API.
+			Problems []usermerge.RowProblem `json:"problems,omitempty"`
+		}
+		je := jsonError{Code: code, Reason: usermerge.ErrorReason(err), Message: msg}
+		if problems != nil {
+			je.Problems = problems.Problems
 		}
 		writeJSON(m.Stdout, struct {
 			Error jsonError `json:"error"`
-		}{jsonError{code, usermerge.ErrorReason(err), msg}})
+		}{je})
 	}
 	if status, ok := exitCodes[code]; ok {
 		return status

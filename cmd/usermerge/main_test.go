@@ -733,6 +733,17 @@ func TestHelpExamples(t *testing.T) {
 			}
 			args := splitArgs(t, strings.TrimPrefix(line, "usermerge "))
 			c := newCLI(t)
+			if cmd.name == "batch" || strings.Contains(line, "--operation") {
+				// the file the examples name, in the working directory
+				t.Chdir(t.TempDir())
+				csv := "target,sources,reason\n" + keep + "," + source + ",help example\n"
+				if err := os.WriteFile("merges.csv", []byte(csv), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if strings.Contains(line, "from-suggestions") {
+				c.acme("duplicates", "run", "--full") // suggestions to merge
+			}
 			if cmd.name == "revert" || cmd.name == "show" {
 				// a merge for the example to name
 				c.acme("merge", "--yes", "--target", keep, source)

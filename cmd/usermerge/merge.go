@@ -258,7 +258,7 @@ func (m *Main) needConfirm(action string) error {
 
 var revertCmd = &command{
 	name:    "revert",
-	usage:   "revert [--yes] MERGE_ID...",
+	usage:   "revert [--yes] MERGE_ID... | revert [--yes] --operation N",
 	summary: "revert merges exactly, as one batch",
 	help: `Reverts the given merges in one batch, newest first: every record a merge
 moved goes back to its source, every record it combined or retired gets its
@@ -269,15 +269,24 @@ the reason, when one merge cannot be reverted (the tenant does not allow
 it, it is not active, or a later merge involves its accounts and is not in
 the batch).
 
+--operation N reverts every merge of one operation (a merge of several
+sources at once, or one row of a bulk merge) the same way, in one
+transaction. A whole bulk merge is reverted with usermerge batch revert.
+
 Asks for confirmation on a terminal; scripts pass --yes.
 
 Examples:
   usermerge --tenant acme --as admin revert 1
-  usermerge --tenant acme --as admin revert --yes 2 3`,
-	db: existingDB, tenant: true, admin: true, minArgs: 1, maxArgs: -1,
+  usermerge --tenant acme --as admin revert --yes 2 3
+  usermerge --tenant acme --as admin revert --yes --operation 2`,
+	db: existingDB, tenant: true, admin: true, maxArgs: -1,
 	setup: func(fs *flag.FlagSet) runFunc {
 		yes := fs.Bool("yes", false, "revert without asking")
+		operation := fs.Int64("operation", 0, "revert every merge of operation `N` (usermerge merges shows it in the OP column)")
 		return func(ctx context.Context, m *Main, args []string) error {
+			if *operation != 0 || len(args) == 0 {
+				return m.revertOperation(ctx, *operation, *yes, args)
+			}
 			var ids []int64
 			for _, a := range args {
 				id, err := parseMergeID(a)
@@ -344,4 +353,42 @@ func writeKeptNewer(w io.Writer, kept []usermerge.KeptNewer) error {
 			values(k.Before), values(k.Merged), values(k.Current))
 	}
 	return tw.Flush()
+}
+
+// revertOperation is revert --operation N.
+func (m *Main) revertOperation(ctx context.Context, op int64, yes bool, args []string) error {
+	switch {
+	case len(args) > 0:
+		return usageError("revert: give merge ids or --operation, not both")
+	case op == 0:
+		return usageError("revert: name the merges to revert, or an operation with --operation N")
+	case op < 0:
+		return usageError("revert: --operation must be an operation's number, 1 or more")
+	}
+	if !yes {
+		if err := m.needConfirm("revert"); err != nil {
+			return err
+		}
+		p, err := m.eng.ListMerges(ctx, m.caller, usermerge.MergeFilter{Operation: op, State: "all", PerPage: 500})
+		if err != nil {
+			return err
+		}
+		if len(p.Merges) == 0 {
+			return usermerge.Errorf(usermerge.NotFound, "operation_not_found", "operation %d has no merges you may see", op)
+		}
+		var lines []string
+		for _, mg := range p.Merges {
+			lines = append(lines, fmt.Sprintf("  merge %d: %s into %s on %s, %s", mg.ID, who(mg.Source), who(mg.Target), fmtTime(mg.At), mg.DisplayState))
+		}
+		q := fmt.Sprintf("Revert operation %d (%s)?\n%s\nThe sources get their records and status back.", op,
+			plural(len(p.Merges), "merge", "merges"), strings.Join(lines, "\n"))
+		if err := m.ask(q); err != nil {
+			return err
+		}
+	}
+	rep, err := m.batches().RevertOperation(ctx, m.caller, op)
+	if err != nil {
+		return err
+	}
+	return m.emit(rep, func(w io.Writer) error { return writeRevert(w, rep) })
 }

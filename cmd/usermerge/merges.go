@@ -14,7 +14,7 @@ import (
 
 var mergesCmd = &command{
 	name:    "merges",
-	usage:   "merges [--from TIME] [--to TIME] [--source Q] [--target Q] [--operation N] [--state STATE] [--page N] [--per-page N]",
+	usage:   "merges [--from TIME] [--to TIME] [--source Q] [--target Q] [--operation N] [--batch N] [--state STATE] [--page N] [--per-page N]",
 	summary: "list merges, newest first",
 	help: `Lists the merges the administrator may see, newest first: when, source,
 target, who merged, state and what moved. --source and --target match a part
@@ -22,7 +22,8 @@ of the account's name, login, email or external ID. Times are RFC 3339
 (2024-05-01T09:30:00Z) or a date (2024-05-01, UTC); --to with a date
 includes that whole day. --operation lists the merges of one operation (a
 merge of several sources at once makes one merge per source; the OP column
-shows the operation each belongs to).
+shows the operation each belongs to). --batch lists the merges a bulk merge
+made (usermerge batch list shows the batches).
 
 STATE is active, reverted, permanent (the source was deleted), irreversible
 (the tenant does not allow reverting), target_deleted (hidden by default,
@@ -40,12 +41,16 @@ Examples:
 		target := fs.String("target", "", "the target matches `Q` (name, login, email or external ID)")
 		state := fs.String("state", "", "only merges in `STATE`: active, reverted, permanent, irreversible, target_deleted or all")
 		operation := fs.Int64("operation", 0, "only the merges of operation `N`")
+		batch := fs.Int64("batch", 0, "only the merges of bulk merge (batch) `N`")
 		page := fs.Int("page", 1, "page `N` of the list")
 		perPage := fs.Int("per-page", 50, "`N` merges per page (1-500)")
 		return func(ctx context.Context, m *Main, args []string) error {
-			f := usermerge.MergeFilter{Source: *source, Target: *target, Operation: *operation, State: usermerge.MergeState(*state), Page: *page, PerPage: *perPage}
+			f := usermerge.MergeFilter{Source: *source, Target: *target, Operation: *operation, Batch: *batch, State: usermerge.MergeState(*state), Page: *page, PerPage: *perPage}
 			if *operation < 0 {
 				return usageError("merges: --operation must be an operation's number, 1 or more")
+			}
+			if *batch < 0 {
+				return usageError("merges: --batch must be a batch's number, 1 or more")
 			}
 			var err error
 			if f.From, err = parseTime("--from", *from, false); err != nil {

@@ -15,7 +15,8 @@ import (
 var remoteCommands = map[string]bool{
 	"accounts": true, "account": true, "activate": true, "deactivate": true, "delete": true,
 	"preview": true, "merge": true, "merges": true, "show": true, "revert": true,
-	"settings": true, "duplicates": true, "export": true, "import": true, "token": true, "help": true,
+	"batch": true, "settings": true, "duplicates": true, "export": true, "import": true, "token": true, "help": true,
+	"events": true, "resolve": true, "webhooks": true,
 }
 
 // runRemote runs the command through the server named by --server: no

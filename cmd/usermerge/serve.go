@@ -26,7 +26,7 @@ import (
 
 var serveCmd = &command{
 	name:    "serve",
-	usage:   "serve [--addr HOST:PORT] [--demo [--fresh]] [--secure-cookies] [--max-connections N] [--import-timeout D]",
+	usage:   "serve [--addr HOST:PORT] [--demo [--fresh]] [--secure-cookies] [--max-connections N] [--import-timeout D] [--allow-private-webhooks]",
 	summary: "run the HTTP server (JSON API under /api/v1)",
 	help: `Serves the JSON API (documented at /api/v1/openapi.json), a health check at
 /healthz and Prometheus metrics at /metrics, on the database named by --db.
@@ -49,6 +49,12 @@ the merges made in it so far, and serve says so; --fresh deletes that
 database file first and starts again with new demo data. The URL and the
 sign-in details are printed.
 
+The server delivers the tenants' webhooks (docs/events.md): signed, after
+commit, retried over about three days. Several servers on one PostgreSQL
+database share the deliveries. Endpoints on loopback, link-local or
+private addresses are refused unless --allow-private-webhooks is given
+(for a receiver on this machine or inside the network).
+
 Examples:
   usermerge serve --demo
   usermerge serve --demo --fresh
@@ -63,9 +69,11 @@ Examples:
 		secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (when served over HTTPS)")
 		maxConns := fs.Int("max-connections", server.DefaultMaxConnections, "serve at most `N` connections at once")
 		importTimeout := fs.Duration("import-timeout", server.DefaultImportTimeout, "how long an import's body may take to arrive")
+		allowPrivate := fs.Bool("allow-private-webhooks", false, "let webhooks go to loopback, link-local and private addresses")
+		hookTimeout := fs.Duration("webhook-timeout", 10*time.Second, "how long one webhook attempt may take, connection to last byte")
 		return func(ctx context.Context, m *Main, args []string) error {
-			if *maxConns < 1 || *importTimeout <= 0 {
-				return usageError("serve: --max-connections must be at least 1 and --import-timeout positive")
+			if *maxConns < 1 || *importTimeout <= 0 || *hookTimeout <= 0 {
+				return usageError("serve: --max-connections must be at least 1 and --import-timeout and --webhook-timeout positive")
 			}
 			if *fresh && !*withDemo {
 				return usageError("serve: --fresh goes with --demo (it deletes the database to start the demo afresh)")
@@ -89,6 +97,9 @@ Examples:
 			}
 			srv := server.New(server.Config{Engine: eng, Logger: log, SecureCookies: *secure, ImportTimeout: *importTimeout})
 			hs := srv.HTTPServer()
+			srv.WorkBatches(time.Second) // bulk merges run in the server, until it stops
+			eng.AllowPrivateWebhooks(*allowPrivate)
+			srv.DeliverWebhooks(engine.DeliveryOptions{Timeout: *hookTimeout})
 			ln = server.LimitListener(ln, *maxConns)
 			fmt.Fprintf(out, "usermerge is serving %s (database %s)\n", url, m.describeDB())
 			fmt.Fprintf(out, "  Web UI:  %s/  (the admin UI: sign in with a tenant, its administrator's login and password)\n", url)

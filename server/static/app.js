@@ -144,7 +144,48 @@ function followRun() {
   setTimeout(poll, 1000);
 }
 
+// A bulk merge in progress: its bar and counts follow the batch from the
+// API every second; when the batch stops running the page reloads to show
+// its report. Without the script the page refreshes itself (noscript).
+function followBatch() {
+  var box = document.querySelector("[data-batch-poll]");
+  if (!box || !box.dataset.batchPoll || !window.fetch) return;
+  var set = function (id, v) { var el = document.getElementById(id); if (el) el.textContent = v; };
+  var n = function (v) { return (v || 0).toLocaleString("en"); };
+  var left = function (s) {
+    if (s === undefined || s === null) return "estimating…";
+    if (s < 1) return "less than a second";
+    if (s < 90) { var k = Math.ceil(s); return k + (k === 1 ? " second" : " seconds"); }
+    if (s < 5400) { var m = Math.ceil(s / 60); return "about " + m + (m === 1 ? " minute" : " minutes"); }
+    var h = Math.ceil(s / 3600); return "about " + h + (h === 1 ? " hour" : " hours");
+  };
+  var bar = document.getElementById("batch-progress");
+  var poll = function () {
+    fetch(box.dataset.batchPoll, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (resp) { return resp.ok ? resp.json() : null; })
+      .then(function (b) {
+        if (!b) { setTimeout(poll, 3000); return; }
+        if (b.status !== box.dataset.batchStatus) { window.location.reload(); return; }
+        var done = (b.merged || 0) + (b.refused || 0) + (b.cancelled || 0), of = b.rows;
+        if (b.status === "reverting") { done = b.reverted || 0; of = b.merged || 0; }
+        var pct = of > 0 ? Math.min(100, Math.floor(done * 100 / of)) : 0;
+        if (bar) { bar.max = Math.max(of, 1); bar.value = done; bar.textContent = pct + " %"; }
+        set("batch-of", n(of));
+        set("batch-percent", pct);
+        set("batch-done", n(done));
+        set("batch-merged", n(b.merged));
+        set("batch-refused", n(b.refused));
+        set("batch-left", n(b.left));
+        set("batch-time-left", left(b.seconds_left));
+        setTimeout(poll, 1000);
+      })
+      .catch(function () { setTimeout(poll, 3000); });
+  };
+  setTimeout(poll, 1000);
+}
+
 document.addEventListener("DOMContentLoaded", function () {
+  followBatch();
   followRun();
   selectAll();
   keepScroll();

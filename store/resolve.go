@@ -1,0 +1,66 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Set lookups for resolving old references (PRODUCT.md §13): what the
+// chains of merges need, a chunk of ids per statement.
+
+// MergeTimes answers when each merge was made.
+func (tx *Tx) MergeTimes(ctx context.Context, tenant string, ids []int64) (map[int64]time.Time, error) {
+	out := make(map[int64]time.Time, len(ids))
+	for i := 0; i < len(ids); i += lookupChunk {
+		chunk := ids[i:min(i+lookupChunk, len(ids))]
+		args := []any{tenant}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := tx.Query(ctx, `SELECT id, at FROM merges WHERE tenant_id = ? AND id IN (`+placeholders(len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id, at int64
+			if err := rows.Scan(&id, &at); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = FromMillis(at)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// RevertedMergesOf answers, for each account, the reverted merges that had
+// it as their source, oldest first.
+func (tx *Tx) RevertedMergesOf(ctx context.Context, tenant string, accounts []string) (map[string][]int64, error) {
+	out := map[string][]int64{}
+	for i := 0; i < len(accounts); i += lookupChunk {
+		chunk := accounts[i:min(i+lookupChunk, len(accounts))]
+		rows, err := tx.Query(ctx, `SELECT source_id, id FROM merges WHERE tenant_id = ? AND state = 'reverted' AND source_id IN (`+
+			placeholders(len(chunk))+`) ORDER BY id`, append([]any{tenant}, anys(chunk)...)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var src string
+			var id int64
+			if err := rows.Scan(&src, &id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[src] = append(out[src], id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
