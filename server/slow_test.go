@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +24,13 @@ import (
 // connection cap, as `usermerge serve` runs it.
 func newServedEnv(t *testing.T, cfg Config, maxConns int) *env {
 	t.Helper()
+	return newServedEnvWatched(t, cfg, maxConns, nil)
+}
+
+// newServedEnvWatched is newServedEnv with connState called on each of the
+// server's connections' changes of state.
+func newServedEnvWatched(t *testing.T, cfg Config, maxConns int, connState func(net.Conn, http.ConnState)) *env {
+	t.Helper()
 	db := storetest.Open(t)
 	db.Now = func() time.Time { return testNow }
 	e := &env{t: t, db: db, eng: engine.New(db, nil)}
@@ -31,6 +39,7 @@ func newServedEnv(t *testing.T, cfg Config, maxConns int) *env {
 	srv := New(cfg)
 	e.srv = httptest.NewUnstartedServer(nil)
 	e.srv.Config = srv.HTTPServer()
+	e.srv.Config.ConnState = connState
 	e.srv.Listener = LimitListener(e.srv.Listener, maxConns)
 	e.srv.Start()
 	t.Cleanup(e.srv.Close)
@@ -264,7 +273,20 @@ func TestConnectionCap(t *testing.T) {
 func TestExportStreamsPastTheWriteTimeout(t *testing.T) {
 	storetest.Each(t, func(t *testing.T) {
 		const writeTimeout = 300 * time.Millisecond
-		e := newServedEnv(t, Config{Timeouts: Timeouts{Write: writeTimeout}}, 0)
+		closed := make(chan struct{}, 1) // the server closed the stalled client's connection
+		var mu sync.Mutex
+		var local string // that client's address
+		e := newServedEnvWatched(t, Config{Timeouts: Timeouts{Write: writeTimeout}}, 0, func(c net.Conn, st http.ConnState) {
+			mu.Lock()
+			stalled := local != "" && c.RemoteAddr().String() == local
+			mu.Unlock()
+			if st == http.StateClosed && stalled {
+				select {
+				case closed <- struct{}{}:
+				default:
+				}
+			}
+		})
 		// About 15 MB of sign-ins: more than socket buffers hold.
 		if _, err := e.db.SQL().Exec(`INSERT INTO signins (tenant_id, id, account_id, at, ip, client)
 			WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
@@ -308,13 +330,39 @@ func TestExportStreamsPastTheWriteTimeout(t *testing.T) {
 			t.Logf("the slow read took only %v; the test did not outlast the write timeout", took)
 		}
 
-		// Stop reading for several write timeouts: the server gives up.
-		resp = get()
+		// Stop reading: once the buffers between them are full, the server's
+		// write blocks, and after one write timeout it gives up and closes
+		// the connection. The test waits for that close, not for a fixed
+		// time: on a loaded machine the server may take long to fill the
+		// buffers.
+		// The client's receive buffer is capped: Linux may grow it to
+		// tens of megabytes, enough to take the whole export unread.
+		alone := &http.Client{Transport: &http.Transport{DisableKeepAlives: true,
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+				if tc, ok := conn.(*net.TCPConn); ok {
+					tc.SetReadBuffer(256 << 10)
+					mu.Lock()
+					local = tc.LocalAddr().String()
+					mu.Unlock()
+				}
+				return conn, err
+			}}}
+		req, _ := http.NewRequest("GET", e.base+"/api/v1/tenants/acme/export", nil)
+		req.Header.Set("Authorization", "Bearer "+c.token)
+		resp, err := alone.Do(req)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("export: %v %v", resp, err)
+		}
 		defer resp.Body.Close()
 		if _, err := io.ReadFull(resp.Body, make([]byte, 1<<16)); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(5 * writeTimeout)
+		select {
+		case <-closed:
+		case <-time.After(100 * writeTimeout):
+			t.Errorf("a stalled reader's connection is still open after %v", 100*writeTimeout)
+		}
 		if n, err := io.Copy(io.Discard, resp.Body); err == nil {
 			t.Errorf("a stalled reader got the rest of the export (%d more bytes); want the connection cut", n)
 		}
