@@ -36,6 +36,7 @@ var uiFuncs = template.FuncMap{
 	"batchStatusClass": batchStatusClass,
 	"rowStatusText":    rowStatusText,
 	"rowStatusClass":   rowStatusClass,
+	"deliveryClass":    deliveryStatusClass,
 	"secondsText":      secondsText,
 	"i64":              func(n int) int64 { return int64(n) },
 	"neg":              func(n int) int { return -n },

@@ -54,12 +54,28 @@ type deliveryPage struct {
 	Attempts []usermerge.WebhookAttempt
 }
 
-func webhookID(r *http.Request) (int64, error) {
+// pathID reads the {id} of a webhook's or a delivery's page: what is
+// "webhook" or "delivery", for the not-found answer.
+func pathID(r *http.Request, what string) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, usermerge.Errorf(usermerge.NotFound, "no_such_webhook", "there is no webhook %q", r.PathValue("id"))
+		return 0, usermerge.Errorf(usermerge.NotFound, "no_such_"+what, "there is no %s %q", what, r.PathValue("id"))
 	}
 	return id, nil
+}
+
+func webhookID(r *http.Request) (int64, error)  { return pathID(r, "webhook") }
+func deliveryID(r *http.Request) (int64, error) { return pathID(r, "delivery") }
+
+// deliveryStatusClass is the pill of a delivery's status.
+func deliveryStatusClass(status string) string {
+	switch status {
+	case usermerge.DeliveryDelivered:
+		return "pill ok"
+	case usermerge.DeliveryFailed:
+		return "pill bad"
+	}
+	return "pill info"
 }
 
 func (u *uiServer) webhooks(w http.ResponseWriter, r *http.Request, c *uiCall) error {
@@ -238,14 +254,6 @@ func (u *uiServer) doRemoveWebhook(w http.ResponseWriter, r *http.Request, c *ui
 		return u.done(w, r, u.webhookURL(c, id), "", err)
 	}
 	return u.done(w, r, c.page.T()+"/webhooks", "Webhook "+strconv.FormatInt(id, 10)+" is removed; its pending deliveries are marked failed.", nil)
-}
-
-func deliveryID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, usermerge.Errorf(usermerge.NotFound, "no_such_delivery", "there is no delivery %q", r.PathValue("id"))
-	}
-	return id, nil
 }
 
 func (u *uiServer) delivery(w http.ResponseWriter, r *http.Request, c *uiCall) error {
