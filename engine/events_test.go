@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -226,6 +227,22 @@ func TestResolve(t *testing.T) {
 		for i, r := range got {
 			if r.Ref != refs[i] {
 				t.Errorf("answer %d is for %q, not %q", i, r.Ref, refs[i])
+			}
+		}
+		// E named first and last of 600 references, X between (two lookup chunks of
+		// 500): its reverted merge is listed once in both answers.
+		many := make([]string, 600)
+		for i := range many {
+			many[i] = "X"
+		}
+		many[0], many[599] = "E", "login-E"
+		got, err = f.e.Resolve(f.ctx, f.as("admin"), many)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range []int{0, 599} {
+			if !slices.Equal(got[i].Reverted, []int64{m[0].ID}) {
+				t.Errorf("%s among 600 references: reverted %v, want [%d]", many[i], got[i].Reverted, m[0].ID)
 			}
 		}
 		// A group manager of sales does not see X (eng): not found.

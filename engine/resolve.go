@@ -113,10 +113,14 @@ func (e *Engine) Resolve(ctx context.Context, c Caller, refs []string) ([]userme
 		if err != nil {
 			return err
 		}
+		// Each account once: two references to one account in different
+		// chunks would list its reverted merges twice.
 		var namedIDs []string
+		listed := map[string]bool{}
 		for i := range refs {
-			if found[i] {
-				namedIDs = append(namedIDs, named[refs[i]].ID)
+			if id := named[refs[i]].ID; found[i] && !listed[id] {
+				listed[id] = true
+				namedIDs = append(namedIDs, id)
 			}
 		}
 		reverted, err := tx.RevertedMergesOf(ctx, a.tenant.ID, namedIDs)
