@@ -10,7 +10,7 @@ import (
 
 var benchCmd = &command{
 	name:    "bench",
-	usage:   "bench [duplicates|batch] [--accounts N] [--rows N] [--signins N] [--merges N] [--checks N] [--cpuprofile FILE] [--memprofile FILE] [--force]",
+	usage:   "bench [duplicates|batch|events] [--accounts N] [--rows N] [--signins N] [--merges N] [--checks N] [--cpuprofile FILE] [--memprofile FILE] [--force]",
 	summary: "measure merges, reverts, the merge list and finding duplicates on generated data",
 	help: `Generates, into a fresh database named by --db (an SQLite file, or a
 PostgreSQL URL: the data goes into the schema its search_path names, else
@@ -62,6 +62,19 @@ per row (an UPDATE per table, no checks, no journal); it prints
 run/baseline and (check + dry run)/run. It checks that every row merged
 once and that the baseline moved the same records.
 
+"bench events" measures events and resolving instead: it loads a merge
+tenant of --rows duplicate pairs (default 1,200, records as in "bench
+batch") and a resolve tenant of --accounts accounts (default 1,000,000)
+and --merges merges (default 1,000,000) consistent with them: chains of
+two merges, reverted merges and deleted accounts. Against a local HTTP
+receiver that checks every signature, it measures a merge with three
+webhook endpoints against one with none (blocks of ten, alternating, the
+delivery worker stopped), the worker's throughput on a backlog of
+deliveries to ten endpoints (--workers at once, default the server's 8),
+the time from a merge's commit to the receiver with the worker running,
+and --samples resolve calls of --refs references each (default 50 of
+1,000), every answer checked against the generated truth.
+
 Examples:
   usermerge --db /tmp/bench.db bench
   usermerge --db /tmp/bench.db bench --accounts 1000 --signins 10000 --merges 10000 --force
@@ -69,7 +82,9 @@ Examples:
   usermerge --db /tmp/dup.db bench duplicates --accounts 300000
   usermerge --db 'postgres://postgres@127.0.0.1:5432/test?search_path=dupbench' bench duplicates --json
   usermerge --db /tmp/batch.db bench batch
-  usermerge --db /tmp/batch.db bench batch --accounts 10000 --rows 1000 --force`,
+  usermerge --db /tmp/batch.db bench batch --accounts 10000 --rows 1000 --force
+  usermerge --db /tmp/events.db bench events
+  usermerge --db 'postgres://postgres@127.0.0.1:5432/test?search_path=eventbench' bench events --json`,
 	db:      noDB,
 	maxArgs: 1,
 	setup: func(fs *flag.FlagSet) runFunc {
@@ -82,10 +97,34 @@ Examples:
 		fs.BoolVar(&o.Force, "force", false, "delete a database that already holds data")
 		fs.BoolVar(&o.Keep, "keep", false, "keep the bare baseline's copy (FILE.bare, or the schema SCHEMA_bare) for inspection")
 		rows := fs.Int("rows", 10_000, "`N` rows (duplicate pairs) in the batch (bench batch)")
+		refs := fs.Int("refs", 1_000, "`N` references per resolve call (bench events)")
+		workers := fs.Int("workers", 0, "`N` deliveries sent at once (bench events; 0: the server's default)")
 		checks := fs.Int("checks", 200, "`N` accounts checked one by one (bench duplicates)")
 		cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the detection to `FILE` (bench duplicates)")
 		heapProfile := fs.String("memprofile", "", "write a heap profile of the detection at its largest heap to `FILE` (bench duplicates)")
 		return func(ctx context.Context, m *Main, args []string) error {
+			if len(args) == 1 && args[0] == "events" {
+				set := map[string]bool{}
+				fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+				e := bench.EventsOptions{DB: m.g.db, Force: o.Force, Merges: o.Merges, Refs: *refs, Workers: *workers, Seed: o.Seed}
+				if set["accounts"] {
+					e.Accounts = o.Accounts
+				}
+				if set["rows"] {
+					e.Pairs = *rows
+				}
+				if set["samples"] {
+					e.Samples = o.Samples
+				}
+				if m.isTerminal(m.Stderr) {
+					e.Progress = m.Stderr
+				}
+				r, err := bench.RunEvents(ctx, e)
+				if err != nil {
+					return err
+				}
+				return m.emit(r, func(w io.Writer) error { return bench.WriteEventsText(w, r) })
+			}
 			if len(args) == 1 && args[0] == "batch" {
 				b := bench.BatchOptions{DB: m.g.db, Force: o.Force, Accounts: o.Accounts, Rows: *rows, Seed: o.Seed, Keep: o.Keep}
 				if m.isTerminal(m.Stderr) {
@@ -99,7 +138,7 @@ Examples:
 			}
 			if len(args) == 1 {
 				if args[0] != "duplicates" {
-					return usageError("unknown benchmark %q; the benchmarks are: duplicates, batch (or none, for merges)", args[0])
+					return usageError("unknown benchmark %q; the benchmarks are: duplicates, batch, events (or none, for merges)", args[0])
 				}
 				// The generator's own clock, not the run's: --accounts and
 				// --seed alone decide the data, so runs compare.
