@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -52,6 +53,10 @@ type dialect struct {
 	// lock with a timeout; SQLite: nothing, the transaction holds the
 	// database's write lock from its first statement).
 	lockAccount func(ctx context.Context, tx *Tx, tenant, id string) error
+	// busy is how long an SQLite writer waits for the write lock (0 on
+	// PostgreSQL): for another process's writer in SQLite's busy handler,
+	// for this process's writers in the DB's queue of writers.
+	busy time.Duration
 	// byteCollate makes ORDER BY compare text byte by byte (SQLite's
 	// default), so exports do not depend on a PostgreSQL server's locale.
 	byteCollate string
@@ -103,7 +108,10 @@ func pickDialect(rawURL string) (d *dialect, dsnW, dsnR string, err error) {
 	// Readers use a second pool with deferred transactions and see a WAL
 	// snapshot.
 	common := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_synchronous=NORMAL&_busy_timeout=" + busy
-	return sqliteDialect(), common + "&_txlock=immediate", common + "&_txlock=deferred", nil
+	d = sqliteDialect()
+	ms, _ := strconv.Atoi(busy)
+	d.busy = time.Duration(ms) * time.Millisecond
+	return d, common + "&_txlock=immediate", common + "&_txlock=deferred", nil
 }
 
 func sqliteDialect() *dialect {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -44,7 +45,7 @@ func (tx *Tx) RevertedMergesOf(ctx context.Context, tenant string, accounts []st
 	for i := 0; i < len(accounts); i += lookupChunk {
 		chunk := accounts[i:min(i+lookupChunk, len(accounts))]
 		rows, err := tx.Query(ctx, `SELECT source_id, id FROM merges WHERE tenant_id = ? AND state = 'reverted' AND source_id IN (`+
-			placeholders(len(chunk))+`) ORDER BY id`, append([]any{tenant}, anys(chunk)...)...)
+			placeholders(len(chunk))+`)`, append([]any{tenant}, anys(chunk)...)...)
 		if err != nil {
 			return nil, err
 		}
@@ -61,6 +62,13 @@ func (tx *Tx) RevertedMergesOf(ctx context.Context, tenant string, accounts []st
 		if err := rows.Err(); err != nil {
 			return nil, err
 		}
+	}
+	// Sorted here, not by the statement: ORDER BY id would lead SQLite
+	// to walk the tenant's merges in id order (its primary key) rather
+	// than look each source up in merges_source, 50 times slower at a
+	// million merges.
+	for _, ids := range out {
+		slices.Sort(ids)
 	}
 	return out, nil
 }

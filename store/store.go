@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
+
 	"usermerge"
 )
 
@@ -26,6 +28,14 @@ type DB struct {
 	url     string
 	Now     func() time.Time // the clock; one reading per transaction
 	events  chan struct{}    // a commit wrote events (see Events)
+	// writers queues this process's SQLite write transactions (nil on
+	// PostgreSQL): SQLite lets one writer in at a time, and its busy
+	// handler makes the others sleep and poll, so that a writer that
+	// begins again at once (a batch's next row, a loop of merges) would
+	// win the lock over and over and the others (the webhook worker
+	// logging an attempt) would starve. A channel's waiters are served in
+	// order.
+	writers chan struct{}
 }
 
 // Events is signalled after a commit that wrote events, so that this
@@ -55,6 +65,9 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	}
 	d.configure(w, r)
 	db := &DB{w: w, r: r, dialect: d, url: url, Now: func() time.Time { return time.Now().UTC() }, events: make(chan struct{}, 1)}
+	if d.name == "sqlite" {
+		db.writers = make(chan struct{}, 1)
+	}
 	if d.name == "postgres" {
 		// An id's commit need not wait for the disk: the transaction that
 		// uses it commits later and durably, which flushes the log up to and
@@ -186,6 +199,12 @@ func (db *DB) View(ctx context.Context, fn func(*Tx) error) error {
 }
 
 func (db *DB) transact(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*Tx) error) (err error) {
+	if !readOnly && db.writers != nil {
+		if err := db.queueWriter(ctx); err != nil {
+			return err
+		}
+		defer func() { <-db.writers }() // after the commit or rollback below
+	}
 	sqlTx, err := pool.BeginTx(ctx, db.dialect.txOptions(readOnly))
 	if err != nil {
 		return db.dialect.mapError(fmt.Errorf("begin: %w", err))
@@ -213,6 +232,26 @@ func (db *DB) transact(ctx context.Context, pool *sql.DB, readOnly bool, fn func
 		return db.dialect.mapError(err)
 	}
 	return nil
+}
+
+// queueWriter waits for this process's turn to write, as long as SQLite's
+// busy_timeout, and answers as SQLite does when the lock stays taken.
+func (db *DB) queueWriter(ctx context.Context) error {
+	select {
+	case db.writers <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(db.dialect.busy)
+	defer t.Stop()
+	select {
+	case db.writers <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return db.dialect.mapError(fmt.Errorf("begin: %w", ctx.Err()))
+	case <-t.C:
+		return db.dialect.mapError(fmt.Errorf("begin: waited %s for this process's other writers: %w", db.dialect.busy, sqlite3.Error{Code: sqlite3.ErrBusy}))
+	}
 }
 
 // Exec runs a statement and returns the number of rows it affected.
