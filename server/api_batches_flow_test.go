@@ -14,6 +14,7 @@ import (
 
 	"usermerge"
 	"usermerge/engine"
+	"usermerge/store"
 	"usermerge/store/storetest"
 )
 
@@ -357,6 +358,86 @@ func TestUIBatchUpload(t *testing.T) {
 		list := c.get("/ui/t/acme/batches")
 		if !strings.Contains(list.body, "june.csv") || !strings.Contains(list.body, "Running") {
 			t.Errorf("the list of batches: %s", list.body)
+		}
+	})
+}
+
+// TestBatchStartAtOnceAndDiscard: ?start=true stores the batch running; a
+// start that is neither true nor false is refused with nothing stored; and
+// "Do not run it" on a ready batch's dry run cancels it, merging nothing.
+func TestBatchStartAtOnceAndDiscard(t *testing.T) {
+	storetest.Each(t, func(t *testing.T) {
+		e := newEnv(t)
+		admin := e.signIn("admin")
+		file := []byte("target,sources\nt.login,s.login\n")
+		before := e.snapshotAll()
+		st, body := admin.raw("POST", batchT+"/batches?name=x.csv&start=maybe", "text/csv", file)
+		apiExpect(t, "start=maybe", st, body, "400 bad_request")
+		if diff := snapshotDiff(before, e.snapshotAll()); diff != "" {
+			t.Errorf("a refused start wrote: %s", diff)
+		}
+		st, body = admin.raw("POST", batchT+"/batches?name=now.csv&start=true", "text/csv", file)
+		if apiExpect(t, "create and start", st, body, "201") {
+			if b := apiDecode[usermerge.Batch](t, body); b.Status != usermerge.BatchRunning || b.Name != "now.csv" {
+				t.Errorf("created with start=true: %s %q", b.Status, b.Name)
+			}
+		}
+		st, body = admin.raw("POST", batchT+"/batches?name=later.csv", "text/csv", []byte("target,sources\ne1.login,e2.login\n"))
+		if apiExpect(t, "create without start", st, body, "201") {
+			if b := apiDecode[usermerge.Batch](t, body); b.Status != usermerge.BatchReady {
+				t.Errorf("created without start: %s", b.Status)
+			}
+		}
+
+		c := e.uiClient()
+		csrf := c.signIn("admin")
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		mw.WriteField("csrf_token", csrf)
+		fw, _ := mw.CreateFormFile("file", "discard.csv")
+		fw.Write([]byte("target,sources\ne1.login,e2.login\n"))
+		mw.Close()
+		resp, err := c.hc.Post(e.base+"/ui/t/acme/batches", mw.FormDataContentType(), &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		up := answerOf(t, resp)
+		if up.status != http.StatusSeeOther {
+			t.Fatalf("upload: %d %s", up.status, up.body)
+		}
+		page := c.follow(up)
+		if !strings.Contains(page.body, `id="discard-batch"`) || !strings.Contains(page.body, "Do not run it") {
+			t.Fatalf("the dry run lacks Do not run it:\n%s", page.body)
+		}
+		merges := func() int64 {
+			var n int64
+			e.db.View(context.Background(), func(tx *store.Tx) error {
+				var err error
+				n, err = tx.Count(context.Background(), `SELECT COUNT(*) FROM merges WHERE tenant_id = ?`, "acme")
+				return err
+			})
+			return n
+		}
+		had := merges()
+		discard := c.post(up.location+"/cancel", map[string][]string{"csrf_token": {csrf}})
+		if discard.status != http.StatusSeeOther {
+			t.Fatalf("Do not run it: %d %s", discard.status, discard.body)
+		}
+		after := c.follow(discard)
+		if !strings.Contains(after.body, "Cancelled") || strings.Contains(after.body, `id="run-batch"`) {
+			t.Errorf("the discarded batch's page:\n%s", after.body)
+		}
+		id := strings.TrimPrefix(up.location, "/ui/t/acme/batches/")
+		var b usermerge.Batch
+		if st := admin.call("GET", batchT+"/batches/"+id, nil, &b); st != 200 || b.Status != usermerge.BatchCancelled || b.Merged != 0 || b.Cancelled != 1 {
+			t.Errorf("the discarded batch: %d %+v", st, b)
+		}
+		st, body = admin.raw("POST", batchT+"/batches/"+id+"/start", "", nil)
+		if st < 400 {
+			t.Errorf("starting a discarded batch: %d %s", st, body)
+		}
+		if got := merges(); got != had {
+			t.Errorf("discarding a batch made %d merges", got-had)
 		}
 	})
 }
