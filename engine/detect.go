@@ -151,12 +151,17 @@ func (e *Engine) RecoverDetections(ctx context.Context) error {
 // goroutine than the caller's.
 func (e *Engine) RunDetection(ctx context.Context, c Caller, id int64, progress func(usermerge.DetectionRun)) (usermerge.DetectionRun, error) {
 	var run store.DuplicateRun
-	err := e.call(ctx, c, false, func(tx *store.Tx, a *actor) error {
+	// The run is loaded even when ctx is already cancelled (a server that
+	// shut down just after starting it), so that the cancellation below
+	// marks it failed instead of leaving it running until the next start.
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	err := e.call(lctx, c, false, func(tx *store.Tx, a *actor) error {
 		if err := requireDetect(a); err != nil {
 			return err
 		}
 		var err error
-		if run, err = tx.DuplicateRun(ctx, a.tenant.ID, id); err != nil {
+		if run, err = tx.DuplicateRun(lctx, a.tenant.ID, id); err != nil {
 			return err
 		}
 		if run.Status != usermerge.RunRunning {

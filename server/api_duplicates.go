@@ -198,7 +198,8 @@ func (s *Server) startDetection(w http.ResponseWriter, r *http.Request, c *call)
 
 // startRun records a detection run and does its work in the background,
 // in this process, until it ends or the server shuts down (the run is then
-// left interrupted, and the next start recovers it).
+// marked failed as cancelled; a process that dies instead leaves it
+// running, and the next start recovers it).
 func (s *Server) startRun(ctx context.Context, c engine.Caller, opt engine.DetectOptions) (usermerge.DetectionRun, error) {
 	run, err := s.eng.StartDetection(ctx, c, opt)
 	if err != nil {
