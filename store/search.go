@@ -58,11 +58,19 @@ func sqlGrams(s string) string {
 }
 
 // sqliteDriver is mattn/go-sqlite3 with the search functions on every
-// connection.
+// connection, and the database file memory-mapped (up to SQLite's 2 GiB
+// limit): a read then finds its pages in the kernel's page cache without
+// a read call and a copy into each connection's own 2 MB cache, which at
+// a million accounts made a resolve of 1,000 references twice as slow
+// (docs/performance.md, Events). The mapping is address space shared by
+// the connections, not memory each one holds.
 const sqliteDriver = "sqlite3_usermerge"
 
 func init() {
 	sql.Register(sqliteDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		if _, err := c.Exec("PRAGMA mmap_size = 2147418112", nil); err != nil {
+			return err
+		}
 		if err := c.RegisterFunc("usermerge_fold", Fold, true); err != nil {
 			return err
 		}
