@@ -133,7 +133,7 @@ func TestEventsBenchTiny(t *testing.T) {
 			t.Errorf("latency %+v", l)
 		}
 		s := r.Resolve
-		if s.Calls != 3 || s.Refs != 200 || s.P95MS <= 0 || s.WarmUp != 5 || s.ColdMS <= 0 {
+		if s.Calls != 3 || s.Refs != 200 || s.P95MS <= 0 || s.WarmUp != 10 || s.ColdMS <= 0 {
 			t.Errorf("resolve %+v", s)
 		}
 		var total int
@@ -143,8 +143,8 @@ func TestEventsBenchTiny(t *testing.T) {
 			}
 			total += s.States[st]
 		}
-		if total != (5+3)*200 { // the warm-up calls' answers are checked too
-			t.Errorf("%d answers, want %d", total, (5+3)*200)
+		if total != (10+3)*200 { // the warm-up calls' answers are checked too
+			t.Errorf("%d answers, want %d", total, (10+3)*200)
 		}
 		if len(r.Checks) != 4 || r.Accounts != 500 || r.Merges != 800 {
 			t.Errorf("checks %q, %d accounts, %d merges", r.Checks, r.Accounts, r.Merges)

@@ -73,7 +73,7 @@ delivery worker stopped), the worker's throughput on a backlog of
 deliveries to ten endpoints (--workers at once, default the server's 8),
 the time from a merge's commit to the receiver with the worker running,
 and --samples resolve calls of --refs references each (default 50 of
-1,000, after 5 untimed warm-up calls), every answer checked against the
+1,000, after 10 untimed warm-up calls), every answer checked against the
 generated truth.
 
 Examples:
