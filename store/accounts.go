@@ -457,28 +457,16 @@ func nullString(s string) any {
 	return s
 }
 
-// inStrings is the condition "col is one of values" and its arguments:
-// on PostgreSQL col = ANY(?) with the values as one array, so that the
+// inList is the condition "col is one of values" and its arguments: on
+// PostgreSQL col = ANY(?) with the values as one array, so that the
 // statement's text is the same for any number of values and is prepared
 // (and planned) once, not once per length of an IN list; on SQLite an IN
 // list.
-func (tx *Tx) inStrings(col string, values []string) (string, []any) {
+func inList[T string | int64](tx *Tx, col string, values []T) (string, []any) {
 	if tx.d.name == "postgres" {
 		return col + ` = ANY(?)`, []any{values}
 	}
 	return col + ` IN (` + placeholders(len(values)) + `)`, anys(values)
-}
-
-// inInts is inStrings for integer values.
-func (tx *Tx) inInts(col string, values []int64) (string, []any) {
-	if tx.d.name == "postgres" {
-		return col + ` = ANY(?)`, []any{values}
-	}
-	args := make([]any, len(values))
-	for i, v := range values {
-		args[i] = v
-	}
-	return col + ` IN (` + placeholders(len(values)) + `)`, args
 }
 
 func placeholders(n int) string {

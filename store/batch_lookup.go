@@ -52,7 +52,7 @@ func (tx *Tx) AccountsByRefs(ctx context.Context, tenant string, refs []string) 
 	for _, col := range []string{"id", "login"} {
 		for i := 0; i < len(pending); i += lookupChunk {
 			chunk := pending[i:min(i+lookupChunk, len(pending))]
-			in, args := tx.inStrings(`a.`+col, chunk)
+			in, args := inList(tx, `a.`+col, chunk)
 			rows, err := tx.Query(ctx, `SELECT `+accountCols+`, a.`+col+` FROM accounts a WHERE a.tenant_id = ? AND `+in,
 				append([]any{tenant}, args...)...)
 			if err != nil {
@@ -89,7 +89,7 @@ func (tx *Tx) AccountsByRefs(ctx context.Context, tenant string, refs []string) 
 	for system, values := range bySystem {
 		for i := 0; i < len(values); i += lookupChunk {
 			chunk := values[i:min(i+lookupChunk, len(values))]
-			in, args := tx.inStrings(`x.value`, chunk)
+			in, args := inList(tx, `x.value`, chunk)
 			rows, err := tx.Query(ctx, `SELECT `+accountCols+`, x.value FROM external_ids x JOIN accounts a ON a.tenant_id = x.tenant_id AND a.id = x.account_id
 				WHERE x.tenant_id = ? AND x.system = ? AND x.retired_by IS NULL AND `+in,
 				append([]any{tenant, system}, args...)...)

@@ -14,7 +14,7 @@ func (tx *Tx) MergeTimes(ctx context.Context, tenant string, ids []int64) (map[i
 	out := make(map[int64]time.Time, len(ids))
 	for i := 0; i < len(ids); i += lookupChunk {
 		chunk := ids[i:min(i+lookupChunk, len(ids))]
-		in, args := tx.inInts(`id`, chunk)
+		in, args := inList(tx, `id`, chunk)
 		// state is read though unused: merges_at (tenant_id, at, id) covers
 		// id and at, and SQLite without statistics would rather read every
 		// merge of the tenant through it than look each id up by the
@@ -46,7 +46,7 @@ func (tx *Tx) RevertedMergesOf(ctx context.Context, tenant string, accounts []st
 	out := map[string][]int64{}
 	for i := 0; i < len(accounts); i += lookupChunk {
 		chunk := accounts[i:min(i+lookupChunk, len(accounts))]
-		in, args := tx.inStrings(`source_id`, chunk)
+		in, args := inList(tx, `source_id`, chunk)
 		rows, err := tx.Query(ctx, `SELECT source_id, id FROM merges WHERE tenant_id = ? AND state = 'reverted' AND `+in,
 			append([]any{tenant}, args...)...)
 		if err != nil {

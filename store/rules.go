@@ -113,7 +113,7 @@ func liveCond(t *recordTable, alias string) string {
 	return " AND " + alias + "." + t.live
 }
 
-func anys(ss []string) []any {
+func anys[T any](ss []T) []any {
 	out := make([]any, len(ss))
 	for i, s := range ss {
 		out[i] = s
