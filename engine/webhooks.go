@@ -502,6 +502,12 @@ func (e *Engine) wakeDelivery() {
 // them at a time (FOR UPDATE SKIP LOCKED on PostgreSQL, a lease on both),
 // and a crash mid-attempt means a redelivery with the same webhook-id,
 // never a lost event.
+//
+// One transaction claims up to Workers deliveries and reads what sending
+// them needs; the attempts that end while another is being logged are
+// logged together in one transaction. A commit is what a delivery costs
+// the database, so a backlog costs a few commits per Workers deliveries
+// rather than two for each.
 func (e *Engine) DeliverWebhooks(ctx context.Context, opt DeliveryOptions) {
 	if opt.Poll <= 0 {
 		opt.Poll = time.Second
@@ -517,9 +523,18 @@ func (e *Engine) DeliverWebhooks(ctx context.Context, opt DeliveryOptions) {
 		client = e.webhookClient()
 	}
 	lease := opt.Timeout + 30*time.Second
-	free := make(chan struct{}, opt.Workers) // a slot freed up
 	inflight := 0
-	done := make(chan struct{}, opt.Workers)
+	done := make(chan struct{}, opt.Workers)            // an attempt was logged
+	finished := make(chan finishedAttempt, opt.Workers) // an attempt ended
+	logged := make(chan struct{})
+	go func() {
+		e.logAttempts(finished, done)
+		close(logged)
+	}()
+	defer func() {
+		close(finished)
+		<-logged
+	}()
 	var claimErrs int
 	for {
 		for len(done) > 0 {
@@ -532,30 +547,27 @@ func (e *Engine) DeliverWebhooks(ctx context.Context, opt DeliveryOptions) {
 			}
 			return
 		}
-		var claimed []store.Claimed
+		var claimed []sendable
 		if n := opt.Workers - inflight; n > 0 {
 			err := e.db.Transact(ctx, func(tx *store.Tx) error {
-				var err error
-				claimed, err = tx.ClaimDeliveries(ctx, e.batchOwner, tx.Now.Add(lease), n)
+				cs, err := tx.ClaimDeliveries(ctx, e.batchOwner, tx.Now.Add(lease), n)
+				if err != nil {
+					return err
+				}
+				claimed, err = e.readSendable(ctx, tx, cs)
 				return err
 			})
 			if err != nil && ctx.Err() == nil {
+				claimed = nil
 				if claimErrs++; claimErrs == 1 || claimErrs%60 == 0 {
 					e.log.Error("webhook deliveries: claim failed", "err", err, "times", claimErrs)
 				}
 			} else {
 				claimErrs = 0
 			}
-			for _, c := range claimed {
+			for _, s := range claimed {
 				inflight++
-				go func() {
-					e.attempt(client, c, opt.Timeout)
-					done <- struct{}{}
-					select {
-					case free <- struct{}{}:
-					default:
-					}
-				}()
+				go func() { finished <- e.attempt(client, s, opt.Timeout) }()
 			}
 			if len(claimed) == n {
 				continue // more may be due
@@ -565,46 +577,76 @@ func (e *Engine) DeliverWebhooks(ctx context.Context, opt DeliveryOptions) {
 		case <-ctx.Done():
 		case <-e.db.Events():
 		case <-e.deliveryWake:
-		case <-free:
+		case <-done:
+			inflight--
 		case <-time.After(opt.Poll):
 		}
 	}
 }
 
-// attempt sends one claimed delivery and logs how it went.
-func (e *Engine) attempt(client *http.Client, c store.Claimed, timeout time.Duration) {
-	ctx := context.Background()
-	var hook store.WebhookRow
-	var body []byte
-	err := e.db.View(ctx, func(tx *store.Tx) error {
-		var err error
-		if hook, err = tx.WebhookRowOf(ctx, c.Tenant, c.Webhook); err != nil {
-			return err
+// sendable is a claimed delivery with what sending it needs.
+type sendable struct {
+	c    store.Claimed
+	hook store.WebhookRow
+	body []byte
+}
+
+// finishedAttempt is an attempt that ended, to be logged.
+type finishedAttempt struct {
+	c store.Claimed
+	o store.Outcome
+}
+
+// readSendable reads the endpoint and the body of each claimed delivery,
+// inside the claim's transaction. A delivery whose endpoint is gone (it
+// was removed meanwhile, and its pending deliveries failed with it) is
+// left out: its lease runs out and nothing is sent.
+func (e *Engine) readSendable(ctx context.Context, tx *store.Tx, cs []store.Claimed) ([]sendable, error) {
+	type key struct {
+		tenant string
+		id     int64
+	}
+	hooks := map[key]store.WebhookRow{}
+	bodies := map[key][]byte{}
+	out := make([]sendable, 0, len(cs))
+	for _, c := range cs {
+		hk := key{c.Tenant, c.Webhook}
+		hook, ok := hooks[hk]
+		if !ok {
+			var err error
+			if hook, err = tx.WebhookRowOf(ctx, c.Tenant, c.Webhook); usermerge.ErrorCode(err) == usermerge.NotFound {
+				continue
+			} else if err != nil {
+				return nil, err
+			}
+			hooks[hk] = hook
 		}
-		if c.Body != "" {
-			body = []byte(c.Body)
-			return nil
+		s := sendable{c: c, hook: hook, body: []byte(c.Body)}
+		if c.Body == "" {
+			ek := key{c.Tenant, c.Event}
+			if s.body = bodies[ek]; s.body == nil {
+				ev, err := tx.EventRow(ctx, c.Tenant, c.Event)
+				if err != nil {
+					return nil, err
+				}
+				if s.body, err = json.Marshal(usermerge.Event{ID: ev.ID, Type: ev.Type, Version: usermerge.EventVersion, At: ev.At, Data: ev.Payload}); err != nil {
+					return nil, err
+				}
+				bodies[ek] = s.body
+			}
 		}
-		ev, err := tx.EventRow(ctx, c.Tenant, c.Event)
-		if err != nil {
-			return err
-		}
-		body, err = json.Marshal(usermerge.Event{ID: ev.ID, Type: ev.Type, Version: usermerge.EventVersion, At: ev.At, Data: ev.Payload})
-		return err
-	})
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// attempt sends one claimed delivery and answers how it went.
+func (e *Engine) attempt(client *http.Client, s sendable, timeout time.Duration) finishedAttempt {
+	c := s.c
 	o := store.Outcome{}
 	o.At, o.N = e.db.Now().UTC(), c.Attempt
-	if err != nil {
-		// The endpoint was removed meanwhile (its pending deliveries
-		// failed with it), or the database is away: the lease runs out
-		// and the delivery is tried again.
-		if usermerge.ErrorCode(err) != usermerge.NotFound {
-			e.log.Error("webhook delivery: read", "tenant", c.Tenant, "delivery", c.ID, "err", err)
-		}
-		return
-	}
 	start := time.Now()
-	status, excerpt, sendErr := send(client, hook, c.MessageID, body, timeout)
+	status, excerpt, sendErr := send(client, s.hook, c.MessageID, s.body, timeout)
 	o.Millis = time.Since(start).Milliseconds()
 	o.WebhookAttempt.Status, o.Response = status, excerpt
 	switch {
@@ -625,15 +667,57 @@ func (e *Engine) attempt(client *http.Client, c store.Claimed, timeout time.Dura
 			o.Status, o.NextAt = usermerge.DeliveryPending, o.At.Add(RetrySchedule[c.Attempt-1])
 		}
 	}
-	err = e.db.Transact(ctx, func(tx *store.Tx) error {
-		_, err := tx.FinishAttempt(ctx, c, e.batchOwner, o)
-		return err
-	})
-	if err != nil {
-		e.log.Error("webhook delivery: log attempt", "tenant", c.Tenant, "delivery", c.ID, "err", err)
+	return finishedAttempt{c, o}
+}
+
+// logAttempts logs the attempts that end, until finished is closed: the
+// first waiting one with every other already waiting, in one transaction,
+// and tells done once per attempt logged. When that transaction fails
+// each attempt is logged in its own, so one bad row cannot lose the
+// others' logs; an attempt whose log still fails keeps its lease until it
+// runs out and is then sent again, under its webhook-id.
+func (e *Engine) logAttempts(finished <-chan finishedAttempt, done chan<- struct{}) {
+	ctx := context.Background()
+	write := func(fs []finishedAttempt) error {
+		return e.db.Transact(ctx, func(tx *store.Tx) error {
+			for _, f := range fs {
+				if _, err := tx.FinishAttempt(ctx, f.c, e.batchOwner, f.o); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}
-	if e.afterAttempt != nil {
-		e.afterAttempt(c, o)
+	var fs []finishedAttempt
+	for f := range finished {
+		fs = append(fs[:0], f)
+	more:
+		for len(fs) < cap(done) {
+			select {
+			case f, ok := <-finished:
+				if !ok {
+					break more
+				}
+				fs = append(fs, f)
+			default:
+				break more
+			}
+		}
+		if err := write(fs); err != nil && len(fs) > 1 {
+			for _, f := range fs {
+				if err := write([]finishedAttempt{f}); err != nil {
+					e.log.Error("webhook delivery: log attempt", "tenant", f.c.Tenant, "delivery", f.c.ID, "err", err)
+				}
+			}
+		} else if err != nil {
+			e.log.Error("webhook delivery: log attempt", "tenant", fs[0].c.Tenant, "delivery", fs[0].c.ID, "err", err)
+		}
+		for _, f := range fs {
+			if e.afterAttempt != nil {
+				e.afterAttempt(f.c, f.o)
+			}
+			done <- struct{}{}
+		}
 	}
 }
 
