@@ -26,6 +26,9 @@ type BatchOptions struct {
 	Now      time.Time
 	Progress io.Writer
 	Keep     bool
+	// CPUProfile, when not empty, is a file for a CPU profile of the run;
+	// the bare baseline's goes to CPUProfile + ".bare".
+	CPUProfile string
 }
 
 // BatchResult is what a batch bench measured. Steps: check, dry_run,
@@ -273,6 +276,14 @@ func (m *batchMeasurer) checkAndDryRun(ctx context.Context, rows []usermerge.Bat
 	return nil
 }
 
+// profile starts the CPU profile of a step, when one is asked for.
+func (m *batchMeasurer) profile(suffix string) (stop func() error, err error) {
+	if m.o.CPUProfile == "" {
+		return func() error { return nil }, nil
+	}
+	return startCPUProfile(m.o.CPUProfile + suffix)
+}
+
 // run creates the batch, then starts and works it in this process,
 // reading the peak memory after MemoryAt rows and at the end.
 func (m *batchMeasurer) run(ctx context.Context, rows []usermerge.BatchRow, names []string) error {
@@ -292,6 +303,10 @@ func (m *batchMeasurer) run(ctx context.Context, rows []usermerge.BatchRow, name
 	mem := startMemory("")
 	early := false
 	heap := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	stopCPU, err := m.profile("")
+	if err != nil {
+		return err
+	}
 	t = startTimer(ctx, m.cpu)
 	if _, err := m.eng.StartBatch(ctx, caller, b.ID); err != nil {
 		return fmt.Errorf("bench: start the batch: %w", err)
@@ -307,6 +322,9 @@ func (m *batchMeasurer) run(ctx context.Context, rows []usermerge.BatchRow, name
 	})
 	wall, cpu = t.stop(ctx)
 	mm := mem.stop()
+	if perr := stopCPU(); perr != nil && err == nil {
+		err = perr
+	}
 	m.bar.finish()
 	if err != nil {
 		return fmt.Errorf("bench: run the batch: %w", err)
@@ -348,6 +366,11 @@ func (m *batchMeasurer) bare(ctx context.Context, db *store.DB, names []string) 
 	m.bar.note("measuring the bare baseline")
 	m.bar.start("bare", int64(m.o.Rows))
 	var rows int64
+	stopCPU, err := m.profile(".bare")
+	if err != nil {
+		return err
+	}
+	defer stopCPU()
 	t := startTimer(ctx, m.bareCPU)
 	for i := range m.o.Rows {
 		src, tgt := batchSource(i), batchTarget(i)

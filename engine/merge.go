@@ -332,9 +332,9 @@ func mergeOne(ctx context.Context, tx *store.Tx, a *actor, ck checked, src userm
 			return m, fmt.Errorf("merge %d, %s: %w", id, k, err)
 		}
 		m.Counts[k] = cnt
-		if err := tx.PutCounts(ctx, a.tenant.ID, id, k, cnt); err != nil {
-			return m, err
-		}
+	}
+	if err := tx.PutCounts(ctx, a.tenant.ID, id, m.Counts); err != nil {
+		return m, err
 	}
 	m.Profile = []usermerge.ProfileChange{}
 	for _, c := range ck.profile {

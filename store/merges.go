@@ -47,10 +47,21 @@ func (tx *Tx) InsertMerge(ctx context.Context, m usermerge.Merge) error {
 	return err
 }
 
-// PutCounts records what a merge did with one kind.
-func (tx *Tx) PutCounts(ctx context.Context, tenant string, merge int64, k usermerge.Kind, c usermerge.Counts) error {
-	_, err := tx.Exec(ctx, `INSERT INTO merge_counts (tenant_id, merge_id, kind, moved, combined, retired, left_, changed)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, tenant, merge, string(k), c.Moved, c.Combined, c.Retired, c.Left, c.Changed)
+// PutCounts records a merge's counts, one row per kind, in one statement
+// (kinds in the order of usermerge.Kinds; absent kinds count zero).
+func (tx *Tx) PutCounts(ctx context.Context, tenant string, merge int64, counts map[usermerge.Kind]usermerge.Counts) error {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO merge_counts (tenant_id, merge_id, kind, moved, combined, retired, left_, changed) VALUES `)
+	args := make([]any, 0, 8*len(usermerge.Kinds))
+	for i, k := range usermerge.Kinds {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+		c := counts[k]
+		args = append(args, tenant, merge, string(k), c.Moved, c.Combined, c.Retired, c.Left, c.Changed)
+	}
+	_, err := tx.Exec(ctx, q.String(), args...)
 	return err
 }
 

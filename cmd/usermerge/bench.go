@@ -101,7 +101,7 @@ Examples:
 		refs := fs.Int("refs", 1_000, "`N` references per resolve call (bench events)")
 		workers := fs.Int("workers", 0, "`N` deliveries sent at once (bench events; 0: the server's default)")
 		checks := fs.Int("checks", 200, "`N` accounts checked one by one (bench duplicates)")
-		cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the detection to `FILE` (bench duplicates)")
+		cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `FILE`: of the detection (bench duplicates), of the run and, to FILE.bare, the bare baseline (bench batch)")
 		heapProfile := fs.String("memprofile", "", "write a heap profile of the detection at its largest heap to `FILE` (bench duplicates)")
 		return func(ctx context.Context, m *Main, args []string) error {
 			if len(args) == 1 && args[0] == "events" {
@@ -127,7 +127,7 @@ Examples:
 				return m.emit(r, func(w io.Writer) error { return bench.WriteEventsText(w, r) })
 			}
 			if len(args) == 1 && args[0] == "batch" {
-				b := bench.BatchOptions{DB: m.g.db, Force: o.Force, Accounts: o.Accounts, Rows: *rows, Seed: o.Seed, Keep: o.Keep}
+				b := bench.BatchOptions{DB: m.g.db, Force: o.Force, Accounts: o.Accounts, Rows: *rows, Seed: o.Seed, Keep: o.Keep, CPUProfile: *cpuProfile}
 				if m.isTerminal(m.Stderr) {
 					b.Progress = m.Stderr
 				}
