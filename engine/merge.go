@@ -260,6 +260,22 @@ func (e *Engine) Merge(ctx context.Context, c Caller, req usermerge.MergeRequest
 // checks, the locks, every source merged, the merge.completed event. A
 // batch's rows go through it too, batch naming the bulk merge (0: none).
 func (e *Engine) mergeTx(ctx context.Context, tx *store.Tx, a *actor, req usermerge.MergeRequest, batch int64) ([]usermerge.Merge, error) {
+	// A batch's rows name their accounts by the ids the batch's check
+	// found: on PostgreSQL they are locked before the check, which then
+	// reads them once, under the locks. Otherwise (or when the check finds
+	// other accounts than those locked) the check finds the accounts, they
+	// are locked, and it runs again under the locks: a merge that held them
+	// may have committed since (PostgreSQL reads the newest committed
+	// rows). On SQLite the transaction holds the database's write lock from
+	// its first statement, so the first check sees the newest state.
+	pg := tx.Dialect() != "sqlite"
+	var locked []string
+	if pg && batch != 0 {
+		locked = append([]string{req.Target}, req.Sources...)
+		if err := tx.LockAccounts(ctx, a.tenant.ID, locked); err != nil {
+			return nil, err
+		}
+	}
 	ck, err := check(ctx, tx, a, req)
 	if err != nil {
 		return nil, err
@@ -268,16 +284,14 @@ func (e *Engine) mergeTx(ctx context.Context, tx *store.Tx, a *actor, req userme
 	for _, s := range ck.sources {
 		ids = append(ids, s.ID)
 	}
-	if err := tx.LockAccounts(ctx, a.tenant.ID, ids); err != nil {
-		return nil, err
-	}
-	// Check again under the locks: a merge that held them may have
-	// committed since (PostgreSQL reads the newest committed rows). On
-	// SQLite the transaction holds the database's write lock from its
-	// first statement, so the first check saw the newest state already.
-	if tx.Dialect() != "sqlite" {
-		if ck, err = check(ctx, tx, a, req); err != nil {
+	if !slices.Equal(ids, locked) {
+		if err := tx.LockAccounts(ctx, a.tenant.ID, ids); err != nil {
 			return nil, err
+		}
+		if pg {
+			if ck, err = check(ctx, tx, a, req); err != nil {
+				return nil, err
+			}
 		}
 	}
 	op, err := tx.NextID(ctx, a.tenant.ID, "operation")
