@@ -340,13 +340,13 @@ func mergeOne(ctx context.Context, tx *store.Tx, a *actor, ck checked, src userm
 		return m, err
 	}
 	ref := store.MergeRef{Tenant: a.tenant.ID, ID: id, Source: src.ID, Target: ck.target.ID, SourceHasMarks: marked}
-	for _, k := range usermerge.Kinds {
-		cnt, err := tx.ApplyKind(ctx, ref, k, store.DecisionFor(k, a.tenant.Policy, ck.moveExt))
-		if err != nil {
-			return m, fmt.Errorf("merge %d, %s: %w", id, k, err)
-		}
-		m.Counts[k] = cnt
+	counts, err := tx.ApplyKinds(ctx, ref, usermerge.Kinds, func(k usermerge.Kind) store.Decision {
+		return store.DecisionFor(k, a.tenant.Policy, ck.moveExt)
+	})
+	if err != nil {
+		return m, fmt.Errorf("merge %d: %w", id, err)
 	}
+	m.Counts = counts
 	if err := tx.PutCounts(ctx, a.tenant.ID, id, m.Counts); err != nil {
 		return m, err
 	}

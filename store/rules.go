@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
 	"usermerge"
 )
 
@@ -175,135 +178,212 @@ func renumberArgs(tenant string, holders []string, source string) []any {
 
 // ApplyKind merges kind k of m.Source into m.Target and returns the counts.
 func (tx *Tx) ApplyKind(ctx context.Context, m MergeRef, k usermerge.Kind, d Decision) (usermerge.Counts, error) {
-	t, ok := tableOf[k]
-	if !ok || d == Leave {
-		return tx.PlanKind(ctx, m, k, d) // nothing moves; count what stays
-	}
-	var c usermerge.Counts
-	var err error
-	switch t.shape {
-	case shapeRenumber:
-		if c.Changed, err = tx.renumber(ctx, m, t); err != nil {
-			return c, err
-		}
-	case shapeCombine:
-		if c.Combined, err = tx.combine(ctx, m, t); err != nil {
-			return c, err
-		}
-		c.Retired = c.Combined
-	case shapeKeep:
-		if c.Combined, err = tx.keepLatest(ctx, m, t); err != nil {
-			return c, err
-		}
-		c.Retired = c.Combined
-	}
-	c.Moved, err = tx.move(ctx, m, t)
-	return c, err
+	cs, err := tx.ApplyKinds(ctx, m, []usermerge.Kind{k}, func(usermerge.Kind) Decision { return d })
+	return cs[k], err
 }
 
-// move hands every live record of the source to the target, marking it with
-// the merge in the same statement.
-func (tx *Tx) move(ctx context.Context, m MergeRef, t *recordTable) (int64, error) {
+// ApplyKinds merges the kinds of m.Source into m.Target, each as decide
+// says, and returns the counts per kind. The statements of the kinds that
+// move go to the database as one pipeline (on PostgreSQL one round trip
+// for all of them, on SQLite one call each): each kind's statements run in
+// order and read only that kind's table and journal rows, so no statement
+// needs another's answer before it is sent. The counts and the checks
+// (every paired record retired) are read from the answers after.
+func (tx *Tx) ApplyKinds(ctx context.Context, m MergeRef, kinds []usermerge.Kind, decide func(usermerge.Kind) Decision) (map[usermerge.Kind]usermerge.Counts, error) {
+	out := make(map[usermerge.Kind]usermerge.Counts, len(kinds))
+	var p pipeline
+	type queued struct {
+		k                      usermerge.Kind
+		changed, paired, moved *int64
+		retired                *int64 // nil: the shape retires nothing
+	}
+	var qs []queued
+	for _, k := range kinds {
+		t, ok := tableOf[k]
+		if d := decide(k); !ok || d == Leave {
+			c, err := tx.PlanKind(ctx, m, k, d) // nothing moves; count what stays
+			if err != nil {
+				return out, fmt.Errorf("%s: %w", k, err)
+			}
+			out[k] = c
+			continue
+		}
+		q := queued{k: k}
+		switch t.shape {
+		case shapeRenumber:
+			q.changed = queueRenumber(&p, m, t)
+		case shapeCombine:
+			q.paired, q.retired = queueCombine(&p, m, t)
+		case shapeKeep:
+			q.paired, q.retired = queueKeepLatest(&p, m, t)
+		}
+		q.moved = queueMove(&p, m, t)
+		qs = append(qs, q)
+	}
+	if err := tx.pipeline(ctx, p); err != nil {
+		return out, err
+	}
+	for _, q := range qs {
+		var c usermerge.Counts
+		if q.changed != nil {
+			c.Changed = *q.changed
+		}
+		if q.paired != nil {
+			c.Combined, c.Retired = *q.paired, *q.paired
+			if *q.retired != *q.paired {
+				return out, fmt.Errorf("%s: retired %d records of %d pairs", q.k, *q.retired, *q.paired)
+			}
+		}
+		c.Moved = *q.moved
+		out[q.k] = c
+	}
+	return out, nil
+}
+
+// pipeline is statements to run in order in one transaction, each with
+// where its count of rows affected goes.
+type pipeline struct {
+	steps []pipeStep
+}
+
+type pipeStep struct {
+	q    string
+	args []any
+	n    *int64
+}
+
+// add queues a statement; its count of rows affected lands in the answer
+// once the pipeline has run.
+func (p *pipeline) add(q string, args ...any) *int64 {
+	n := new(int64)
+	p.steps = append(p.steps, pipeStep{q: q, args: args, n: n})
+	return n
+}
+
+// pipeline runs p's statements in order, inside tx. On PostgreSQL they are
+// sent as one batch (pgx's pipeline mode: one round trip, each statement
+// still run in turn by the server, the first error ending the batch and
+// the transaction); on SQLite, in process, one after the other.
+func (tx *Tx) pipeline(ctx context.Context, p pipeline) error {
+	if len(p.steps) == 0 {
+		return nil
+	}
+	if tx.d.name != "postgres" {
+		for _, s := range p.steps {
+			n, err := tx.Exec(ctx, s.q, s.args...)
+			if err != nil {
+				return err
+			}
+			*s.n = n
+		}
+		return nil
+	}
+	return tx.conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("pipeline: the connection is a %T, not pgx's", dc)
+		}
+		b := &pgx.Batch{}
+		for _, s := range p.steps {
+			b.Queue(tx.d.rebind(s.q), s.args...)
+		}
+		br := c.Conn().SendBatch(ctx, b)
+		for _, s := range p.steps {
+			tag, err := br.Exec()
+			if err != nil {
+				br.Close()
+				return fmt.Errorf("%s: %w", firstLine(s.q), err)
+			}
+			*s.n = tag.RowsAffected()
+		}
+		return br.Close()
+	})
+}
+
+// queueMove hands every live record of the source to the target, marking
+// it with the merge in the same statement.
+func queueMove(p *pipeline, m MergeRef, t *recordTable) *int64 {
 	if m.SourceHasMarks {
-		if _, err := tx.Exec(ctx, `INSERT INTO journal_moves (tenant_id, merge_id, kind, record_id, prev_moved_by)
+		p.add(`INSERT INTO journal_moves (tenant_id, merge_id, kind, record_id, prev_moved_by)
 			SELECT tenant_id, CAST(? AS BIGINT), CAST(? AS TEXT), id, moved_by FROM `+t.table+`
 			WHERE tenant_id = ? AND account_id = ? AND retired_by IS NULL AND moved_by IS NOT NULL`,
-			m.ID, string(t.kind), m.Tenant, m.Source); err != nil {
-			return 0, err
-		}
+			m.ID, string(t.kind), m.Tenant, m.Source)
 	}
-	return tx.Exec(ctx, `UPDATE `+t.table+` SET account_id = ?, moved_by = ?
+	return p.add(`UPDATE `+t.table+` SET account_id = ?, moved_by = ?
 		WHERE tenant_id = ? AND account_id = ? AND retired_by IS NULL`, m.Target, m.ID, m.Tenant, m.Source)
 }
 
-// combine journals each pair (target row before and combined after), updates
-// the target rows from the journal and retires the source rows of the pairs.
-func (tx *Tx) combine(ctx context.Context, m MergeRef, t *recordTable) (int64, error) {
+// queueCombine journals each pair (target row before and combined after),
+// updates the target rows from the journal and retires the source rows of
+// the pairs; it answers the pairs and the records retired.
+func queueCombine(p *pipeline, m MergeRef, t *recordTable) (paired, retired *int64) {
 	bcols, acols := t.slotNames()
 	exprs := make([]string, len(t.slots))
 	for i, c := range t.slots {
 		exprs[i] = t.combined[c]
 	}
-	n, err := tx.Exec(ctx, `INSERT INTO journal_values (tenant_id, merge_id, kind, record_id, action, other_id, `+
+	paired = p.add(`INSERT INTO journal_values (tenant_id, merge_id, kind, record_id, action, other_id, `+
 		strings.Join(bcols, ", ")+`, `+strings.Join(acols, ", ")+`)
 		SELECT t.tenant_id, CAST(? AS BIGINT), CAST(? AS TEXT), t.id, 'combined', s.id, `+prefixed("t", t.slots)+`, `+strings.Join(exprs, ", ")+`
 		FROM `+pairJoin(t), m.ID, string(t.kind), m.Tenant, m.Target, m.Source)
-	if err != nil || n == 0 {
-		return n, err
-	}
 	sets := make([]string, len(t.slots))
 	for i, c := range t.slots {
 		sets[i] = c + " = j." + acols[i]
 	}
-	if _, err := tx.Exec(ctx, `UPDATE `+t.table+` SET `+strings.Join(sets, ", ")+`
+	p.add(`UPDATE `+t.table+` SET `+strings.Join(sets, ", ")+`
 		FROM journal_values j
 		WHERE j.tenant_id = ? AND j.merge_id = ? AND j.kind = ? AND j.action = 'combined'
-		AND `+t.table+`.tenant_id = j.tenant_id AND `+t.table+`.id = j.record_id`, m.Tenant, m.ID, string(t.kind)); err != nil {
-		return 0, err
-	}
-	return n, tx.retireOthers(ctx, m, t, n)
+		AND `+t.table+`.tenant_id = j.tenant_id AND `+t.table+`.id = j.record_id`, m.Tenant, m.ID, string(t.kind))
+	return paired, queueRetireOthers(p, m, t)
 }
 
-// keepLatest journals each pair as (kept record, retired other), the kept
-// record with its values, and retires the older of the two; a tie keeps the
-// target's. The source's unpaired live records are journaled too, as kept
-// from the source with no other: they move, and a revert must tell whether
-// they changed on the target since (PRODUCT.md §6).
-func (tx *Tx) keepLatest(ctx context.Context, m MergeRef, t *recordTable) (int64, error) {
+// queueKeepLatest journals each pair as (kept record, retired other), the
+// kept record with its values, and retires the older of the two; a tie
+// keeps the target's. The source's unpaired live records are journaled
+// too, as kept from the source with no other: they move, and a revert must
+// tell whether they changed on the target since (PRODUCT.md §6).
+func queueKeepLatest(p *pipeline, m MergeRef, t *recordTable) (paired, retired *int64) {
 	_, acols := t.slotNames()
 	win := `s.` + t.latest + ` > t.` + t.latest
 	vals := make([]string, len(t.slots))
 	for i, c := range t.slots {
 		vals[i] = `CASE WHEN ` + win + ` THEN s.` + c + ` ELSE t.` + c + ` END`
 	}
-	n, err := tx.Exec(ctx, `INSERT INTO journal_values (tenant_id, merge_id, kind, record_id, action, other_id, `+strings.Join(acols, ", ")+`)
+	paired = p.add(`INSERT INTO journal_values (tenant_id, merge_id, kind, record_id, action, other_id, `+strings.Join(acols, ", ")+`)
 		SELECT t.tenant_id, CAST(? AS BIGINT), CAST(? AS TEXT),
 			CASE WHEN `+win+` THEN s.id ELSE t.id END,
 			CASE WHEN `+win+` THEN 'kept_source' ELSE 'kept_target' END,
 			CASE WHEN `+win+` THEN t.id ELSE s.id END, `+strings.Join(vals, ", ")+`
 		FROM `+pairJoin(t), m.ID, string(t.kind), m.Tenant, m.Target, m.Source)
-	if err != nil {
-		return n, err
-	}
-	if n > 0 {
-		if err := tx.retireOthers(ctx, m, t, n); err != nil {
-			return n, err
-		}
-	}
+	retired = queueRetireOthers(p, m, t)
 	// the source's records that move without a pair (the retired ones of
 	// the pairs are no longer live)
-	_, err = tx.Exec(ctx, `INSERT INTO journal_values (tenant_id, merge_id, kind, record_id, action, `+strings.Join(acols, ", ")+`)
+	p.add(`INSERT INTO journal_values (tenant_id, merge_id, kind, record_id, action, `+strings.Join(acols, ", ")+`)
 		SELECT s.tenant_id, CAST(? AS BIGINT), CAST(? AS TEXT), s.id, 'kept_source', `+prefixed("s", t.slots)+`
 		FROM `+t.table+` s WHERE s.tenant_id = ? AND s.account_id = ? AND s.retired_by IS NULL
 		AND NOT EXISTS (SELECT 1 FROM journal_values j WHERE j.tenant_id = s.tenant_id AND j.merge_id = ? AND j.kind = ? AND j.record_id = s.id)`,
 		m.ID, string(t.kind), m.Tenant, m.Source, m.ID, string(t.kind))
-	return n, err
+	return paired, retired
 }
 
-// retireOthers retires the other record of each of the merge's journaled
-// pairs of t.
-func (tx *Tx) retireOthers(ctx context.Context, m MergeRef, t *recordTable, want int64) error {
-	n, err := tx.Exec(ctx, `UPDATE `+t.table+` SET retired_by = ?
+// queueRetireOthers retires the other record of each of the merge's
+// journaled pairs of t.
+func queueRetireOthers(p *pipeline, m MergeRef, t *recordTable) *int64 {
+	return p.add(`UPDATE `+t.table+` SET retired_by = ?
 		WHERE tenant_id = ? AND id IN (SELECT other_id FROM journal_values WHERE tenant_id = ? AND merge_id = ? AND kind = ? AND other_id IS NOT NULL)`,
 		m.ID, m.Tenant, m.Tenant, m.ID, string(t.kind))
-	if err == nil && n != want {
-		err = fmt.Errorf("retire %s: %d rows, want %d", t.table, n, want)
-	}
-	return err
 }
 
-// renumber journals and applies the new attempt numbers.
-func (tx *Tx) renumber(ctx context.Context, m MergeRef, t *recordTable) (int64, error) {
+// queueRenumber journals and applies the new attempt numbers; it answers
+// the attempts renumbered.
+func queueRenumber(p *pipeline, m MergeRef, t *recordTable) *int64 {
 	args := append([]any{m.ID, string(t.kind)}, renumberArgs(m.Tenant, []string{m.Target}, m.Source)...)
 	num := t.spec.Renumber
-	n, err := tx.Exec(ctx, `INSERT INTO journal_values (tenant_id, merge_id, kind, record_id, action, b1, a1)
+	n := p.add(`INSERT INTO journal_values (tenant_id, merge_id, kind, record_id, action, b1, a1)
 		SELECT x.tenant_id, CAST(? AS BIGINT), CAST(? AS TEXT), x.id, 'renumbered', x.`+num+`, x.rn FROM (`+renumberSelect(t, 1)+`) x
 		WHERE x.rn <> x.`+num, args...)
-	if err != nil || n == 0 {
-		return n, err
-	}
-	_, err = tx.Exec(ctx, `UPDATE `+t.table+` SET `+num+` = j.a1 FROM journal_values j
+	p.add(`UPDATE `+t.table+` SET `+num+` = j.a1 FROM journal_values j
 		WHERE j.tenant_id = ? AND j.merge_id = ? AND j.kind = ? AND j.action = 'renumbered'
 		AND `+t.table+`.tenant_id = j.tenant_id AND `+t.table+`.id = j.record_id`, m.Tenant, m.ID, string(t.kind))
-	return n, err
+	return n
 }

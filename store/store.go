@@ -145,10 +145,13 @@ func (db *DB) SQL() *sql.DB { return db.w }
 // Tx is one transaction. Every statement goes through its helpers so that
 // placeholders are rebound for the dialect.
 type Tx struct {
-	tx  *sql.Tx
-	d   *dialect
-	ids *sql.DB   // see DB.ids
-	Now time.Time // the transaction's one clock reading
+	tx *sql.Tx
+	// conn is the connection the transaction runs on, for statements sent
+	// as one pipeline (Tx.pipeline, PostgreSQL).
+	conn *sql.Conn
+	d    *dialect
+	ids  *sql.DB   // see DB.ids
+	Now  time.Time // the transaction's one clock reading
 	// wroteEvent: AddEvent ran; a commit wakes the delivery workers.
 	wroteEvent bool
 }
@@ -205,11 +208,16 @@ func (db *DB) transact(ctx context.Context, pool *sql.DB, readOnly bool, fn func
 		}
 		defer func() { <-db.writers }() // after the commit or rollback below
 	}
-	sqlTx, err := pool.BeginTx(ctx, db.dialect.txOptions(readOnly))
+	conn, err := pool.Conn(ctx)
 	if err != nil {
 		return db.dialect.mapError(fmt.Errorf("begin: %w", err))
 	}
-	tx := &Tx{tx: sqlTx, d: db.dialect, ids: db.ids, Now: db.Now().UTC().Truncate(time.Millisecond)}
+	defer conn.Close() // back to the pool, after the commit or rollback below
+	sqlTx, err := conn.BeginTx(ctx, db.dialect.txOptions(readOnly))
+	if err != nil {
+		return db.dialect.mapError(fmt.Errorf("begin: %w", err))
+	}
+	tx := &Tx{tx: sqlTx, conn: conn, d: db.dialect, ids: db.ids, Now: db.Now().UTC().Truncate(time.Millisecond)}
 	defer func() {
 		if p := recover(); p != nil {
 			sqlTx.Rollback()
