@@ -72,14 +72,20 @@ func (tx *Tx) planChunk(ctx context.Context, tenant string, k usermerge.Kind, pa
 		cond := `s.tenant_id = ? AND s.account_id = p.src AND s.retired_by IS NULL` + liveCond(t, "s") + `
 			AND EXISTS (SELECT 1 FROM ` + t.table + ` x WHERE x.tenant_id = s.tenant_id AND x.` + t.key + ` = s.` + t.key + `
 			AND x.retired_by IS NULL AND x.account_id = p.tgt` + liveCond(t, "x") + `)`
-		if paired, err = tx.countPairs(ctx, with+` SELECT p.src, p.tgt, COUNT(*) FROM p JOIN `+t.table+` s ON `+cond+` GROUP BY p.src, p.tgt`,
+		// A count per pair, as a subquery correlated with the pair: each is
+		// then an index range of the source's records and a probe of the
+		// target's per record. Joined to the pairs instead, PostgreSQL made
+		// the EXISTS a hash of every live record of the table, once per
+		// chunk and kind (0.35 s a chunk of course progress at 100,000
+		// accounts; the dry run of 10,000 rows took 52 s).
+		if paired, err = tx.countPairs(ctx, with+` SELECT p.src, p.tgt, (SELECT COUNT(*) FROM `+t.table+` s WHERE `+cond+`) FROM p`,
 			append(args, tenant)...); err != nil {
 			return err
 		}
 		if t.shape == shapeKeep {
-			if wins, err = tx.countPairs(ctx, with+` SELECT p.src, p.tgt, COUNT(*) FROM p JOIN `+t.table+` s ON `+cond+`
+			if wins, err = tx.countPairs(ctx, with+` SELECT p.src, p.tgt, (SELECT COUNT(*) FROM `+t.table+` s WHERE `+cond+`
 				AND s.`+t.latest+` > (SELECT MAX(x.`+t.latest+`) FROM `+t.table+` x WHERE x.tenant_id = s.tenant_id AND x.`+t.key+` = s.`+t.key+`
-				AND x.retired_by IS NULL AND x.account_id = p.tgt`+liveCond(t, "x")+`) GROUP BY p.src, p.tgt`, append(args, tenant)...); err != nil {
+				AND x.retired_by IS NULL AND x.account_id = p.tgt`+liveCond(t, "x")+`)) FROM p`, append(args, tenant)...); err != nil {
 				return err
 			}
 		}
