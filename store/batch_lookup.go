@@ -199,8 +199,9 @@ func (tx *Tx) GroupIDsOfAccounts(ctx context.Context, tenant string, accounts []
 	}
 	for i := 0; i < len(accounts); i += lookupChunk {
 		chunk := accounts[i:min(i+lookupChunk, len(accounts))]
-		rows, err := tx.Query(ctx, `SELECT account_id, group_id FROM memberships WHERE tenant_id = ? AND account_id IN (`+placeholders(len(chunk))+`)
-			ORDER BY account_id, group_id`, append([]any{tenant}, anys(chunk)...)...)
+		in, inArgs := inList(tx, "account_id", chunk)
+		rows, err := tx.Query(ctx, `SELECT account_id, group_id FROM memberships WHERE tenant_id = ? AND `+in+`
+			ORDER BY account_id, group_id`, append([]any{tenant}, inArgs...)...)
 		if err != nil {
 			return nil, err
 		}

@@ -48,15 +48,17 @@ func (tx *Tx) planChunk(ctx context.Context, tenant string, k usermerge.Kind, pa
 		if !ok {
 			return usermerge.Errorf(usermerge.Internal, "unknown_kind", "no table for kind %q", k)
 		}
-		n, err := tx.countBy(ctx, `SELECT account_id, COUNT(*) FROM `+ot.table+` WHERE tenant_id = ? AND account_id IN (`+placeholders(len(sources))+`)
-			GROUP BY account_id`, append([]any{tenant}, anys(sources)...)...)
+		in, inArgs := inList(tx, "account_id", sources)
+		n, err := tx.countBy(ctx, `SELECT account_id, COUNT(*) FROM `+ot.table+` WHERE tenant_id = ? AND `+in+`
+			GROUP BY account_id`, append([]any{tenant}, inArgs...)...)
 		for i, p := range pairs {
 			out[i].Left = n[p.Source]
 		}
 		return err
 	}
-	live, err := tx.countBy(ctx, `SELECT account_id, COUNT(*) FROM `+t.table+` WHERE tenant_id = ? AND account_id IN (`+placeholders(len(sources))+`)
-		AND retired_by IS NULL GROUP BY account_id`, append([]any{tenant}, anys(sources)...)...)
+	in, inArgs := inList(tx, "account_id", sources)
+	live, err := tx.countBy(ctx, `SELECT account_id, COUNT(*) FROM `+t.table+` WHERE tenant_id = ? AND `+in+`
+		AND retired_by IS NULL GROUP BY account_id`, append([]any{tenant}, inArgs...)...)
 	if err != nil {
 		return err
 	}

@@ -214,8 +214,8 @@ func (tx *Tx) fillMerges(ctx context.Context, ms []usermerge.Merge) error {
 	}
 	slices.Sort(accIDs)
 	accIDs = slices.Compact(accIDs)
-	rows, err := tx.Query(ctx, `SELECT `+accountCols+` FROM accounts a WHERE a.tenant_id = ? AND a.id IN (`+placeholders(len(accIDs))+`)`,
-		append([]any{tenant}, anys(accIDs)...)...)
+	in, inArgs := inList(tx, "a.id", accIDs)
+	rows, err := tx.Query(ctx, `SELECT `+accountCols+` FROM accounts a WHERE a.tenant_id = ? AND `+in, append([]any{tenant}, inArgs...)...)
 	if err != nil {
 		return err
 	}
