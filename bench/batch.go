@@ -309,6 +309,7 @@ func (m *batchMeasurer) run(ctx context.Context, rows []usermerge.BatchRow, name
 	}
 	t = startTimer(ctx, m.cpu)
 	if _, err := m.eng.StartBatch(ctx, caller, b.ID); err != nil {
+		stopCPU()
 		return fmt.Errorf("bench: start the batch: %w", err)
 	}
 	done, err := m.eng.RunBatch(ctx, caller, b.ID, func(b usermerge.Batch) {

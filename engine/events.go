@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 
 	"usermerge"
@@ -111,11 +110,15 @@ func (e *Engine) Events(ctx context.Context, c Caller, f usermerge.EventFilter) 
 			list = list[:f.Limit]
 		}
 		for _, ev := range list {
-			page.Events = append(page.Events, usermerge.Event{ID: ev.ID, Type: ev.Type, Version: usermerge.EventVersion, At: ev.At,
-				Data: json.RawMessage(ev.Payload)})
+			page.Events = append(page.Events, envelope(ev))
 			page.Next = ev.ID
 		}
 		return nil
 	})
 	return page, err
+}
+
+// envelope is a stored event as the feed and the webhooks carry it.
+func envelope(ev store.Event) usermerge.Event {
+	return usermerge.Event{ID: ev.ID, Type: ev.Type, Version: usermerge.EventVersion, At: ev.At, Data: ev.Payload}
 }

@@ -629,7 +629,7 @@ func (e *Engine) readSendable(ctx context.Context, tx *store.Tx, cs []store.Clai
 				if err != nil {
 					return nil, err
 				}
-				if s.body, err = json.Marshal(usermerge.Event{ID: ev.ID, Type: ev.Type, Version: usermerge.EventVersion, At: ev.At, Data: ev.Payload}); err != nil {
+				if s.body, err = json.Marshal(envelope(ev)); err != nil {
 					return nil, err
 				}
 				bodies[ek] = s.body

@@ -50,21 +50,6 @@ func (tx *Tx) InsertMerge(ctx context.Context, m usermerge.Merge) error {
 // PutCounts records a merge's counts, one row per kind, in one statement
 // (kinds in the order of usermerge.Kinds; absent kinds count zero).
 func (tx *Tx) PutCounts(ctx context.Context, tenant string, merge int64, counts map[usermerge.Kind]usermerge.Counts) error {
-	if tx.d.name == "postgres" {
-		// One array per column: seven parameters rather than 128.
-		n := len(usermerge.Kinds)
-		kinds := make([]string, n)
-		var moved, combined, retired, left, changed = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-		for i, k := range usermerge.Kinds {
-			c := counts[k]
-			kinds[i], moved[i], combined[i], retired[i], left[i], changed[i] = string(k), c.Moved, c.Combined, c.Retired, c.Left, c.Changed
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO merge_counts (tenant_id, merge_id, kind, moved, combined, retired, left_, changed)
-			SELECT CAST(? AS TEXT), CAST(? AS BIGINT), u.k, u.m, u.c, u.r, u.l, u.ch
-			FROM unnest(CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[])) AS u(k, m, c, r, l, ch)`,
-			tenant, merge, kinds, moved, combined, retired, left, changed)
-		return err
-	}
 	var q strings.Builder
 	q.WriteString(`INSERT INTO merge_counts (tenant_id, merge_id, kind, moved, combined, retired, left_, changed) VALUES `)
 	args := make([]any, 0, 8*len(usermerge.Kinds))
