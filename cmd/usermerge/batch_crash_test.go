@@ -221,17 +221,28 @@ var (
 	opIDColumns    = map[string]bool{"operation_id": true}
 )
 
-// stableIDs names every merge by its accounts (source>target) and every
-// operation by its merges instead of by number: PostgreSQL allocates ids
-// outside the transaction, as a sequence does, so a transaction killed
-// with its process leaves a gap and the two runs' numbers differ.
+// stableIDs names every merge by its accounts (source>target), every
+// operation by its merges and every batch by its rank instead of by
+// number: PostgreSQL allocates ids outside the transaction, as a sequence
+// does, so a transaction killed with its process (the batch's creation,
+// too) leaves a gap and the two runs' numbers differ.
 func stableIDs(snap map[string][]string) map[string][]string {
 	merge, opMerges := map[string]string{}, map[string][]string{}
+	var batchIDs []int64
 	for _, l := range snap["merges"] {
 		f := fields(l)
 		key := f["source_id"] + ">" + f["target_id"]
 		merge[f["id"]] = key
 		opMerges[f["operation_id"]] = append(opMerges[f["operation_id"]], key)
+		var b int64
+		if _, err := fmt.Sscan(f["batch_id"], &b); err == nil {
+			batchIDs = append(batchIDs, b)
+		}
+	}
+	slices.Sort(batchIDs)
+	batch := map[string]string{}
+	for i, b := range slices.Compact(batchIDs) {
+		batch[fmt.Sprint(b)] = fmt.Sprintf("batch#%d", i+1)
 	}
 	op := map[string]string{}
 	for id, ms := range opMerges {
@@ -257,6 +268,10 @@ func stableIDs(snap map[string][]string) map[string][]string {
 					parts[i] = col + "=" + strings.Join(ids, ",")
 				case opIDColumns[col]:
 					if k, ok := op[val]; ok {
+						parts[i] = col + "=" + k
+					}
+				case col == "batch_id":
+					if k, ok := batch[val]; ok {
 						parts[i] = col + "=" + k
 					}
 				}
