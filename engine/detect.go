@@ -3,8 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"hash/fnv"
-	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -261,39 +259,22 @@ type detection struct {
 	changed   map[string]bool     // changed or new accounts (changed run only)
 	keptPairs []match.Pair        // the previous run's pairs of unchanged accounts (changed run)
 	freshKeys bool                // the tenant had no keys stored before this run
-	// keyPages are the pages of accounts the run read (by id range) with
-	// the accounts whose keys and fingerprints it writes (their facts
-	// changed, or the rules did, or none are stored); the pages are read
-	// again in short snapshots to write them. keyAccounts counts them.
-	keyPages    []keyPage
+	// keys are, page by page of the accounts the run read, the blocking
+	// keys and fingerprints it writes: those of the accounts whose facts
+	// changed, or all when the rules did or none are stored. They are
+	// computed from the run's snapshot, as its scores are, so an account
+	// that changes during the run is taken for changed by the next one.
+	// keyAccounts counts them.
+	keys        []store.KeySet
 	keyAccounts int
 	// records holds the records read back after the finder (readRecords),
 	// by account id.
 	records map[string]match.Record
 }
 
-// keyFlush is how many accounts' keys a run writes per transaction. The
-// records are read again in snapshots of their own first: a snapshot held
-// open while writing would keep SQLite from resetting its write-ahead log,
-// which grew to 1.25 GB at 100,000 accounts that way.
+// keyFlush is how many accounts' keys a run writes per transaction when
+// it cannot COPY them.
 const keyFlush = writeChunk / 8
-
-// keyPage is one page of accounts (ids after after, at most upto), those
-// of them whose keys a run writes, and a hash of each one's fingerprint in
-// the run's snapshot (fpSum).
-type keyPage struct {
-	after, upto string
-	ids         []string
-	sums        []uint64
-}
-
-// fpSum is a 64-bit hash of a fingerprint: what a run keeps of each
-// account's to see whether it changed since the run's snapshot.
-func fpSum(fp string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(fp))
-	return h.Sum64()
-}
 
 func (e *Engine) load(ctx context.Context, run store.DuplicateRun) (*detection, error) {
 	d := &detection{dismissed: map[[2]string]bool{}, records: map[string]match.Record{}}
@@ -317,8 +298,15 @@ func (e *Engine) load(ctx context.Context, run store.DuplicateRun) (*detection, 
 		if err != nil {
 			return err
 		}
+		// A run that failed or was interrupted since the latest done one
+		// may have written part of its keys: they are all written again.
+		unfinished, err := tx.UnfinishedRunsSince(ctx, run.Tenant, prev.ID, run.ID)
+		if err != nil {
+			return err
+		}
+		stored = stored && !unfinished
 		d.freshKeys = !stored
-		var fps map[string]string
+		var fps map[string]uint64
 		if stored && prev.ID != 0 && sameRules(prev.Rules, d.rules) {
 			if fps, err = tx.DuplicateFingerprints(ctx, run.Tenant); err != nil {
 				return err
@@ -330,27 +318,43 @@ func (e *Engine) load(ctx context.Context, run store.DuplicateRun) (*detection, 
 			d.changed, live = map[string]bool{}, map[string]bool{}
 		}
 		d.finder = match.NewFinder(d.rules)
-		err = tx.EachDuplicateRecordPage(ctx, run.Tenant, func(after, upto string, recs []match.Record) error {
-			page := keyPage{after: after, upto: upto}
-			for _, r := range recs {
-				if fp := store.Fingerprint(r); fps == nil || fps[r.ID] != fp {
-					if changedRun {
-						d.changed[r.ID] = true
+		// The finder takes in one page while the next is read: reading
+		// waits on the database, Add on a core.
+		pages := make(chan []match.Record, 1)
+		added := make(chan struct{})
+		go func() {
+			defer close(added)
+			for recs := range pages {
+				var page store.KeySet
+				for _, r := range recs {
+					d.finder.Add(r)
+					fp := store.Fingerprint(r)
+					if stored, ok := fps[r.ID]; !ok || stored != fp {
+						if changedRun {
+							d.changed[r.ID] = true
+						}
+						page.Add(r.ID, fp, d.finder.AddedKeys())
 					}
-					page.ids = append(page.ids, r.ID)
-					page.sums = append(page.sums, fpSum(fp))
+					if live != nil {
+						live[r.ID] = true
+					}
 				}
-				if live != nil {
-					live[r.ID] = true
+				if page.Len() > 0 {
+					d.keys = append(d.keys, page)
+					d.keyAccounts += page.Len()
 				}
-				d.finder.Add(r)
 			}
-			if len(page.ids) > 0 {
-				d.keyPages = append(d.keyPages, page)
-				d.keyAccounts += len(page.ids)
+		}()
+		err = tx.EachDuplicateRecordPage(ctx, run.Tenant, func(_, _ string, recs []match.Record) error {
+			select {
+			case pages <- recs:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
 			}
-			return nil
 		})
+		close(pages)
+		<-added
 		if err != nil {
 			return err
 		}
@@ -377,48 +381,29 @@ func (e *Engine) load(ctx context.Context, run store.DuplicateRun) (*detection, 
 	return d, err
 }
 
-// writeKeys stores the blocking keys and fingerprints of the accounts of
-// d.keyPages, a page at a time, each read again by its range of ids in a
-// snapshot of its own (an account changed or gone since the run's
-// snapshot is skipped; a gone one's keys are dropped after), and written by COPY on PostgreSQL when the tenant had none
-// (nothing to replace), else in transactions of their own that replace
-// them.
+// writeKeys stores the blocking keys and fingerprints of d.keys: all at
+// once in key order when the tenant had none or a run since the latest
+// done one did not finish (PutFreshDuplicateKeys, after clearing any), else
+// in transactions of keyFlush accounts that replace theirs. An account gone
+// since the run's snapshot gets keys too; DropDuplicateKeysOfGone drops
+// them after.
 func (e *Engine) writeKeys(ctx context.Context, tenant string, d *detection, done func(n int)) error {
-	for _, page := range d.keyPages {
-		var recs []match.Record
-		err := e.db.View(ctx, func(tx *store.Tx) error {
-			var err error
-			recs, err = tx.DuplicateRecordsBetween(ctx, tenant, page.after, page.upto)
-			return err
-		})
-		if err != nil {
+	if d.freshKeys {
+		// Keys without fingerprints (a first run that failed while
+		// writing them) or of an unfinished run go first.
+		if err := e.db.ClearDuplicateKeys(ctx, tenant); err != nil {
 			return err
 		}
-		// An account whose facts changed since the run's snapshot keeps the
-		// keys and fingerprint it had (none, or older ones): writing its
-		// fingerprint now would tell the next changed run that it has
-		// nothing new, though this run scored its older facts.
-		want := make(map[string]uint64, len(page.ids))
-		for i, id := range page.ids {
-			want[id] = page.sums[i]
-		}
-		recs = slices.DeleteFunc(recs, func(r match.Record) bool {
-			sum, ok := want[r.ID]
-			return !ok || fpSum(store.Fingerprint(r)) != sum
-		})
-		copied := false
-		if d.freshKeys {
-			if copied, err = e.db.CopyDuplicateKeys(ctx, tenant, recs, d.rules); err != nil {
+		return e.db.PutFreshDuplicateKeys(ctx, tenant, d.keys, done)
+	}
+	for _, page := range d.keys {
+		for start := 0; start < page.Len(); start += keyFlush {
+			chunk := page.Slice(start, min(start+keyFlush, page.Len()))
+			if err := e.db.Transact(ctx, func(tx *store.Tx) error { return tx.PutDuplicateKeys(ctx, tenant, chunk) }); err != nil {
 				return err
 			}
+			done(chunk.Len())
 		}
-		for start := 0; !copied && start < len(recs); start += keyFlush {
-			chunk := recs[start:min(start+keyFlush, len(recs))]
-			if err := e.db.Transact(ctx, func(tx *store.Tx) error { return tx.PutDuplicateKeys(ctx, tenant, chunk, d.rules, d.freshKeys) }); err != nil {
-				return err
-			}
-		}
-		done(len(page.ids))
 	}
 	return nil
 }
@@ -460,6 +445,7 @@ func (d *detection) isDismissed(a, b string) bool {
 }
 
 // detect is the run's work after its start.
+
 func (e *Engine) detect(ctx context.Context, run store.DuplicateRun, hb *heartbeat) (usermerge.DetectionRun, error) {
 	hb.set(phaseLoading, 0, 0)
 	d, err := e.load(ctx, run)

@@ -70,7 +70,7 @@ func (e *Engine) CheckAccount(ctx context.Context, c Caller, ref string, candida
 				return err
 			}
 		}
-		ids, err := tx.DuplicateCandidates(ctx, a.tenant.ID, match.BlockingKeys(rec, rules), rec.ExternalIDs, rec.Email, rec.EmployeeNumber,
+		ids, err := tx.DuplicateCandidates(ctx, a.tenant.ID, match.BlockingKeyHashes(rec, rules), rec.ExternalIDs, rec.Email, rec.EmployeeNumber,
 			max(rules.MaxBlock, minBlock), maxCheckCandidates)
 		if err != nil {
 			return err

@@ -67,7 +67,17 @@ func staleness(ctx context.Context, tx *store.Tx, tenant string) (bool, *store.D
 		return true, nil, err
 	}
 	stamp, err := tx.DuplicateDataStamp(ctx, tenant)
-	return stamp != run.DataStamp, &run, err
+	if err != nil || stamp != run.DataStamp {
+		return true, &run, err
+	}
+	// A run that read accounts stored their keys; none stored (an upgrade
+	// made the tables again, migration 015) means the check at account
+	// creation lacks them until a run stores them again.
+	if run.Stats.Records == 0 {
+		return false, &run, nil
+	}
+	keyed, err := tx.HasDuplicateKeys(ctx, tenant)
+	return !keyed, &run, err
 }
 
 // MaxSuggestionsPage bounds a page of the review queue.

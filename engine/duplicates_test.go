@@ -2,8 +2,10 @@ package engine
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -500,11 +502,11 @@ func TestRegradeTakesOutTheEvidenceOfFieldsLeftOut(t *testing.T) {
 	}
 }
 
-// TestAccountChangedDuringRunIsComparedNextTime: a run writes the keys and
-// fingerprints after its finder, reading the accounts again; an account
-// whose facts changed since the run's snapshot keeps no fingerprint of its
-// new facts, so that the next changed run takes it for changed (this run
-// scored its older facts), while an unchanged account's is stored.
+// TestAccountChangedDuringRunIsComparedNextTime: a run writes, after its
+// finder, the keys and fingerprints of the facts in its snapshot; an
+// account whose facts changed since has no fingerprint of its new facts
+// stored, so that the next changed run takes it for changed (this run
+// scored its older facts), while an unchanged account's is its facts'.
 func TestAccountChangedDuringRunIsComparedNextTime(t *testing.T) {
 	storetest.Each(t, func(t *testing.T) {
 		f := newFixture(t, "learningbox")
@@ -529,7 +531,7 @@ func TestAccountChangedDuringRunIsComparedNextTime(t *testing.T) {
 				switch r.ID {
 				case "p1":
 					if stored != now {
-						t.Errorf("unchanged account p1: stored fingerprint %q, its facts' %q", stored, now)
+						t.Errorf("unchanged account p1: stored fingerprint %x, its facts' %x", stored, now)
 					}
 				case "p2":
 					if stored == now {
@@ -542,5 +544,130 @@ func TestAccountChangedDuringRunIsComparedNextTime(t *testing.T) {
 			}
 			return nil
 		})
+	})
+}
+
+// TestStoredKeysFollowTheAccounts: the blocking keys and fingerprints a run
+// stores are, for every live account and for no other, those of its facts
+// (match.BlockingKeyHashes, store.Fingerprint), with the fingerprint's row
+// listing the account's keys: after a first run (written in key order),
+// after a changed run that replaced a changed account's keys and dropped a
+// merged account's, after the tables were emptied (as an upgrade does),
+// which reads as stale until a run stores them again, and after a run that
+// follows a failed one which left keys half written.
+func TestStoredKeysFollowTheAccounts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T) {
+		f := newFixture(t, "learningbox")
+		f.person("p1", "sales", "Siobhan O'Brien", "siobhan.obrien@example.org", map[string]string{"birth_date": "1990-04-05", "phone": "+44 20 7946 0001"})
+		f.person("p2", "sales", "Marcus Feld", "marcus.feld@example.net", nil)
+		f.person("p3", "sales", "Siobhan OBrien", "s.obrien@example.org", map[string]string{"birth_date": "1990-04-05"})
+		f.person("p4", "sales", "Ann Lee", "ann.lee@example.com", map[string]string{"employee_number": "E77"})
+		check := func(when string) {
+			t.Helper()
+			f.tx(func(tx *store.Tx) error {
+				rules, _, err := tx.MatchingRules(f.ctx, f.tenant)
+				if err != nil {
+					return err
+				}
+				recs, err := tx.DuplicateRecords(f.ctx, f.tenant, nil)
+				if err != nil {
+					return err
+				}
+				want := map[string]string{}
+				for _, r := range recs {
+					keys := match.BlockingKeyHashes(r, rules)
+					slices.Sort(keys)
+					want[r.ID] = fmt.Sprintf("fp=%x keys=%x", store.Fingerprint(r), keys)
+				}
+				got := map[string]string{}
+				rows, err := storetest.Lines(f.ctx, tx, `SELECT account_id, key FROM duplicate_keys WHERE tenant_id = '`+f.tenant+`' ORDER BY account_id, key`)
+				if err != nil {
+					return err
+				}
+				keysOf := map[string][]uint64{}
+				for _, l := range rows {
+					var acc string
+					var k int64
+					for _, p := range strings.Split(strings.TrimSuffix(l, "|"), "|") {
+						col, val, _ := strings.Cut(p, "=")
+						switch col {
+						case "account_id":
+							acc = val
+						case "key":
+							fmt.Sscan(val, &k)
+						}
+					}
+					keysOf[acc] = append(keysOf[acc], uint64(k))
+				}
+				fps, err := tx.Query(f.ctx, `SELECT account_id, fingerprint, keys FROM duplicate_fingerprints WHERE tenant_id = ?`, f.tenant)
+				if err != nil {
+					return err
+				}
+				defer fps.Close()
+				for fps.Next() {
+					var acc string
+					var fp int64
+					var packed []byte
+					if err := fps.Scan(&acc, &fp, &packed); err != nil {
+						return err
+					}
+					var listed []uint64
+					for ; len(packed) >= 8; packed = packed[8:] {
+						listed = append(listed, binary.LittleEndian.Uint64(packed))
+					}
+					slices.Sort(listed)
+					keys := keysOf[acc]
+					slices.Sort(keys)
+					if !slices.Equal(listed, keys) {
+						t.Errorf("%s: %s's fingerprint row lists keys %x, the key rows are %x", when, acc, listed, keys)
+					}
+					got[acc] = fmt.Sprintf("fp=%x keys=%x", uint64(fp), keys)
+					delete(keysOf, acc)
+				}
+				for acc := range keysOf {
+					t.Errorf("%s: keys stored for %s, which has no fingerprint", when, acc)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("%s: stored keys and fingerprints (-the accounts' facts +stored):\n%s", when, diff)
+				}
+				return fps.Err()
+			})
+		}
+		f.detect(true)
+		check("after the first run")
+
+		f.exec(`UPDATE accounts SET name = ?, email = ? WHERE tenant_id = ? AND id = ?`, "Marcus Feldmann", "m.feldmann@example.net", f.tenant, "p2")
+		if _, err := f.e.Merge(f.ctx, f.as("admin"), usermerge.MergeRequest{Target: "p1", Sources: []string{"p3"}}); err != nil {
+			t.Fatal(err)
+		}
+		if run := f.detect(false); run.Scope != "changed" {
+			t.Fatalf("second run's scope %q, want changed", run.Scope)
+		}
+		check("after a changed run (p2 changed, p3 merged into p1)")
+
+		f.exec(`DELETE FROM duplicate_keys WHERE tenant_id = ?`, f.tenant)
+		f.exec(`DELETE FROM duplicate_fingerprints WHERE tenant_id = ?`, f.tenant)
+		if stale, err := f.e.DuplicatesStale(f.ctx, f.as("admin")); err != nil || !stale {
+			t.Errorf("no keys stored after a run that read accounts: stale %v, %v; want stale", stale, err)
+		}
+		f.detect(false)
+		check("after a run on emptied tables")
+		if stale, err := f.e.DuplicatesStale(f.ctx, f.as("admin")); err != nil || stale {
+			t.Errorf("stale right after the run: %v, %v", stale, err)
+		}
+
+		// What a run that failed while writing its keys leaves: an
+		// account's keys without its fingerprint, a key of no fingerprint's
+		// list. The run after the failed one writes them all again.
+		f.exec(`DELETE FROM duplicate_fingerprints WHERE tenant_id = ? AND account_id = 'p1'`, f.tenant)
+		f.exec(`INSERT INTO duplicate_keys (tenant_id, key, account_id) VALUES (?, 12345, 'p4')`, f.tenant)
+		ctx, cancel := context.WithCancel(f.ctx)
+		f.e.duringLoad = cancel
+		if _, err := f.e.Detect(ctx, f.as("admin"), DetectOptions{Full: true}, nil); err == nil {
+			t.Fatal("a cancelled run succeeded")
+		}
+		f.e.duringLoad = nil
+		f.detect(true)
+		check("after a run that follows a failed one")
 	})
 }

@@ -165,14 +165,44 @@ func BlockingKeys(r Record, rules Rules) []string {
 	return keys
 }
 
+// KeyHash is the 64-bit number of a blocking key: the finder blocks by
+// it, and the engine stores it for the check of one account. Never 0.
+func KeyHash(key string) uint64 {
+	return keyHash([]byte(key))
+}
+
+func keyHash(k []byte) uint64 {
+	if h := hashBytes(k); h != 0 {
+		return h
+	}
+	return 1 // 0 marks a dropped key
+}
+
+// BlockingKeyHashes are r's BlockingKeys as KeyHash numbers, without
+// repeats.
+func BlockingKeyHashes(r Record, rules Rules) []uint64 {
+	var out []uint64
+	for _, k := range BlockingKeys(r, rules) {
+		if h := KeyHash(k); !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// AddedKeys answers the hashed blocking keys (KeyHash, without repeats) of
+// the record Add added last, as BlockingKeyHashes would. The slice is the
+// finder's own and holds them only until the next Add or Run: a caller
+// that keeps them copies them.
+func (f *Finder) AddedKeys() []uint64 {
+	return f.keys[f.koff[len(f.koff)-2]:]
+}
+
 // addKeys stores rec i's hashed keys (without repeats) and secondaries.
 func (f *Finder) addKeys(r *Record, c *rec) {
 	start := len(f.keys)
 	f.kw.emit = func(k []byte, sec uint8) {
-		h := hashBytes(k)
-		if h == 0 {
-			h = 1 // 0 marks a dropped key
-		}
+		h := keyHash(k)
 		if !slices.Contains(f.keys[start:], h) {
 			f.keys = append(f.keys, h)
 			f.secs = append(f.secs, sec)

@@ -655,3 +655,34 @@ func TestRunBoundsThePairsItKeeps(t *testing.T) {
 		t.Errorf("kept %d pairs, left out %d; want %d kept", len(f.Pairs()), res.Stats.PairsLeftOut, limit)
 	}
 }
+
+// TestAddedKeysAreTheBlockingKeysHashed: the keys the engine stores from
+// the finder while it reads a tenant (AddedKeys) are those the check looks
+// up for the same record (BlockingKeyHashes, from BlockingKeys), for
+// records with every kind of key, none, and keys that repeat.
+func TestAddedKeysAreTheBlockingKeysHashed(t *testing.T) {
+	recs := []Record{
+		{ID: "1", Name: "Smith, John", Email: "J.Smith+lms@Gmail.com", BirthDate: "1990-03-04",
+			Phone: "+44 20 7946 0000", EmployeeNumber: "E00123", Login: "jsmith",
+			ExternalIDs: []ExternalID{{System: "HR", Value: " 42 "}, {System: "hr", Value: "42"}}},
+		{ID: "2", Given: "Bob", Family: "Luis Hernández", Email: "bob@example.org", Login: "bob"},
+		{ID: "3"},
+		{ID: "4", Email: "info@example.org", Login: "ab"},
+	}
+	for _, rules := range []Rules{DefaultRules(), {Fields: []string{FieldEmail, FieldPhone}, Certain: 0.999, Probable: 0.95, Possible: 0.6}} {
+		f := NewFinder(rules)
+		for _, r := range recs {
+			f.Add(r)
+			got, want := slices.Clone(f.AddedKeys()), BlockingKeyHashes(r, rules)
+			if !slices.Equal(got, want) {
+				t.Errorf("record %s, fields %v: AddedKeys %x, BlockingKeyHashes %x", r.ID, rules.Fields, got, want)
+			}
+			if len(BlockingKeys(r, rules)) != len(want) {
+				t.Errorf("record %s: %d keys hash to %d numbers", r.ID, len(BlockingKeys(r, rules)), len(want))
+			}
+		}
+	}
+	if KeyHash("n:S530j") == KeyHash("n:J500s") || KeyHash("") == 0 {
+		t.Error("KeyHash: two keys share a number, or a key's number is 0 (the finder's mark of a dropped key)")
+	}
+}

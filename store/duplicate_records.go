@@ -1,10 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -25,8 +25,12 @@ import (
 // (match.SignInKey.Period counts them since the Unix epoch).
 const signInPeriod = 30 * 24 * 60 * 60 * 1000
 
-// inChunk bounds the ids of one IN list.
-const inChunk = 500
+// inChunk bounds the ids of one IN list (SQLite), arrayChunk those of one
+// array parameter (PostgreSQL).
+const (
+	inChunk    = 500
+	arrayChunk = 10_000
+)
 
 // DuplicateRecords answers the tenant's live accounts (not merged away, not
 // deleted) as the finder reads them, or with only (not nil) just those of
@@ -226,15 +230,21 @@ func (tx *Tx) recordsWhere(ctx context.Context, tenant string, cond func(string)
 }
 
 // eachChunk runs fn once with no condition (only == nil: the whole
-// tenant) or once per chunk of only with the condition "col IN (...)".
+// tenant) or once per chunk of only with the condition that col is one of
+// the chunk's: an IN list of inChunk values on SQLite, an array of
+// arrayChunk on PostgreSQL (one parameter, one plan, however many).
 func (tx *Tx) eachChunk(only []string, fn func(cond func(col string) string, args []any) error) error {
 	if only == nil {
 		return fn(func(string) string { return "" }, nil)
 	}
-	for start := 0; start < len(only); start += inChunk {
-		chunk := only[start:min(start+inChunk, len(only))]
-		ph := placeholders(len(chunk))
-		if err := fn(func(col string) string { return " AND " + col + " IN (" + ph + ")" }, placeholderArgs(chunk)); err != nil {
+	size := inChunk
+	if tx.d.name == "postgres" {
+		size = arrayChunk
+	}
+	for start := 0; start < len(only); start += size {
+		chunk := only[start:min(start+size, len(only))]
+		in, args := inList(tx, "", chunk)
+		if err := fn(func(col string) string { return " AND " + col + in }, args); err != nil {
 			return err
 		}
 	}
@@ -256,14 +266,96 @@ func (tx *Tx) eachRow(ctx context.Context, query string, args []any, fn func(*sq
 	return rows.Err()
 }
 
-// Fingerprint is a hash of the facts of r the finder compares (not its
-// record count or its last sign-in, which only choose the account to
-// keep), so that a "changed" run finds the accounts whose facts changed.
-func Fingerprint(r match.Record) string {
-	r.Records, r.LastSignIn, r.Active = 0, 0, false
-	b, _ := json.Marshal(r) // a struct of strings and numbers: never fails
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:12])
+// Fingerprint is a 64-bit hash (FNV-1a) of the facts of r the finder
+// compares (not its record count or its last sign-in, which only choose
+// the account to keep), so that a "changed" run finds the accounts whose
+// facts changed. Each string is hashed with its length, so that no two
+// different records hash one text.
+func Fingerprint(r match.Record) uint64 {
+	h := fingerprint{h: 14695981039346656037}
+	for _, s := range [...]string{r.ID, r.Login, r.Name, r.Email, r.Given, r.Family, r.BirthDate, r.Phone, r.EmployeeNumber, r.Postcode} {
+		h.str(s)
+	}
+	h.num(int64(len(r.ExternalIDs)))
+	for _, x := range r.ExternalIDs {
+		h.str(x.System)
+		h.str(x.Value)
+	}
+	h.num(int64(len(r.SignIns)))
+	for _, k := range r.SignIns {
+		h.str(k.Address)
+		h.str(k.Client)
+		h.num(k.Period)
+	}
+	h.num(int64(len(r.Groups)))
+	for _, g := range r.Groups {
+		h.str(g)
+	}
+	h.num(r.Created)
+	if r.NotSource {
+		h.num(1)
+	} else {
+		h.num(0)
+	}
+	return h.h
+}
+
+type fingerprint struct{ h uint64 }
+
+func (f *fingerprint) num(n int64) {
+	for i := range 8 {
+		f.h = (f.h ^ uint64(byte(n>>(8*i)))) * 1099511628211
+	}
+}
+
+func (f *fingerprint) str(s string) {
+	f.num(int64(len(s)))
+	for i := 0; i < len(s); i++ {
+		f.h = (f.h ^ uint64(s[i])) * 1099511628211
+	}
+}
+
+// KeySet is the blocking keys (match.KeyHash) and fingerprints of some
+// accounts, flat: account IDs[i] has fingerprint Fingerprints[i] and keys
+// Keys[Offsets[i]:Offsets[i+1]]. A run holds a million accounts' this
+// way, some 70 bytes each.
+type KeySet struct {
+	IDs          []string
+	Fingerprints []uint64
+	Keys         []uint64
+	Offsets      []uint32 // len(IDs)+1 once an account is added
+}
+
+// Add appends an account's keys (copied) and fingerprint.
+func (k *KeySet) Add(id string, fp uint64, keys []uint64) {
+	if len(k.Offsets) == 0 {
+		k.Offsets = append(k.Offsets, 0)
+	}
+	k.IDs = append(k.IDs, id)
+	k.Fingerprints = append(k.Fingerprints, fp)
+	k.Keys = append(k.Keys, keys...)
+	k.Offsets = append(k.Offsets, uint32(len(k.Keys)))
+}
+
+// Len is the number of accounts.
+func (k KeySet) Len() int { return len(k.IDs) }
+
+// KeysOf answers account i's keys.
+func (k KeySet) KeysOf(i int) []uint64 { return k.Keys[k.Offsets[i]:k.Offsets[i+1]] }
+
+// Slice answers the accounts lo to hi (excluded), sharing k's arrays.
+func (k KeySet) Slice(lo, hi int) KeySet {
+	return KeySet{IDs: k.IDs[lo:hi], Fingerprints: k.Fingerprints[lo:hi], Keys: k.Keys, Offsets: k.Offsets[lo : hi+1]}
+}
+
+// KeySetOf computes the keys and fingerprints of recs under rules, as a
+// run stores them.
+func KeySetOf(recs []match.Record, rules match.Rules) KeySet {
+	var k KeySet
+	for _, r := range recs {
+		k.Add(r.ID, Fingerprint(r), match.BlockingKeyHashes(r, rules))
+	}
+	return k
 }
 
 // RecordTotals counts the live learning records of each account of ids,
@@ -292,18 +384,54 @@ func (tx *Tx) RecordTotals(ctx context.Context, tenant string, ids []string) (ma
 
 // DuplicateFingerprints answers the stored fingerprint of every account the
 // latest run saw.
-func (tx *Tx) DuplicateFingerprints(ctx context.Context, tenant string) (map[string]string, error) {
-	out := map[string]string{}
+func (tx *Tx) DuplicateFingerprints(ctx context.Context, tenant string) (map[string]uint64, error) {
+	out := map[string]uint64{}
 	err := tx.eachRow(ctx, `SELECT account_id, fingerprint FROM duplicate_fingerprints WHERE tenant_id = ?`, []any{tenant}, func(rows *sql.Rows) error {
-		var acc, fp string
+		var acc string
+		var fp int64
 		if err := rows.Scan(&acc, &fp); err != nil {
 			return err
 		}
-		out[acc] = fp
+		out[acc] = uint64(fp)
 		return nil
 	})
 	return out, err
 }
+
+// UnfinishedRunsSince reports whether a run of the tenant numbered after
+// done and before run failed or was interrupted (or runs still): one
+// that may have written part of its keys.
+func (tx *Tx) UnfinishedRunsSince(ctx context.Context, tenant string, done, run int64) (bool, error) {
+	n, err := tx.Count(ctx, `SELECT COUNT(*) FROM duplicate_runs WHERE tenant_id = ? AND id > ? AND id < ? AND status <> ?`,
+		tenant, done, run, usermerge.RunDone)
+	return n > 0, err
+}
+
+// ClearDuplicateKeys deletes every blocking key and fingerprint of the
+// tenant, in transactions of clearKeyRows rows each, so that no
+// transaction holds SQLite's write lock for long.
+func (db *DB) ClearDuplicateKeys(ctx context.Context, tenant string) error {
+	for _, t := range []struct{ table, col string }{{"duplicate_keys", "key"}, {"duplicate_fingerprints", "account_id"}} {
+		for {
+			var n int64
+			err := db.Transact(ctx, func(tx *Tx) error {
+				var err error
+				n, err = tx.Exec(ctx, `DELETE FROM `+t.table+` WHERE tenant_id = ? AND `+t.col+` IN
+					(SELECT `+t.col+` FROM `+t.table+` WHERE tenant_id = ? ORDER BY `+t.col+` LIMIT ?)`, tenant, tenant, clearKeyRows)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+const clearKeyRows = 20_000
 
 // HasDuplicateKeys reports whether any account of the tenant has stored
 // blocking keys (none before its first run).
@@ -313,61 +441,117 @@ func (tx *Tx) HasDuplicateKeys(ctx context.Context, tenant string) (bool, error)
 }
 
 // PutDuplicateKeys replaces the blocking keys and fingerprints of the
-// accounts of recs (one chunk of a run's writes); fresh says the tenant
-// has none stored yet, so there is nothing to delete first.
-func (tx *Tx) PutDuplicateKeys(ctx context.Context, tenant string, recs []match.Record, rules match.Rules, fresh bool) error {
-	if len(recs) == 0 {
+// accounts of k (one chunk of a changed run's writes): their stored keys,
+// found from the lists their fingerprints' rows keep, are deleted first.
+func (tx *Tx) PutDuplicateKeys(ctx context.Context, tenant string, k KeySet) error {
+	if k.Len() == 0 {
 		return nil
 	}
-	ids := make([]string, len(recs))
-	for i, r := range recs {
-		ids[i] = r.ID
-	}
-	if fresh {
-		ids = nil
-	}
-	if err := tx.eachChunk(ids, func(cond func(string) string, args []any) error {
-		if ids == nil {
-			return nil
-		}
-		for _, table := range []string{"duplicate_keys", "duplicate_fingerprints"} {
-			if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE tenant_id = ?`+cond("account_id"), append([]any{tenant}, args...)...); err != nil {
-				return err
-			}
-		}
-		return nil
+	if err := tx.eachChunk(k.IDs, func(cond func(string) string, args []any) error {
+		return tx.deleteKeysWhere(ctx, tenant, cond("account_id"), args)
 	}); err != nil {
 		return err
 	}
-	var keyRows, fpRows [][]any
-	for _, r := range recs {
-		seen := map[string]bool{}
-		for _, k := range match.BlockingKeys(r, rules) {
-			if !seen[k] {
-				seen[k] = true
-				keyRows = append(keyRows, []any{tenant, k, r.ID})
-			}
+	rows := make([]keyRow, 0, len(k.Keys))
+	for i := range k.IDs {
+		for _, h := range k.KeysOf(i) {
+			rows = append(rows, keyRow{h, uint32(i)})
 		}
-		fpRows = append(fpRows, []any{tenant, r.ID, Fingerprint(r)})
 	}
 	// In key order, the inserts fill neighbouring pages of the primary key.
-	sort.Slice(keyRows, func(i, j int) bool { return keyRows[i][1].(string) < keyRows[j][1].(string) })
-	if err := tx.insertRows(ctx, `INSERT INTO duplicate_keys (tenant_id, key, account_id) VALUES `, 3, keyRows); err != nil {
+	slices.SortFunc(rows, compareKeyRows)
+	keyArgs := make([][]any, len(rows))
+	for i, r := range rows {
+		keyArgs[i] = []any{tenant, int64(r.key), k.IDs[r.acc]}
+	}
+	if err := tx.insertRows(ctx, `INSERT INTO duplicate_keys (tenant_id, key, account_id) VALUES `, 3, keyArgs); err != nil {
 		return err
 	}
-	return tx.insertRows(ctx, `INSERT INTO duplicate_fingerprints (tenant_id, account_id, fingerprint) VALUES `, 3, fpRows)
+	return tx.insertRows(ctx, `INSERT INTO duplicate_fingerprints (tenant_id, account_id, fingerprint, keys) VALUES `, 4, fingerprintRows(tenant, k))
+}
+
+// keyRow is one key of a KeySet: the key and the account's index.
+type keyRow struct {
+	key uint64
+	acc uint32
+}
+
+func compareKeyRows(a, b keyRow) int {
+	if c := cmp.Compare(int64(a.key), int64(b.key)); c != 0 { // the order the database stores BIGINTs in
+		return c
+	}
+	return cmp.Compare(a.acc, b.acc)
+}
+
+// fingerprintRows are the rows of duplicate_fingerprints for k.
+func fingerprintRows(tenant string, k KeySet) [][]any {
+	rows := make([][]any, k.Len())
+	for i, id := range k.IDs {
+		rows[i] = []any{tenant, id, int64(k.Fingerprints[i]), packKeys(k.KeysOf(i))}
+	}
+	return rows
+}
+
+// packKeys is the stored list of an account's keys: 8 bytes each,
+// little-endian.
+func packKeys(keys []uint64) []byte {
+	b := make([]byte, 0, 8*len(keys))
+	for _, k := range keys {
+		b = binary.LittleEndian.AppendUint64(b, k)
+	}
+	return b
+}
+
+// deleteKeysWhere deletes the keys and fingerprints of the accounts whose
+// fingerprints' rows cond (a condition on account_id, with args) selects:
+// each key by the primary key, from the list the fingerprint's row keeps.
+func (tx *Tx) deleteKeysWhere(ctx context.Context, tenant, cond string, args []any) error {
+	var keys []int64
+	var accs []string
+	err := tx.eachRow(ctx, `SELECT account_id, keys FROM duplicate_fingerprints WHERE tenant_id = ?`+cond, append([]any{tenant}, args...), func(rows *sql.Rows) error {
+		var acc string
+		var packed []byte
+		if err := rows.Scan(&acc, &packed); err != nil {
+			return err
+		}
+		for len(packed) >= 8 {
+			keys = append(keys, int64(binary.LittleEndian.Uint64(packed)))
+			accs = append(accs, acc)
+			packed = packed[8:]
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	const chunk = 400
+	for start := 0; start < len(keys); start += chunk {
+		end := min(start+chunk, len(keys))
+		if tx.d.name == "postgres" {
+			_, err = tx.Exec(ctx, `DELETE FROM duplicate_keys WHERE tenant_id = ? AND (key, account_id) IN
+				(SELECT * FROM unnest(?::bigint[], ?::text[]))`, tenant, keys[start:end], accs[start:end])
+		} else {
+			q := `DELETE FROM duplicate_keys WHERE tenant_id = ? AND (key, account_id) IN (VALUES ` +
+				strings.TrimSuffix(strings.Repeat("(?, ?), ", end-start), ", ") + `)`
+			a := []any{tenant}
+			for i := start; i < end; i++ {
+				a = append(a, keys[i], accs[i])
+			}
+			_, err = tx.Exec(ctx, q, a...)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	_, err = tx.Exec(ctx, `DELETE FROM duplicate_fingerprints WHERE tenant_id = ?`+cond, append([]any{tenant}, args...)...)
+	return err
 }
 
 // DropDuplicateKeysOfGone removes the keys and fingerprints of accounts
 // merged away or deleted: they are never candidates.
 func (tx *Tx) DropDuplicateKeysOfGone(ctx context.Context, tenant string) error {
-	for _, table := range []string{"duplicate_keys", "duplicate_fingerprints"} {
-		if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE tenant_id = ? AND account_id IN
-			(SELECT id FROM accounts WHERE tenant_id = ? AND (deleted_at IS NOT NULL OR merged_into IS NOT NULL))`, tenant, tenant); err != nil {
-			return err
-		}
-	}
-	return nil
+	return tx.deleteKeysWhere(ctx, tenant, ` AND account_id IN
+		(SELECT id FROM accounts WHERE tenant_id = ? AND (deleted_at IS NOT NULL OR merged_into IS NOT NULL))`, []any{tenant})
 }
 
 // insertRows inserts rows of n columns with multi-row VALUES statements of
@@ -517,7 +701,7 @@ func (tx *Tx) PruneDuplicateRuns(ctx context.Context, tenant string, keep int64,
 // Each key is read on its own, by the primary key's range; a key that more
 // than maxBlock accounts share (a common surname's) is left out, as a run
 // splits such a block, since the check has the other, more selective keys.
-func (tx *Tx) DuplicateCandidates(ctx context.Context, tenant string, keys []string, ext []match.ExternalID, email, employee string, maxBlock, limit int) ([]string, error) {
+func (tx *Tx) DuplicateCandidates(ctx context.Context, tenant string, keys []uint64, ext []match.ExternalID, email, employee string, maxBlock, limit int) ([]string, error) {
 	seen := map[string]bool{}
 	var out []string
 	add := func(ids []string) {
@@ -532,7 +716,7 @@ func (tx *Tx) DuplicateCandidates(ctx context.Context, tenant string, keys []str
 		keys = keys[:inChunk]
 	}
 	for _, k := range keys {
-		ids, err := tx.strings(ctx, `SELECT account_id FROM duplicate_keys WHERE tenant_id = ? AND key = ? LIMIT ?`, tenant, k, maxBlock+1)
+		ids, err := tx.strings(ctx, `SELECT account_id FROM duplicate_keys WHERE tenant_id = ? AND key = ? LIMIT ?`, tenant, int64(k), maxBlock+1)
 		if err != nil {
 			return nil, err
 		}
@@ -581,42 +765,115 @@ func (db *DB) AnalyzeDuplicates(ctx context.Context) error {
 	return nil
 }
 
-// CopyDuplicateKeys writes the blocking keys and fingerprints of a tenant
-// that has none stored yet (its first run) by PostgreSQL's COPY, which
-// loads millions of rows in seconds and locks nothing a merge needs: no
-// account row, and no key row exists to be locked. It answers false on
-// SQLite, whose writers take the database's one write lock: there the run
-// writes in chunks (PutDuplicateKeys) so that merges wait milliseconds.
-func (db *DB) CopyDuplicateKeys(ctx context.Context, tenant string, recs []match.Record, rules match.Rules) (bool, error) {
-	if db.dialect.name != "postgres" {
-		return false, nil
+// PutFreshDuplicateKeys stores the blocking keys and fingerprints of sets
+// for a tenant that has none stored (its first run, or its first after an
+// upgrade): every key in key order, so that the primary key fills page
+// after page. PostgreSQL loads them by COPY, which locks nothing a merge
+// needs (no account row, no key row exists to be locked); SQLite in
+// transactions of freshKeyRows rows, so that merges wait milliseconds for
+// the write lock. done is called with the accounts written as it goes
+// (keys count for half an account's share).
+func (db *DB) PutFreshDuplicateKeys(ctx context.Context, tenant string, sets []KeySet, done func(accounts int)) error {
+	type ref struct {
+		key      uint64
+		set, acc uint32
 	}
-	row := make([]any, 3)
-	_, err := db.BulkInsert(ctx, "duplicate_keys", []string{"tenant_id", "key", "account_id"}, func(yield func([]any) bool) {
-		for _, r := range recs {
-			seen := map[string]bool{}
-			for _, k := range match.BlockingKeys(r, rules) {
-				if seen[k] {
-					continue
-				}
-				seen[k] = true
-				row[0], row[1], row[2] = tenant, k, r.ID
+	var n, accounts int
+	for _, k := range sets {
+		n += len(k.Keys)
+		accounts += k.Len()
+	}
+	refs := make([]ref, 0, n)
+	for si, k := range sets {
+		for i := range k.IDs {
+			for _, h := range k.KeysOf(i) {
+				refs = append(refs, ref{h, uint32(si), uint32(i)})
+			}
+		}
+	}
+	slices.SortFunc(refs, func(a, b ref) int {
+		if c := cmp.Compare(int64(a.key), int64(b.key)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.set, b.set); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.acc, b.acc)
+	})
+	// Progress: the keys are the first half of the accounts' share, the
+	// fingerprints the second.
+	reported, keysDone, fpDone := 0, 0, 0
+	report := func() {
+		now := fpDone / 2
+		if n > 0 {
+			now += int(int64(accounts) * int64(keysDone) / int64(2*n))
+		} else {
+			now += accounts / 2
+		}
+		if keysDone == n && fpDone == accounts {
+			now = accounts
+		}
+		if now > reported {
+			done(now - reported)
+			reported = now
+		}
+	}
+	if db.dialect.name == "postgres" {
+		row := make([]any, 3)
+		_, err := db.BulkInsert(ctx, "duplicate_keys", []string{"tenant_id", "key", "account_id"}, func(yield func([]any) bool) {
+			for _, r := range refs {
+				row[0], row[1], row[2] = tenant, int64(r.key), sets[r.set].IDs[r.acc]
 				if !yield(row) {
 					return
 				}
 			}
+		}, func(rows int64) { keysDone = int(rows); report() })
+		if err != nil {
+			return db.dialect.mapError(err)
 		}
-	}, nil)
-	if err != nil {
-		return true, db.dialect.mapError(err)
-	}
-	_, err = db.BulkInsert(ctx, "duplicate_fingerprints", []string{"tenant_id", "account_id", "fingerprint"}, func(yield func([]any) bool) {
-		for _, r := range recs {
-			row[0], row[1], row[2] = tenant, r.ID, Fingerprint(r)
-			if !yield(row) {
-				return
+		keysDone = n
+		report()
+		for _, k := range sets {
+			rows := fingerprintRows(tenant, k)
+			if _, err := db.BulkInsert(ctx, "duplicate_fingerprints", []string{"tenant_id", "account_id", "fingerprint", "keys"}, slices.Values(rows), nil); err != nil {
+				return db.dialect.mapError(err)
 			}
+			fpDone += k.Len()
+			report()
 		}
-	}, nil)
-	return true, db.dialect.mapError(err)
+		return nil
+	}
+	for start := 0; start < len(refs); start += freshKeyRows {
+		chunk := refs[start:min(start+freshKeyRows, len(refs))]
+		rows := make([][]any, len(chunk))
+		for i, r := range chunk {
+			rows[i] = []any{tenant, int64(r.key), sets[r.set].IDs[r.acc]}
+		}
+		if err := db.Transact(ctx, func(tx *Tx) error {
+			return tx.insertRows(ctx, `INSERT INTO duplicate_keys (tenant_id, key, account_id) VALUES `, 3, rows)
+		}); err != nil {
+			return err
+		}
+		keysDone = start + len(chunk)
+		report()
+	}
+	keysDone = n
+	report()
+	for _, k := range sets {
+		for start := 0; start < k.Len(); start += freshKeyRows / 4 {
+			part := k.Slice(start, min(start+freshKeyRows/4, k.Len()))
+			if err := db.Transact(ctx, func(tx *Tx) error {
+				return tx.insertRows(ctx, `INSERT INTO duplicate_fingerprints (tenant_id, account_id, fingerprint, keys) VALUES `, 4, fingerprintRows(tenant, part))
+			}); err != nil {
+				return err
+			}
+			fpDone += part.Len()
+			report()
+		}
+	}
+	return nil
 }
+
+// freshKeyRows is how many keys PutFreshDuplicateKeys writes per SQLite
+// transaction.
+const freshKeyRows = 10_000
