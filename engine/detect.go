@@ -492,7 +492,7 @@ func (e *Engine) detect(ctx context.Context, run store.DuplicateRun, hb *heartbe
 		explain(suggestions, params, d)
 	}
 	hb.set(phaseChoosing, 0, int64(len(suggestions)))
-	if err := e.chooseKeeps(ctx, run.Tenant, d, suggestions); err != nil {
+	if err := e.chooseKeeps(ctx, run.Tenant, f, suggestions); err != nil {
 		return run.DetectionRun, err
 	}
 	if err := e.write(ctx, run, d, pairs, suggestions, hb); err != nil {
@@ -535,10 +535,12 @@ func explain(list []match.Suggestion, params match.Params, d *detection) {
 
 // chooseKeeps counts the learning records of the suggestions' accounts
 // (only theirs: counting every account's would read every record table of
-// the tenant) and chooses again the account to keep with them. A cluster
-// with an administrator's own account keeps the finder's choice, which
-// never makes that account a source.
-func (e *Engine) chooseKeeps(ctx context.Context, tenant string, d *detection, list []match.Suggestion) error {
+// the tenant), reads which of them are still live and which are an
+// administrator's, and has the finder choose again the account to keep
+// with those facts and the rest of what it read in the run's snapshot. A
+// cluster with an administrator's own account keeps the finder's choice,
+// which never makes that account a source.
+func (e *Engine) chooseKeeps(ctx context.Context, tenant string, f *match.Finder, list []match.Suggestion) error {
 	var ids []string
 	for _, s := range list {
 		ids = append(ids, s.Accounts...)
@@ -546,58 +548,24 @@ func (e *Engine) chooseKeeps(ctx context.Context, tenant string, d *detection, l
 	if len(ids) == 0 {
 		return nil
 	}
-	if err := e.readRecords(ctx, tenant, d, ids); err != nil {
-		return err
-	}
 	var totals map[string]int64
+	var live map[string]bool
 	err := e.db.View(ctx, func(tx *store.Tx) error {
 		var err error
+		if live, err = tx.LiveAccounts(ctx, tenant, ids); err != nil {
+			return err
+		}
 		totals, err = tx.RecordTotals(ctx, tenant, ids)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	for id, n := range totals {
-		if r, ok := d.records[id]; ok {
-			r.Records = n
-			d.records[id] = r
-		}
-	}
-	for i := range list {
-		s := &list[i]
-		var recs []match.Record
-		guarded := false
-		for _, id := range s.Accounts {
-			r, ok := d.record(id)
-			if !ok {
-				continue
-			}
-			guarded = guarded || r.NotSource
-			recs = append(recs, r)
-		}
-		if guarded || len(recs) < 2 {
-			continue
-		}
-		keep, reason := match.ChooseKeep(recs)
-		if keep == "" {
-			continue
-		}
-		s.Keep, s.KeepReason = keep, reason
-		s.Accounts = keepFirst(s.Accounts, keep)
-	}
+	f.ChooseKeeps(list, func(id string) (match.Live, bool) {
+		admin, ok := live[id]
+		return match.Live{Records: totals[id], NotSource: admin}, ok
+	})
 	return nil
-}
-
-// keepFirst orders ids with keep first, the others as they were.
-func keepFirst(ids []string, keep string) []string {
-	out := []string{keep}
-	for _, id := range ids {
-		if id != keep {
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 // write stores the run's pairs, suggestions, keys and fingerprints, each

@@ -24,6 +24,12 @@ type keepFacts struct {
 }
 
 func recordFacts(r *Record) keepFacts {
+	return keepFacts{id: r.ID, notSource: r.NotSource, records: r.Records, lastSignIn: r.LastSignIn, filled: filledFields(r), active: r.Active, created: r.Created}
+}
+
+// filledFields counts the profile fields of r that hold something: the
+// completeness the choice of the account to keep compares.
+func filledFields(r *Record) int {
 	g, f := recordName(r)
 	filled := 0
 	for _, s := range [...]string{g, f, r.Email, r.BirthDate, r.Phone, r.EmployeeNumber, r.Postcode} {
@@ -34,7 +40,7 @@ func recordFacts(r *Record) keepFacts {
 	if len(r.ExternalIDs) > 0 {
 		filled++
 	}
-	return keepFacts{id: r.ID, notSource: r.NotSource, records: r.Records, lastSignIn: r.LastSignIn, filled: filled, active: r.Active, created: r.Created}
+	return filled
 }
 
 func recFacts(r *rec) keepFacts {

@@ -686,3 +686,62 @@ func TestAddedKeysAreTheBlockingKeysHashed(t *testing.T) {
 		t.Error("KeyHash: two keys share a number, or a key's number is 0 (the finder's mark of a dropped key)")
 	}
 }
+
+// ChooseKeeps re-chooses with the counted records and the accounts' live
+// state, from records added in id order or not.
+func TestChooseKeepsUsesTheCountsAndLeavesOutGoneAccounts(t *testing.T) {
+	records := []Record{
+		{ID: "k1", Name: "Ada Byron", Email: "ada@example.org", Created: 1500000000},
+		{ID: "k2", Name: "Ada Byron", Email: "ada@example.org", Phone: "020 7946 0001", Created: 1600000000},
+		{ID: "k3", Name: "Ada Byron", Email: "ada.b@example.org", Created: 1700000000},
+	}
+	for _, order := range [][]int{{0, 1, 2}, {2, 0, 1}} {
+		f := NewFinder(DefaultRules())
+		for _, i := range order {
+			f.Add(records[i])
+		}
+		base := func() []Suggestion {
+			return []Suggestion{{Accounts: []string{"k2", "k1", "k3"}, Keep: "k2", KeepReason: "before"}}
+		}
+		facts := map[string]Live{"k1": {Records: 3}, "k2": {Records: 40}, "k3": {Records: 41}}
+		live := func(id string) (Live, bool) { l, ok := facts[id]; return l, ok }
+
+		list := base()
+		f.ChooseKeeps(list, live)
+		if s := list[0]; s.Keep != "k3" || s.KeepReason != "holds the most learning records (41 against 40)" || !slices.Equal(s.Accounts, []string{"k3", "k2", "k1"}) {
+			t.Errorf("order %v, most records: keep %s (%s), accounts %v", order, s.Keep, s.KeepReason, s.Accounts)
+		}
+
+		// k3 merged away since: the choice is between k1 and k2.
+		delete(facts, "k3")
+		list = base()
+		f.ChooseKeeps(list, live)
+		if s := list[0]; s.Keep != "k2" || !slices.Equal(s.Accounts, []string{"k2", "k1", "k3"}) {
+			t.Errorf("order %v, k3 gone: keep %s, accounts %v", order, s.Keep, s.Accounts)
+		}
+
+		// A tie in records: the most complete account (k2 has a phone).
+		facts["k1"] = Live{Records: 40}
+		list = base()
+		f.ChooseKeeps(list, live)
+		if s := list[0]; s.Keep != "k2" || s.KeepReason != "has the most profile fields filled (4 against 3)" {
+			t.Errorf("order %v, tie: keep %s (%s)", order, s.Keep, s.KeepReason)
+		}
+
+		// An administrator's account now: the suggestion keeps its choice.
+		facts["k1"] = Live{Records: 400, NotSource: true}
+		list = base()
+		f.ChooseKeeps(list, live)
+		if s := list[0]; s.Keep != "k2" || s.KeepReason != "before" {
+			t.Errorf("order %v, admin: keep %s (%s), want the earlier choice", order, s.Keep, s.KeepReason)
+		}
+
+		// Only one account left live, or one the finder never saw: unchanged.
+		facts = map[string]Live{"k1": {Records: 900}, "zz": {Records: 1000}}
+		list = []Suggestion{{Accounts: []string{"k2", "k1", "zz"}, Keep: "k2", KeepReason: "before"}}
+		f.ChooseKeeps(list, live)
+		if s := list[0]; s.Keep != "k2" || s.KeepReason != "before" {
+			t.Errorf("order %v, one live account known: keep %s (%s)", order, s.Keep, s.KeepReason)
+		}
+	}
+}

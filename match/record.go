@@ -29,7 +29,7 @@ type rec struct {
 	created       int64
 	active        bool
 	notSource     bool
-	filled        uint8 // profile fields filled, for the account to keep
+	filled        uint8 // filledFields, for the account to keep
 }
 
 type extID struct {
@@ -202,11 +202,7 @@ func prepare(r *Record, rules *Rules, in *interner) rec {
 	}
 	slices.Sort(c.groups)
 	c.groups = slices.Compact(c.groups)
-	for _, filled := range [...]bool{c.given != 0, c.family != 0, c.emailN != "", c.birth != 0, c.phone != "", c.empN != "", c.postcode != "", len(c.ext) > 0} {
-		if filled {
-			c.filled++
-		}
-	}
+	c.filled = uint8(filledFields(r))
 	return c
 }
 

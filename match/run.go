@@ -26,6 +26,11 @@ type Finder struct {
 	koff []uint32
 	kw   keyWriter
 
+	// unsorted is set when a record was added out of ascending id
+	// order; index then answers an id's record (built when first needed).
+	unsorted bool
+	index    map[string]uint32
+
 	dismissed   map[[2]string]struct{}
 	focus       map[string]bool
 	focusParams *Params
@@ -50,7 +55,77 @@ func NewFinder(rules Rules) *Finder {
 func (f *Finder) Add(r Record) {
 	c := prepare(&r, &f.rules, f.in)
 	f.addKeys(&r, &c)
+	if n := len(f.recs); n > 0 && c.id <= f.recs[n-1].id {
+		f.unsorted = true
+	}
 	f.recs = append(f.recs, c)
+}
+
+// lookup answers the index of the record added with id: by binary search
+// when the records came in id order (as the engine reads them), else from
+// an index of every id.
+func (f *Finder) lookup(id string) (uint32, bool) {
+	if !f.unsorted {
+		i, ok := slices.BinarySearchFunc(f.recs, id, func(r rec, id string) int { return strings.Compare(r.id, id) })
+		return uint32(i), ok
+	}
+	if f.index == nil {
+		f.index = make(map[string]uint32, len(f.recs))
+		for i := range f.recs {
+			f.index[f.recs[i].id] = uint32(i)
+		}
+	}
+	i, ok := f.index[id]
+	return i, ok
+}
+
+// Live is what ChooseKeeps learns of an account after a run: its count of
+// learning records, which a run does not read for every account, and
+// whether it may not be a source now.
+type Live struct {
+	Records   int64
+	NotSource bool
+}
+
+// ChooseKeeps chooses again the account to keep of each suggestion in
+// list, by the rules Cluster chose it with, from the records added and
+// what live answers of each account: its Live facts, or false for one
+// merged away or deleted since it was added, which is left out of the
+// choice. A suggestion that holds an account that may not be a source, or
+// fewer than two accounts both added and live, keeps its choice. The kept
+// account goes first in Accounts, the others stay in their order.
+func (f *Finder) ChooseKeeps(list []Suggestion, live func(id string) (Live, bool)) {
+	for i := range list {
+		s := &list[i]
+		var fs []keepFacts
+		guarded := false
+		for _, id := range s.Accounts {
+			x, ok := f.lookup(id)
+			if !ok {
+				continue
+			}
+			l, ok := live(id)
+			if !ok {
+				continue
+			}
+			k := recFacts(&f.recs[x])
+			k.records, k.notSource = l.Records, l.NotSource
+			guarded = guarded || k.notSource
+			fs = append(fs, k)
+		}
+		if guarded || len(fs) < 2 {
+			continue
+		}
+		keep, reason := chooseKeep(fs)
+		s.Keep, s.KeepReason = keep, reason
+		accounts := append(make([]string, 0, len(s.Accounts)), keep)
+		for _, id := range s.Accounts {
+			if id != keep {
+				accounts = append(accounts, id)
+			}
+		}
+		s.Accounts = accounts
+	}
 }
 
 // Dismiss tells the finder that accounts a and b are not the same person

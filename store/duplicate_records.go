@@ -382,6 +382,31 @@ func (tx *Tx) RecordTotals(ctx context.Context, tenant string, ids []string) (ma
 	return out, nil
 }
 
+// LiveAccounts answers which of ids are live accounts of the tenant (not
+// merged away, not deleted), each with whether it is an administrator's
+// (and so may not be a source): what a run needs to know of its
+// suggestions' accounts after the snapshot it scored them in.
+func (tx *Tx) LiveAccounts(ctx context.Context, tenant string, ids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	err := tx.eachChunk(ids, func(cond func(string) string, args []any) error {
+		return tx.eachRow(ctx, `SELECT a.id, EXISTS (SELECT 1 FROM admins ad WHERE ad.tenant_id = a.tenant_id AND ad.account_id = a.id)
+			FROM accounts a WHERE a.tenant_id = ? AND a.deleted_at IS NULL AND a.merged_into IS NULL`+cond("a.id"),
+			append([]any{tenant}, args...), func(rows *sql.Rows) error {
+				var id string
+				var admin bool
+				if err := rows.Scan(&id, &admin); err != nil {
+					return err
+				}
+				out[id] = admin
+				return nil
+			})
+	})
+	return out, err
+}
+
 // DuplicateFingerprints answers the stored fingerprint of every account the
 // latest run saw.
 func (tx *Tx) DuplicateFingerprints(ctx context.Context, tenant string) (map[string]uint64, error) {
