@@ -239,11 +239,14 @@ type entry struct {
 	rec uint32
 }
 
-// blocks are a run's blocks: entries sorted by key, each run of one key a
-// block.
+// blocks are a run's blocks of 2 or more records: block i holds the
+// records members[starts[i]:starts[i+1]] under the key keyOf[i]. The
+// sorted entries they are built from (a key and a record each) are not
+// kept: a run holds 4 bytes per record in a block instead of 16 per key.
 type blocks struct {
-	entries  []entry
-	starts   []uint32            // start of each block of 2 or more, then len(entries)
+	members  []uint32
+	keyOf    []uint64
+	starts   []uint32            // start of each block, then len(members)
 	windowed map[uint64]struct{} // blocks still oversized after the split: compared in a sliding window
 	window   int
 	keys     int // distinct keys of 2 or more records
@@ -265,16 +268,16 @@ func (f *Finder) buildBlocks() blocks {
 		maxBlock = 2
 	}
 	b := blocks{window: f.rules.Window()}
-	b.entries = f.sortedEntries(nil)
+	entries := f.sortedEntries(nil)
 	// Split the oversized blocks by their secondary key.
 	over := false
-	forRuns(b.entries, func(lo, hi int) {
+	forRuns(entries, func(lo, hi int) {
 		if hi-lo <= maxBlock {
 			return
 		}
 		over = true
 		b.over++
-		for _, e := range b.entries[lo:hi] {
+		for _, e := range entries[lo:hi] {
 			ks := f.keysOf(e.rec)
 			for p := range ks {
 				if ks[p] == e.key {
@@ -295,16 +298,16 @@ func (f *Finder) buildBlocks() blocks {
 				}
 			}
 		}
-		b.entries = f.sortedEntries(b.entries[:0])
-		forRuns(b.entries, func(lo, hi int) {
+		entries = f.sortedEntries(entries[:0])
+		forRuns(entries, func(lo, hi int) {
 			if hi-lo <= maxBlock {
 				return
 			}
 			if b.windowed == nil {
 				b.windowed = map[uint64]struct{}{}
 			}
-			b.windowed[b.entries[lo].key] = struct{}{}
-			run := b.entries[lo:hi]
+			b.windowed[entries[lo].key] = struct{}{}
+			run := entries[lo:hi]
 			slices.SortFunc(run, func(x, y entry) int {
 				rx, ry := &f.recs[x.rec], &f.recs[y.rec]
 				if c := strings.Compare(f.in.parts[rx.family].n, f.in.parts[ry.family].n); c != 0 {
@@ -317,18 +320,28 @@ func (f *Finder) buildBlocks() blocks {
 			})
 		})
 	}
-	// Keep only blocks of 2 or more.
-	out := b.entries[:0]
-	forRuns(b.entries, func(lo, hi int) {
+	// Keep only blocks of 2 or more, in arrays of their own size.
+	n := 0
+	forRuns(entries, func(lo, hi int) {
+		if hi-lo >= 2 {
+			n += hi - lo
+			b.keys++
+		}
+	})
+	b.members = make([]uint32, 0, n)
+	b.keyOf = make([]uint64, 0, b.keys)
+	b.starts = make([]uint32, 0, b.keys+1)
+	forRuns(entries, func(lo, hi int) {
 		if hi-lo < 2 {
 			return
 		}
-		b.starts = append(b.starts, uint32(len(out)))
-		out = append(out, b.entries[lo:hi]...)
-		b.keys++
+		b.starts = append(b.starts, uint32(len(b.members)))
+		b.keyOf = append(b.keyOf, entries[lo].key)
+		for _, e := range entries[lo:hi] {
+			b.members = append(b.members, e.rec)
+		}
 	})
-	b.entries = slices.Clip(out)
-	b.starts = append(b.starts, uint32(len(out)))
+	b.starts = append(b.starts, uint32(len(b.members)))
 	return b
 }
 
@@ -380,7 +393,7 @@ func (b *blocks) sample(max int64) []int32 {
 	k := uint64((total + max - 1) / max)
 	var out []int32
 	for i := range nb {
-		if mix(b.entries[b.starts[i]].key, 0x5eed)%k == 0 {
+		if mix(b.keyOf[i], 0x5eed)%k == 0 {
 			out = append(out, int32(i))
 		}
 	}
@@ -390,7 +403,7 @@ func (b *blocks) sample(max int64) []int32 {
 // pairsIn bounds the pairs block i compares.
 func (b *blocks) pairsIn(i int) int64 {
 	n := int64(b.starts[i+1] - b.starts[i])
-	if _, w := b.windowed[b.entries[b.starts[i]].key]; w {
+	if _, w := b.windowed[b.keyOf[i]]; w {
 		return n * int64(b.window)
 	}
 	return n * (n - 1) / 2
@@ -433,12 +446,12 @@ func (f *Finder) comparedHere(x, y uint32, k uint64, b *blocks) bool {
 // eachPair calls fn for every pair of block i to compare (x < y as record
 // indexes), once over all blocks.
 func (f *Finder) eachPair(b *blocks, i int, focus []bool, fn func(x, y uint32)) {
-	es := b.entries[b.starts[i]:b.starts[i+1]]
-	k := es[0].key
+	es := b.members[b.starts[i]:b.starts[i+1]]
+	k := b.keyOf[i]
 	if focus != nil {
 		any := false
 		for _, e := range es {
-			if focus[e.rec] {
+			if focus[e] {
 				any = true
 				break
 			}
@@ -453,7 +466,7 @@ func (f *Finder) eachPair(b *blocks, i int, focus []bool, fn func(x, y uint32)) 
 	}
 	for p := range es {
 		for q := p + 1; q < len(es) && q-p <= limit; q++ {
-			x, y := es[p].rec, es[q].rec
+			x, y := es[p], es[q]
 			if x > y {
 				x, y = y, x
 			}
