@@ -318,6 +318,12 @@ func (e *Engine) load(ctx context.Context, run store.DuplicateRun) (*detection, 
 			d.changed, live = map[string]bool{}, map[string]bool{}
 		}
 		d.finder = match.NewFinder(d.rules)
+		// Room for every record at once, counted in the run's snapshot.
+		n, err := tx.LiveAccountCount(ctx, run.Tenant)
+		if err != nil {
+			return err
+		}
+		d.finder.Grow(int(n))
 		// The finder takes in one page while the next is read: reading
 		// waits on the database, Add on a core.
 		pages := make(chan []match.Record, 1)

@@ -346,6 +346,15 @@ func (f *Finder) buildBlocks() blocks {
 }
 
 func (f *Finder) sortedEntries(dst []entry) []entry {
+	// One array of the exact size: at a million records the entries are
+	// some 130 MB, and growing them by append would hold up to twice that.
+	n := 0
+	for _, k := range f.keys {
+		if k != 0 {
+			n++
+		}
+	}
+	dst = slices.Grow(dst[:0], n)
 	for i := range len(f.koff) - 1 {
 		for _, k := range f.keysOf(uint32(i)) {
 			if k != 0 {

@@ -552,6 +552,46 @@ func TestRunIsDeterministic(t *testing.T) {
 	}
 }
 
+// Grow only makes room: whatever it is told, too few, too many or
+// nonsense, the run finds what a run without it finds.
+func TestGrowChangesNothing(t *testing.T) {
+	rs := smallTenant()
+	do := func(grow int) Result {
+		f := NewFinder(DefaultRules())
+		f.Grow(grow)
+		for _, r := range rs {
+			f.Add(r)
+		}
+		return run(t, f)
+	}
+	want := do(0)
+	if len(want.Suggestions) == 0 {
+		t.Fatal("the small tenant has no suggestions to compare")
+	}
+	for _, n := range []int{-5, 1, len(rs), 10 * len(rs)} {
+		if got := do(n); !reflect.DeepEqual(got, want) {
+			t.Errorf("Grow(%d) changed the run", n)
+		}
+	}
+}
+
+// Blank sign-in facts and groups add nothing, and each account's hashes
+// are exactly what its facts give, whatever room was made for them.
+func TestSignInHashesAndGroupsOfBlanks(t *testing.T) {
+	hs, periods := signInHashes([]SignInKey{{Address: " ", Client: "", Period: 3}})
+	if hs != nil || periods != 0 {
+		t.Errorf("blank sign-ins: %v, %d periods; want none", hs, periods)
+	}
+	hs, periods = signInHashes([]SignInKey{{Address: "10.0.0.1", Period: 1}, {Address: "10.0.0.1", Period: 1}, {Client: "Firefox", Period: 2}})
+	if len(hs) != 2 || periods != 2 {
+		t.Errorf("two distinct facts in two periods: %v, %d periods", hs, periods)
+	}
+	c := prepare(&Record{ID: "a", Groups: []string{" ", "g1", "g1 "}}, &Rules{}, newInterner())
+	if len(c.groups) != 1 {
+		t.Errorf("groups %v; want one hash for g1", c.groups)
+	}
+}
+
 func TestFocus(t *testing.T) {
 	rs := smallTenant()
 	full := NewFinder(DefaultRules())

@@ -195,6 +195,9 @@ func prepare(r *Record, rules *Rules, in *interner) rec {
 		}
 	}
 	c.signIns, c.signInPeriods = signInHashes(r.SignIns)
+	if len(r.Groups) > 0 {
+		c.groups = make([]uint64, 0, len(r.Groups))
+	}
 	for _, gr := range r.Groups {
 		if gr = strings.TrimSpace(gr); gr != "" {
 			c.groups = append(c.groups, hashStrings('g', gr))
@@ -212,7 +215,21 @@ func signInHashes(keys []SignInKey) ([]uint64, int32) {
 	if len(keys) > MaxSignInKeys {
 		keys = keys[:MaxSignInKeys]
 	}
-	var hs []uint64
+	// Counted first, so that a million accounts' hashes take their exact
+	// room rather than what append doubles to.
+	n := 0
+	for _, k := range keys {
+		if strings.TrimSpace(k.Address) != "" {
+			n++
+		}
+		if strings.TrimSpace(k.Client) != "" {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, 0
+	}
+	hs := make([]uint64, 0, n)
 	var periods []int64
 	for _, k := range keys {
 		a, cl := strings.TrimSpace(k.Address), strings.TrimSpace(k.Client)

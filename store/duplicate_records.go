@@ -96,6 +96,12 @@ func (tx *Tx) EachDuplicateRecordPage(ctx context.Context, tenant string, fn fun
 	}
 }
 
+// LiveAccountCount answers how many live accounts (not merged away, not
+// deleted) the tenant has: the records a whole run reads.
+func (tx *Tx) LiveAccountCount(ctx context.Context, tenant string) (int64, error) {
+	return tx.Count(ctx, `SELECT COUNT(*) FROM accounts WHERE tenant_id = ? AND deleted_at IS NULL AND merged_into IS NULL`, tenant)
+}
+
 // DuplicateRecordsBetween answers, as DuplicateRecords does, the live
 // accounts whose ids are after after and at most upto, in id order.
 func (tx *Tx) DuplicateRecordsBetween(ctx context.Context, tenant, after, upto string) ([]match.Record, error) {
