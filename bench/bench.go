@@ -115,6 +115,10 @@ type Memory struct {
 	// reset just before it; BaseRSS the resident set at that reset.
 	PeakRSS int64 `json:"peak_rss_bytes"`
 	BaseRSS int64 `json:"base_rss_bytes"`
+	// PeakAnon is the largest anonymous resident memory (RssAnon: the Go
+	// and C heaps and stacks, not the pages of a memory-mapped database
+	// file, which VmHWM counts too) sampled every 100 ms during the step.
+	PeakAnon int64 `json:"peak_rss_anon_bytes,omitempty"`
 	// PeakHeap is the largest Go heap (live and unswept objects) sampled
 	// every 10 ms during the merge.
 	PeakHeap int64 `json:"peak_go_heap_bytes"`

@@ -34,6 +34,11 @@ func TestDuplicatesRun(t *testing.T) {
 		if r.Check.Queries != 10 || r.Check.P95ms < r.Check.P50ms {
 			t.Errorf("check %+v", r.Check)
 		}
+		// The anonymous peak is part of the resident one, and a Go heap
+		// that large is anonymous memory.
+		if m := r.Memory; m.Supported && (m.PeakAnon <= 0 || m.PeakAnon > m.PeakRSS || m.PeakAnon < m.PeakHeap/2) {
+			t.Errorf("memory %+v: the anonymous peak is not between half the Go heap and the resident peak", m)
+		}
 	})
 }
 

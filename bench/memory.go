@@ -75,7 +75,10 @@ func startMemory(heapProfile string) *memory {
 		t := time.NewTicker(10 * time.Millisecond)
 		defer t.Stop()
 		var profiled int64
-		for {
+		for tick := 0; ; tick++ {
+			if mm.m.Supported && tick%10 == 0 {
+				mm.m.PeakAnon = max(mm.m.PeakAnon, procStatus("RssAnon"))
+			}
 			metrics.Read(sample)
 			heap := int64(sample[0].Value.Uint64())
 			mm.m.PeakHeap = max(mm.m.PeakHeap, heap)
@@ -98,6 +101,7 @@ func (mm *memory) stop() Memory {
 	mm.wg.Wait()
 	if mm.m.Supported {
 		mm.m.PeakRSS = procStatus("VmHWM")
+		mm.m.PeakAnon = max(mm.m.PeakAnon, procStatus("RssAnon"))
 	}
 	return mm.m
 }

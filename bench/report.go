@@ -77,7 +77,8 @@ func WriteDuplicatesText(w io.Writer, r *DuplicatesResult) error {
 		r.Generate.Seconds, thousands(r.Load.Rows), r.Load.Seconds, thousands(int64(r.Load.RowsPerSecond)))
 	fmt.Fprintf(w, "detection (full run):   %.1f s\n", r.Detection.Seconds)
 	if r.Memory.Supported {
-		fmt.Fprintf(w, "peak RSS of the run:    %s (%s at its start); Go heap peak %s\n", mib(r.Memory.PeakRSS), mib(r.Memory.BaseRSS), mib(r.Memory.PeakHeap))
+		fmt.Fprintf(w, "peak RSS of the run:    %s (%s at its start), of which anonymous (not mapped database pages) %s; Go heap peak %s\n",
+			mib(r.Memory.PeakRSS), mib(r.Memory.BaseRSS), mib(r.Memory.PeakAnon), mib(r.Memory.PeakHeap))
 	} else {
 		fmt.Fprintf(w, "peak RSS of the run:    not measurable on this system (no /proc); Go heap peak %s\n", mib(r.Memory.PeakHeap))
 	}
