@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"usermerge"
@@ -387,6 +388,53 @@ func (e *Engine) load(ctx context.Context, run store.DuplicateRun) (*detection, 
 	return d, err
 }
 
+// keyWrite is a run's write of its keys (writeKeys) in a goroutine of its
+// own: n counts the accounts written, err is its outcome once done is
+// closed.
+type keyWrite struct {
+	n      atomic.Int64
+	done   chan struct{}
+	err    error
+	cancel context.CancelFunc
+}
+
+// startKeys starts writing d's keys; d.keys is let go when they are.
+func (e *Engine) startKeys(ctx context.Context, tenant string, d *detection) *keyWrite {
+	ctx, cancel := context.WithCancel(ctx)
+	w := &keyWrite{done: make(chan struct{}), cancel: cancel}
+	go func() {
+		defer close(w.done)
+		w.err = e.writeKeys(ctx, tenant, d, func(n int) { w.n.Add(int64(n)) })
+		d.keys = nil
+	}()
+	return w
+}
+
+// wait waits for the keys, calling progress every tick meanwhile, and
+// answers the write's error.
+func (w *keyWrite) wait(ctx context.Context, tick time.Duration, progress func()) error {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.done:
+			progress()
+			return w.err
+		case <-ctx.Done():
+			w.stop()
+			return ctx.Err()
+		case <-t.C:
+			progress()
+		}
+	}
+}
+
+// stop stops the write, if it still runs, and waits for it to end.
+func (w *keyWrite) stop() {
+	w.cancel()
+	<-w.done
+}
+
 // writeKeys stores the blocking keys and fingerprints of d.keys: all at
 // once in key order when the tenant had none or a run since the latest
 // done one did not finish (PutFreshDuplicateKeys, after clearing any), else
@@ -497,11 +545,18 @@ func (e *Engine) detect(ctx context.Context, run store.DuplicateRun, hb *heartbe
 		res.Stats.PairsScored = int64(len(pairs))
 		explain(suggestions, params, d)
 	}
+	// The keys are written while the accounts to keep are chosen and the
+	// suggestions written: those wait on the database's reads and the
+	// keys on its writes, and at a million accounts each takes seconds. A
+	// run that fails before its end stops the writer first; the keys it
+	// wrote are written again by the next run (an unfinished run's are).
+	kw := e.startKeys(ctx, run.Tenant, d)
+	defer kw.stop()
 	hb.set(phaseChoosing, 0, int64(len(suggestions)))
 	if err := e.chooseKeeps(ctx, run.Tenant, f, suggestions); err != nil {
 		return run.DetectionRun, err
 	}
-	if err := e.write(ctx, run, d, pairs, suggestions, hb); err != nil {
+	if err := e.write(ctx, run, d, pairs, suggestions, kw, hb); err != nil {
 		return run.DetectionRun, err
 	}
 	run.Status, run.Stats, run.Params, run.Rules, run.DataStamp = usermerge.RunDone, res.Stats, params, d.rules, d.stamp
@@ -577,7 +632,7 @@ func (e *Engine) chooseKeeps(ctx context.Context, tenant string, f *match.Finder
 // write stores the run's pairs, suggestions, keys and fingerprints, each
 // chunk in a transaction of its own, beside the queue (which reads only
 // the latest done run).
-func (e *Engine) write(ctx context.Context, run store.DuplicateRun, d *detection, pairs []match.Pair, list []match.Suggestion, hb *heartbeat) error {
+func (e *Engine) write(ctx context.Context, run store.DuplicateRun, d *detection, pairs []match.Pair, list []match.Suggestion, kw *keyWrite, hb *heartbeat) error {
 	sort.Slice(list, func(i, j int) bool {
 		if list[i].Probability != list[j].Probability {
 			return list[i].Probability > list[j].Probability
@@ -585,8 +640,9 @@ func (e *Engine) write(ctx context.Context, run store.DuplicateRun, d *detection
 		return list[i].Accounts[0] < list[j].Accounts[0]
 	})
 	total := int64(len(pairs) + len(list) + d.keyAccounts)
-	var done int64
-	hb.set(phaseWriting, done, total)
+	var written int64 // pairs and suggestions; kw counts the keys' accounts
+	progress := func() { hb.set(phaseWriting, written+kw.n.Load(), total) }
+	progress()
 	var first int64
 	if err := e.db.Transact(ctx, func(tx *store.Tx) error {
 		var err error
@@ -600,8 +656,8 @@ func (e *Engine) write(ctx context.Context, run store.DuplicateRun, d *detection
 		if err := e.db.Transact(ctx, func(tx *store.Tx) error { return tx.PutDuplicatePairs(ctx, run.Tenant, run.ID, chunk) }); err != nil {
 			return err
 		}
-		done += int64(len(chunk))
-		hb.set(phaseWriting, done, total)
+		written += int64(len(chunk))
+		progress()
 	}
 	step := writeChunk / 4 // a suggestion is a few rows
 	for start := 0; start < len(list); start += step {
@@ -611,13 +667,10 @@ func (e *Engine) write(ctx context.Context, run store.DuplicateRun, d *detection
 		}); err != nil {
 			return err
 		}
-		done += int64(len(chunk))
-		hb.set(phaseWriting, done, total)
+		written += int64(len(chunk))
+		progress()
 	}
-	if err := e.writeKeys(ctx, run.Tenant, d, func(n int) {
-		done += int64(n)
-		hb.set(phaseWriting, done, total)
-	}); err != nil {
+	if err := kw.wait(ctx, time.Second, progress); err != nil {
 		return err
 	}
 	if err := e.db.Transact(ctx, func(tx *store.Tx) error { return tx.DropDuplicateKeysOfGone(ctx, run.Tenant) }); err != nil {
