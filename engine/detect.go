@@ -651,24 +651,15 @@ func (e *Engine) write(ctx context.Context, run store.DuplicateRun, d *detection
 	}); err != nil {
 		return err
 	}
-	for start := 0; start < len(pairs); start += writeChunk {
-		chunk := pairs[start:min(start+writeChunk, len(pairs))]
-		if err := e.db.Transact(ctx, func(tx *store.Tx) error { return tx.PutDuplicatePairs(ctx, run.Tenant, run.ID, chunk) }); err != nil {
-			return err
-		}
-		written += int64(len(chunk))
+	wrote := func(n int) {
+		written += int64(n)
 		progress()
 	}
-	step := writeChunk / 4 // a suggestion is a few rows
-	for start := 0; start < len(list); start += step {
-		chunk := list[start:min(start+step, len(list))]
-		if err := e.db.Transact(ctx, func(tx *store.Tx) error {
-			return tx.PutDuplicateSuggestions(ctx, run.Tenant, run.ID, first+int64(start), chunk)
-		}); err != nil {
-			return err
-		}
-		written += int64(len(chunk))
-		progress()
+	if err := e.db.WriteDuplicatePairs(ctx, run.Tenant, run.ID, pairs, wrote); err != nil {
+		return err
+	}
+	if err := e.db.WriteDuplicateSuggestions(ctx, run.Tenant, run.ID, first, list, wrote); err != nil {
+		return err
 	}
 	if err := kw.wait(ctx, time.Second, progress); err != nil {
 		return err
