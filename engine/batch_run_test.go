@@ -591,3 +591,41 @@ func TestBatchOneEngineRunsABatchOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestBatchRefreshesMergeTableStatistics: on PostgreSQL a batch's worker
+// analyzes the merge tables once it has worked analyzeFirst rows, so that
+// the plans of the rest of the batch (the foreign-key checks' among them)
+// are made for tables of the size the batch grew them to, not for the
+// empty ones of a new tenant (docs/performance.md, Bulk merges). SQLite
+// has nothing to refresh.
+func TestBatchRefreshesMergeTableStatistics(t *testing.T) {
+	storetest.Each(t, func(t *testing.T) {
+		if !storetest.IsPostgres(t) {
+			t.Skip("SQLite: AnalyzeMergeTables does nothing")
+		}
+		n := analyzeFirst + 6
+		f, _ := runFixture(t, n)
+		reltuples := func() float64 {
+			var x float64
+			f.tx(func(tx *store.Tx) error {
+				return tx.QueryRow(f.ctx, `SELECT reltuples FROM pg_class WHERE oid = 'merges'::regclass`).Scan(&x)
+			})
+			return x
+		}
+		if before := reltuples(); before >= analyzeFirst {
+			t.Fatalf("merges already analyzed with %v rows before the batch", before)
+		}
+		var pairs []int
+		for i := 1; i <= n; i++ {
+			pairs = append(pairs, i)
+		}
+		b := f.createBatch("admin", pairRows(pairs...))
+		f.startBatch(b.ID)
+		if got := f.runBatch("admin", b.ID); got.Merged != n {
+			t.Fatalf("batch: %s", counts(got))
+		}
+		if after := reltuples(); after < analyzeFirst {
+			t.Errorf("after %d rows the statistics of merges say %v rows; want at least %d", n, after, analyzeFirst)
+		}
+	})
+}

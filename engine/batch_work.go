@@ -28,12 +28,40 @@ var errFenced = usermerge.Errorf(usermerge.Conflict, "batch_fenced", "the batch 
 // batchPage is how many rows the worker reads at a time.
 const batchPage = 100
 
+// analyzeFirst is how many rows a worker works before it first refreshes
+// the planner's statistics of the merge tables (store.DB.AnalyzeMergeTables);
+// it does so again each time the rows it worked grow by analyzeGrowth times.
+// A batch grows those tables from a few rows to tens of thousands in
+// minutes: plans made while they were small, the foreign-key checks' among
+// them, scan them whole, so that on PostgreSQL without a fresh ANALYZE
+// every row of a 10,000-row batch read more of them than the one before.
+const (
+	analyzeFirst  = 64
+	analyzeGrowth = 4
+)
+
 type worker struct {
-	e        *Engine
-	job      store.BatchJob
-	caller   Caller // the admin the rows run as
-	progress func(usermerge.Batch)
-	last     time.Time // the end of the previous row, for the pace
+	e         *Engine
+	job       store.BatchJob
+	caller    Caller // the admin the rows run as
+	progress  func(usermerge.Batch)
+	last      time.Time // the end of the previous row, for the pace
+	worked    int       // rows worked by this worker
+	analyzeAt int       // the next count of worked rows to analyze at
+}
+
+// count counts a row worked (merged, reverted or refused) and refreshes
+// the merge tables' statistics when the count reaches analyzeAt. A failed
+// ANALYZE is logged, not the batch's failure: statistics are an aid.
+func (w *worker) count(ctx context.Context) {
+	w.worked++
+	if w.worked < w.analyzeAt {
+		return
+	}
+	w.analyzeAt *= analyzeGrowth
+	if err := w.e.db.AnalyzeMergeTables(ctx); err != nil && ctx.Err() == nil {
+		w.e.log.Warn("analyzing the merge tables", "tenant", w.job.Tenant, "batch", w.job.ID, "err", err)
+	}
 }
 
 // work runs a batch whose lease the engine holds until its rows are done
@@ -44,7 +72,7 @@ func (e *Engine) work(ctx context.Context, job store.BatchJob, progress func(use
 		return withPace(job), usermerge.Errorf(usermerge.Conflict, "batch_busy", "batch %d is being worked already; its progress shows here as it goes", job.ID)
 	}
 	defer e.working.Delete(key)
-	w := &worker{e: e, job: job, progress: progress, last: time.Now(), caller: Caller{Tenant: job.Tenant, Admin: job.By}}
+	w := &worker{e: e, job: job, progress: progress, last: time.Now(), caller: Caller{Tenant: job.Tenant, Admin: job.By}, analyzeAt: analyzeFirst}
 	if job.Status == usermerge.BatchReverting {
 		w.caller.Admin = job.RevertedBy
 	}
@@ -119,6 +147,7 @@ func (w *worker) loop(ctx context.Context) (bool, error) {
 				return false, err
 			}
 			after = r.Order
+			w.count(ctx)
 			w.report()
 		}
 	}

@@ -539,3 +539,19 @@ func (tx *Tx) LastSignIn(ctx context.Context, tenant, account string) (*time.Tim
 	}
 	return timePtr(n), nil
 }
+
+// AnalyzeMergeTables refreshes PostgreSQL's statistics of the tables a
+// merge writes to (JournalTables), so that the plans of a batch that grows
+// them fast, the foreign-key checks' included, are made again for their
+// size: ANALYZE invalidates the cached plans that read them. On SQLite it
+// does nothing: its foreign-key checks and the merge's statements go by
+// their indexes whatever the tables' size.
+func (db *DB) AnalyzeMergeTables(ctx context.Context) error {
+	if db.dialect.name != "postgres" {
+		return nil
+	}
+	if _, err := db.w.ExecContext(ctx, `ANALYZE `+strings.Join(JournalTables(), ", ")); err != nil {
+		return db.dialect.mapError(fmt.Errorf("analyze: %w", err))
+	}
+	return nil
+}
