@@ -2,10 +2,8 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"reflect"
-	"strings"
 	"testing"
 
 	"usermerge/match"
@@ -57,48 +55,30 @@ func TestWriteDuplicateResultsStoreWhatPutDoes(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		for _, q := range []struct{ table, cols, order string }{
-			{"duplicate_pairs", "run_id, a, b, weight, probability, evidence", "a, b"},
-			{"duplicate_suggestions", "run_id, id, grade, probability, keep_id, keep_reason, accounts, pairs", "id"},
-			{"duplicate_suggestion_accounts", "suggestion_id, account_id", "suggestion_id, account_id"},
+		lines := func(table, cols, tenant string) []string {
+			t.Helper()
+			var out []string
+			if err := db.View(ctx, func(tx *store.Tx) error {
+				var err error
+				out, err = storetest.Lines(ctx, tx, `SELECT `+cols+` FROM `+table+` WHERE tenant_id = ?`, tenant)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		for _, q := range []struct{ table, cols string }{
+			{"duplicate_pairs", "run_id, a, b, weight, probability, evidence"},
+			{"duplicate_suggestions", "run_id, id, grade, probability, keep_id, keep_reason, accounts, pairs"},
+			{"duplicate_suggestion_accounts", "suggestion_id, account_id"},
 		} {
-			w, p := tableRows(t, db, q.table, q.cols, q.order, "w"), tableRows(t, db, q.table, q.cols, q.order, "p")
+			w, p := lines(q.table, q.cols, "w"), lines(q.table, q.cols, "p")
 			if len(p) == 0 || !reflect.DeepEqual(w, p) {
 				t.Errorf("%s: written %d rows, put %d, or they differ", q.table, len(w), len(p))
 			}
 		}
-		if n := len(tableRows(t, db, "duplicate_suggestion_accounts", "account_id", "account_id", "w")); n != 2*len(list)+len(list)/100+1 {
+		if n := len(lines("duplicate_suggestion_accounts", "account_id", "w")); n != 2*len(list)+len(list)/100+1 {
 			t.Errorf("%d suggestion accounts; want each account once", n)
 		}
 	})
-}
-
-// tableRows reads cols of a tenant's rows of table, each row as one string.
-func tableRows(t *testing.T, db *store.DB, table, cols, order, tenant string) []string {
-	t.Helper()
-	var out []string
-	err := db.View(context.Background(), func(tx *store.Tx) error {
-		rows, err := tx.Query(context.Background(), `SELECT `+cols+` FROM `+table+` WHERE tenant_id = ? ORDER BY `+order, tenant)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		n := len(strings.Split(cols, ","))
-		for rows.Next() {
-			vals := make([]sql.NullString, n)
-			ptrs := make([]any, n)
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				return err
-			}
-			out = append(out, fmt.Sprint(vals))
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
