@@ -32,10 +32,6 @@ var (
 	staleAfter = 30 * time.Second
 )
 
-// writeChunk is how many rows a run writes per transaction: each holds the
-// write lock for milliseconds.
-const writeChunk = 5000
-
 // Phases of a run besides match.Progress's.
 const (
 	phaseLoading  = "loading"
@@ -274,9 +270,11 @@ type detection struct {
 	records map[string]match.Record
 }
 
-// keyFlush is how many accounts' keys a run writes per transaction when
-// it cannot COPY them.
-const keyFlush = writeChunk / 8
+// keyFlush is how many accounts' keys a later run writes per transaction
+// (some 6 keys each, replacing theirs): each holds the write lock for
+// milliseconds. The pairs and suggestions are chunked by the store
+// (store.DB.WriteDuplicatePairs).
+const keyFlush = 625
 
 func (e *Engine) load(ctx context.Context, run store.DuplicateRun) (*detection, error) {
 	d := &detection{dismissed: map[[2]string]bool{}, records: map[string]match.Record{}}
